@@ -1,0 +1,199 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// fileFormat is the version of the file layout this package writes (meta "format").
+const fileFormat = 1
+
+var (
+	bucketServants = []byte("servants")
+	bucketMeta     = []byte("meta")
+	keyFormat      = []byte("format")
+)
+
+// Options configure Open. The zero value is usable; DefaultOptions documents the defaults.
+type Options struct {
+	// Logger receives the cache's logs. Nil discards them.
+	Logger *slog.Logger
+	// LockTimeout bounds how long Open waits for the file lock before failing
+	// with ErrLocked. Zero means DefaultOptions().LockTimeout.
+	LockTimeout time.Duration
+	// ReadOnly opens the file with a shared lock and forbids Apply. The file must exist.
+	ReadOnly bool
+}
+
+// DefaultOptions returns the options Open uses for zero fields.
+func DefaultOptions() Options {
+	return Options{Logger: slog.New(slog.DiscardHandler), LockTimeout: 2 * time.Second}
+}
+
+// Cache is an open tarscache file and the snapshot served from it. See the package
+// documentation for the concurrency contract.
+type Cache struct {
+	db     *bolt.DB
+	path   string
+	logger *slog.Logger
+
+	// snap is the snapshot queries read: stored by Open and, under writeMu, by
+	// Apply after each commit; loaded lock-free by any goroutine.
+	snap atomic.Pointer[Snapshot]
+
+	// writeMu serialises Apply calls, so that each one diffs against the snapshot
+	// of the previous commit. It guards no field; it orders writers.
+	writeMu sync.Mutex
+
+	// closeOnce makes Close idempotent.
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens (creating it unless opts.ReadOnly) the tarscache file at path, checks
+// its format and loads every record into the first Snapshot. It fails with ErrLocked
+// when another process holds the file, ErrNotCache for a file of another kind,
+// ErrNewerFormat for a newer layout and ErrCorrupt for a damaged record.
+func Open(path string, opts Options) (*Cache, error) {
+	opts = withDefaults(opts)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("cache: open %s: %w", path, classifyOpenErr(err))
+	}
+	c := &Cache{db: db, path: path, logger: opts.Logger}
+	if err := c.load(opts.ReadOnly); err != nil {
+		return nil, errors.Join(fmt.Errorf("cache: open %s: %w", path, err), db.Close())
+	}
+	return c, nil
+}
+
+func withDefaults(opts Options) Options {
+	def := DefaultOptions()
+	if opts.Logger == nil {
+		opts.Logger = def.Logger
+	}
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = def.LockTimeout
+	}
+	return opts
+}
+
+func classifyOpenErr(err error) error {
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return fmt.Errorf("%w (is tarscache serve running on it?)", ErrLocked)
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
+		return fmt.Errorf("%w: %w", ErrNotCache, err)
+	}
+	return err
+}
+
+// load prepares a new file's buckets, checks the format and builds the first snapshot.
+func (c *Cache) load(readOnly bool) error {
+	if !readOnly {
+		if err := c.db.Update(initBuckets); err != nil {
+			return err
+		}
+	}
+	var snap *Snapshot
+	err := c.db.View(func(tx *bolt.Tx) error {
+		if err := checkFormat(tx); err != nil {
+			return err
+		}
+		var err error
+		snap, err = readSnapshot(tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	c.snap.Store(snap)
+	return nil
+}
+
+// initBuckets creates the buckets and format mark of an empty file; it leaves a
+// file that already has buckets to checkFormat.
+func initBuckets(tx *bolt.Tx) error {
+	if tx.Bucket(bucketMeta) != nil || hasAnyBucket(tx) {
+		return nil
+	}
+	meta, err := tx.CreateBucket(bucketMeta)
+	if err != nil {
+		return err
+	}
+	if err := meta.Put(keyFormat, []byte(strconv.Itoa(fileFormat))); err != nil {
+		return err
+	}
+	_, err = tx.CreateBucket(bucketServants)
+	return err
+}
+
+func hasAnyBucket(tx *bolt.Tx) bool {
+	found := false
+	_ = tx.ForEach(func([]byte, *bolt.Bucket) error { found = true; return nil })
+	return found
+}
+
+func checkFormat(tx *bolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil || tx.Bucket(bucketServants) == nil {
+		return fmt.Errorf("%w: no %q and %q buckets", ErrNotCache, bucketMeta, bucketServants)
+	}
+	v, err := strconv.Atoi(string(meta.Get(keyFormat)))
+	if err != nil {
+		return fmt.Errorf("%w: format mark %q", ErrNotCache, meta.Get(keyFormat))
+	}
+	if v > fileFormat {
+		return fmt.Errorf("%w: file format %d, this tarscache reads %d", ErrNewerFormat, v, fileFormat)
+	}
+	return nil
+}
+
+func readSnapshot(tx *bolt.Tx) (*Snapshot, error) {
+	b := tx.Bucket(bucketServants)
+	entries := make(map[string]*Entry, b.Stats().KeyN)
+	err := b.ForEach(func(k, v []byte) error {
+		s, version, err := decodeRecord(v)
+		if err == nil && s.ID != string(k) {
+			err = fmt.Errorf("holds servant %q", s.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("%w %q: %w", ErrCorrupt, k, err)
+		}
+		entries[s.ID] = newEntry(s, version)
+		return nil
+	})
+	return &Snapshot{entries: entries}, err
+}
+
+// Snapshot returns the current snapshot. It never blocks and never touches the file.
+func (c *Cache) Snapshot() *Snapshot { return c.snap.Load() }
+
+// Path returns the file's path.
+func (c *Cache) Path() string { return c.path }
+
+// TxID returns the id of the file's last committed write transaction. It does not
+// move when Apply finds nothing to write, which makes it a witness for idle syncs.
+func (c *Cache) TxID() (uint64, error) {
+	var id uint64
+	err := c.db.View(func(tx *bolt.Tx) error { id = uint64(tx.ID()); return nil })
+	return id, err
+}
+
+// Close closes the file. It is idempotent; the last Snapshot stays readable.
+func (c *Cache) Close() error {
+	c.closeOnce.Do(func() {
+		if err := c.db.Close(); err != nil {
+			c.closeErr = fmt.Errorf("cache: close %s: %w", c.path, err)
+		}
+	})
+	return c.closeErr
+}

@@ -1,0 +1,50 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Check verifies the file: bbolt's own page consistency, then every record's format
+// byte and CRC32 against its content, then that the served Snapshot holds exactly the
+// stored records. It returns every problem found, joined; nil means the file is sound.
+// It reads the whole file in one read transaction and does not block queries.
+func (c *Cache) Check() error {
+	var errs []error
+	err := c.db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			errs = append(errs, fmt.Errorf("bbolt: %w", err))
+		}
+		errs = append(errs, c.checkRecords(tx)...)
+		return nil
+	})
+	if err = errors.Join(append(errs, err)...); err != nil {
+		return fmt.Errorf("cache: check %s: %w", c.path, err)
+	}
+	return nil
+}
+
+func (c *Cache) checkRecords(tx *bolt.Tx) []error {
+	if err := checkFormat(tx); err != nil {
+		return []error{err}
+	}
+	var errs []error
+	snap := c.Snapshot()
+	stored := 0
+	_ = tx.Bucket(bucketServants).ForEach(func(k, v []byte) error {
+		stored++
+		_, version, err := decodeRecord(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%w %q: %w", ErrCorrupt, k, err))
+		} else if e, ok := snap.Lookup(string(k)); !ok || e.Version != version {
+			errs = append(errs, fmt.Errorf("servant %q: stored version %08x is not the one served", k, version))
+		}
+		return nil
+	})
+	if stored != snap.Len() {
+		errs = append(errs, fmt.Errorf("file holds %d servants, snapshot %d", stored, snap.Len()))
+	}
+	return errs
+}

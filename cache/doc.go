@@ -1,0 +1,28 @@
+// Package cache keeps tarscache's servant records in a bbolt file and serves them from
+// memory.
+//
+// A record is one servant (a Tars object name such as "Demo.HelloServer.HelloObj") with
+// every endpoint the official registry's full load builds for it, active and inactive,
+// plus the database columns later answers depend on (IDC group, set and subset fields)
+// and the row each endpoint came from. Each record is stored under its servant id in
+// the "servants" bucket as a canonical binary encoding whose CRC32 (Castagnoli) is the
+// record's version; docs/format.md specifies the layout.
+//
+// What it does:
+//   - Apply takes a complete fetch of the registry, writes only the records whose version
+//     changed and deletes the servants that are gone, all in one write transaction; a
+//     fetch identical to the stored state opens no write transaction at all.
+//   - After each commit it swaps in a new immutable Snapshot, so queries never touch
+//     bbolt. Open loads every stored record into a Snapshot before returning, so a
+//     restarted process serves at once, before any database contact.
+//
+// What it does not do: it never talks to MySQL (package sync does), knows nothing of
+// QueryF's group, station or set rules (package tars applies them to a Snapshot), and
+// never hands out bbolt transactions or byte slices: values are decoded into owned
+// structs before they leave a transaction.
+//
+// Concurrency: a *Cache is safe for concurrent use. Snapshot is lock-free and may be
+// called from any number of goroutines while Apply runs; writers (Apply, Import) are
+// serialised by the Cache. A Snapshot and everything reachable from it are immutable
+// and may be kept and read for as long as the caller likes.
+package cache

@@ -1,0 +1,26 @@
+package cache
+
+import "errors"
+
+// ErrLocked is returned by Open when another process (usually a running
+// "tarscache serve") holds the file's lock past Options.LockTimeout.
+var ErrLocked = errors.New("file is locked by another process")
+
+// ErrCorrupt is returned (wrapped, naming the record) when a stored value does not
+// decode or its CRC32 does not match its content.
+var ErrCorrupt = errors.New("corrupt record")
+
+// ErrNewerFormat is returned by Open when the file was written by a newer tarscache
+// whose format this one does not understand.
+var ErrNewerFormat = errors.New("file format is newer than this tarscache")
+
+// ErrNotCache is returned by Open when the file is a bbolt database without
+// tarscache's metadata, or not a bbolt database at all.
+var ErrNotCache = errors.New("not a tarscache file")
+
+// ErrDuplicateServant is returned by Apply when the fetch lists one servant twice.
+var ErrDuplicateServant = errors.New("servant listed twice")
+
+// ErrBadRecord is returned (wrapped, naming the servant and the field) when a record
+// given to Apply or Import is invalid, for example an empty id or a port out of range.
+var ErrBadRecord = errors.New("invalid record")

@@ -1,0 +1,18 @@
+module github.com/tarscache/tarscache
+
+go 1.26
+
+require (
+	github.com/TarsCloud/TarsGo v1.4.6
+	github.com/stretchr/testify v1.12.1
+	go.etcd.io/bbolt v1.5.0
+)
+
+require (
+	github.com/TarsCloud/TarsGo/tars/tools/tars2go v1.2.4 // indirect
+	go.uber.org/automaxprocs v1.5.2 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/sys v0.45.0 // indirect
+)
+
+tool github.com/TarsCloud/TarsGo/tars/tools/tars2go
