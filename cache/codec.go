@@ -183,8 +183,9 @@ func (d *decoder) count(limit int) int {
 }
 
 func (d *decoder) bytes() []byte {
-	n := d.count(len(d.buf))
-	if d.err != nil {
+	n := d.count(maxString * 16)
+	if d.err != nil || n > len(d.buf) {
+		d.fail(errShort)
 		return nil
 	}
 	b := d.buf[:n]
