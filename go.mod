@@ -4,11 +4,13 @@ go 1.26
 
 require (
 	github.com/TarsCloud/TarsGo v1.4.6
+	github.com/go-sql-driver/mysql v1.10.1
 	github.com/stretchr/testify v1.12.1
 	go.etcd.io/bbolt v1.5.0
 )
 
 require (
+	filippo.io/edwards25519 v1.2.0 // indirect
 	github.com/TarsCloud/TarsGo/tars/tools/tars2go v1.2.4 // indirect
 	go.uber.org/automaxprocs v1.5.2 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect

@@ -1,0 +1,117 @@
+package cache
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// JSONFormat names the JSON document WriteJSON writes and ReadJSON reads.
+const JSONFormat = "tarscache-records/1"
+
+// jsonDoc is the JSON form of a set of records (docs/format.md).
+type jsonDoc struct {
+	Format   string        `json:"format"`
+	Servants []jsonServant `json:"servants"`
+}
+
+type jsonServant struct {
+	ID        string         `json:"id"`
+	Version   string         `json:"version,omitempty"`
+	Endpoints []jsonEndpoint `json:"endpoints"`
+}
+
+type jsonEndpoint struct {
+	Active      bool   `json:"active"`
+	Proto       int32  `json:"istcp"`
+	Host        string `json:"host"`
+	Port        int32  `json:"port"`
+	Timeout     int32  `json:"timeout"`
+	Weight      int32  `json:"weight"`
+	WeightType  int32  `json:"weightType,omitempty"`
+	AuthType    int32  `json:"authType,omitempty"`
+	BakFlag     int32  `json:"bakFlag,omitempty"`
+	NodeName    string `json:"nodeName,omitempty"`
+	EnableGroup bool   `json:"enableGroup,omitempty"`
+	IPGroupName string `json:"ipGroupName,omitempty"`
+	EnableSet   bool   `json:"enableSet,omitempty"`
+	SetName     string `json:"setName,omitempty"`
+	SetArea     string `json:"setArea,omitempty"`
+	SetGroup    string `json:"setGroup,omitempty"`
+	Subset      string `json:"subset,omitempty"`
+	Origin      string `json:"origin,omitempty"`
+}
+
+// WriteJSON writes the entries of snap whose ids are in ids (every servant when ids
+// is nil), in the order given, as an indented JSON document with their versions.
+func WriteJSON(w io.Writer, snap *Snapshot, ids []string) error {
+	if ids == nil {
+		ids = snap.IDs()
+	}
+	doc := jsonDoc{Format: JSONFormat, Servants: make([]jsonServant, 0, len(ids))}
+	for _, id := range ids {
+		if e, ok := snap.Lookup(id); ok {
+			doc.Servants = append(doc.Servants, toJSON(e))
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+func toJSON(e *Entry) jsonServant {
+	js := jsonServant{ID: e.Servant.ID, Version: FormatVersion(e.Version), Endpoints: make([]jsonEndpoint, len(e.Servant.Endpoints))}
+	for i, ep := range e.Servant.Endpoints {
+		js.Endpoints[i] = jsonEndpoint(ep)
+	}
+	return js
+}
+
+// FormatVersion renders a record version as people and the JSON format see it.
+func FormatVersion(v uint32) string { return fmt.Sprintf("%08x", v) }
+
+// ErrBadJSON is returned (wrapped, with the position or servant) when a JSON
+// records document does not parse or does not match its own versions.
+var ErrBadJSON = errors.New("bad records document")
+
+// ReadJSON reads a document written by WriteJSON. Unknown fields are errors, and a
+// servant that carries a version must match it: a record edited by hand must drop
+// its "version" field. The records are validated as Apply validates them.
+func ReadJSON(r io.Reader) ([]Servant, error) {
+	var doc jsonDoc
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadJSON, err)
+	}
+	if doc.Format != JSONFormat {
+		return nil, fmt.Errorf("%w: format %q, want %q", ErrBadJSON, doc.Format, JSONFormat)
+	}
+	out := make([]Servant, len(doc.Servants))
+	for i, js := range doc.Servants {
+		s, err := fromJSON(js)
+		if err != nil {
+			return nil, fmt.Errorf("%w: servant %d (%q): %w", ErrBadJSON, i+1, js.ID, err)
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+func fromJSON(js jsonServant) (Servant, error) {
+	s := Servant{ID: js.ID, Endpoints: make([]Endpoint, len(js.Endpoints))}
+	for i, je := range js.Endpoints {
+		s.Endpoints[i] = Endpoint(je)
+	}
+	if err := validate(&s); err != nil {
+		return Servant{}, err
+	}
+	_, version := encodeRecord(&s)
+	if js.Version != "" && js.Version != FormatVersion(version) {
+		return Servant{}, fmt.Errorf("version %s does not match its content (%s): remove the version of a record edited by hand",
+			js.Version, strconv.Quote(FormatVersion(version)))
+	}
+	return s, nil
+}

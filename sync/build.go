@@ -1,0 +1,155 @@
+package sync
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/tarscache/tarscache/cache"
+)
+
+// Table names a row's source.
+const (
+	TableAdapter  = "t_adapter_conf"
+	TableRegistry = "t_registry_info"
+)
+
+// Row is one result row of the official full-load queries: a t_server_conf row
+// joined with one of its t_adapter_conf rows, or a t_registry_info row. SQL NULLs
+// arrive as "".
+type Row struct {
+	// Table is TableAdapter or TableRegistry.
+	Table string
+	// Servant and Endpoint come from the adapter (or registry) row.
+	Servant, Endpoint string
+	// The server row's state columns; for t_registry_info rows SettingState and
+	// PresentState are both its present_state and FlowState is "active".
+	SettingState, PresentState, FlowState string
+	// Identity of the row: for t_registry_info rows Node is tars_version and
+	// Adapter is locator_id.
+	Application, Server, Node, Adapter string
+	// Group and set columns of the server row (enable_group also exists in
+	// t_registry_info).
+	EnableGroup, IPGroupName              string
+	EnableSet, SetName, SetArea, SetGroup string
+	// BakFlag is t_server_conf.bak_flag as text ("" for t_registry_info).
+	BakFlag string
+}
+
+// Origin names the row for people, e.g. "Demo.HelloServer@10.0.0.11/HelloObjAdapter".
+func (r *Row) Origin() string {
+	if r.Table == TableRegistry {
+		return TableRegistry + " " + r.Adapter
+	}
+	return r.Application + "." + r.Server + "@" + r.Node + "/" + r.Adapter
+}
+
+// Drop reasons counted in a Report.
+const (
+	DropBadEndpoint  = "bad_endpoint"  // the endpoint string does not parse
+	DropEmptyServant = "empty_servant" // an endpoint without a servant name
+	DropBackup       = "bak_flag"      // a backup server (bak_flag=1), by design
+)
+
+// Rejection is a row dropped because of bad data, with the reason.
+type Rejection struct {
+	Row Row
+	Err error
+}
+
+// Report says what Build made of a fetch.
+type Report struct {
+	// Rows is the number of rows read; Endpoints the number that became endpoints.
+	Rows, Endpoints int
+	// Dropped counts dropped rows by reason (Drop* constants).
+	Dropped map[string]int
+	// Rejected lists the rows dropped for bad data (not backups), in row order.
+	Rejected []Rejection
+}
+
+// Build turns fetched rows into servant records as the official full load does.
+// Servants come out in the order they first appear in rows.
+func Build(rows []Row) ([]cache.Servant, Report) {
+	rep := Report{Rows: len(rows), Dropped: map[string]int{}}
+	index := map[string]int{}
+	var out []cache.Servant
+	for i := range rows {
+		ep, ok := rep.endpoint(&rows[i])
+		if !ok {
+			continue
+		}
+		at, seen := index[rows[i].Servant]
+		if !seen {
+			at = len(out)
+			index[rows[i].Servant] = at
+			out = append(out, cache.Servant{ID: rows[i].Servant})
+		}
+		out[at].Endpoints = append(out[at].Endpoints, ep)
+		rep.Endpoints++
+	}
+	return out, rep
+}
+
+// endpoint applies the per-row rules to r, recording a drop when r yields nothing.
+func (rep *Report) endpoint(r *Row) (cache.Endpoint, bool) {
+	if r.Servant == "" && r.Endpoint == "" {
+		return cache.Endpoint{}, false // a server without adapters
+	}
+	ep, reason, err := rowEndpoint(r)
+	if reason != "" {
+		rep.Dropped[reason]++
+		if err != nil {
+			rep.Rejected = append(rep.Rejected, Rejection{Row: *r, Err: err})
+		}
+		return cache.Endpoint{}, false
+	}
+	return ep, true
+}
+
+// rowEndpoint builds the endpoint of one row, or says why the row is dropped.
+func rowEndpoint(r *Row) (cache.Endpoint, string, error) {
+	addr, err := ParseEndpoint(r.Endpoint)
+	if err != nil {
+		return cache.Endpoint{}, DropBadEndpoint, fmt.Errorf("sync: %s row %s: %w", r.Table, r.Origin(), err)
+	}
+	if r.Servant == "" {
+		return cache.Endpoint{}, DropEmptyServant, fmt.Errorf("sync: %s row %s: endpoint %q has no servant name", r.Table, r.Origin(), r.Endpoint)
+	}
+	bak := atoi(r.BakFlag)
+	if bak == 1 {
+		return cache.Endpoint{}, DropBackup, nil
+	}
+	return newEndpoint(r, addr, bak), "", nil
+}
+
+func newEndpoint(r *Row, a Address, bak int32) cache.Endpoint {
+	return cache.Endpoint{
+		Active: isActive(r), Proto: a.Proto, Host: a.Host, Port: a.Port, Timeout: a.Timeout,
+		Weight: a.Weight, WeightType: a.WeightType, AuthType: a.AuthType, BakFlag: bak,
+		NodeName:    strings.Trim(r.Node, " \t\r\n"),
+		EnableGroup: strings.EqualFold(r.EnableGroup, "y"), IPGroupName: r.IPGroupName,
+		EnableSet: strings.EqualFold(r.EnableSet, "y"), SetName: r.SetName, SetArea: r.SetArea, SetGroup: r.SetGroup,
+		Origin: r.Origin(),
+	}
+}
+
+// isActive is the official rule; the comparisons are exact and case-sensitive.
+func isActive(r *Row) bool {
+	return r.SettingState == "active" && r.PresentState == "active" && r.FlowState != "inactive"
+}
+
+// atoi converts like C's atoi: optional blanks and sign, leading digits, 0 otherwise.
+func atoi(s string) int32 {
+	s = strings.TrimLeft(s, " \t\r\n\v\f")
+	neg := false
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg, s = s[0] == '-', s[1:]
+	}
+	var n int64
+	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9' && n < 1<<31; i++ {
+		n = n*10 + int64(s[i]-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return int32(n)
+}

@@ -1,0 +1,62 @@
+package sync
+
+import (
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// Connection bounds applied to a DSN that does not set its own.
+const (
+	dialTimeout = 5 * time.Second
+	ioTimeout   = 30 * time.Second
+	maxConns    = 2
+	connMaxLife = 5 * time.Minute
+)
+
+// OpenDB returns a small, bounded connection pool for dsn (go-sql-driver/mysql
+// syntax, e.g. "root@tcp(127.0.0.1:3306)/db_tars"), with connect and I/O timeouts
+// unless the DSN sets them. It does not connect: the first query does.
+func OpenDB(dsn string) (*sql.DB, error) {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sync: parse DSN %s: %w", RedactDSN(dsn), err)
+	}
+	applyTimeouts(cfg)
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("sync: DSN %s: %w", RedactDSN(dsn), err)
+	}
+	db := sql.OpenDB(conn)
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	db.SetConnMaxLifetime(connMaxLife)
+	return db, nil
+}
+
+func applyTimeouts(cfg *mysql.Config) {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = dialTimeout
+	}
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = ioTimeout
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = ioTimeout
+	}
+}
+
+// RedactDSN returns dsn with its password replaced, fit for logs and errors. A DSN
+// that does not parse is replaced whole, since it might hold a password anywhere.
+func RedactDSN(dsn string) string {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return "(unparsable DSN)"
+	}
+	if cfg.Passwd != "" {
+		cfg.Passwd = "xxxxx"
+	}
+	return cfg.FormatDSN()
+}

@@ -1,0 +1,26 @@
+// Package sync reads the Tars registry database (db_tars) and turns its rows into
+// the servant records of package cache, exactly as the official registry's full
+// load does.
+//
+// A fetch runs two queries inside one read-only, repeatable-read transaction, so
+// that both see the same database state: t_adapter_conf RIGHT JOIN t_server_conf
+// (every deployed server with its adapters) and t_registry_info (the registry's own
+// heartbeat rows). Build applies the official per-row rules: the Tars endpoint
+// grammar (ParseEndpoint), backup servers (bak_flag=1) never reach clients, the
+// active rule (setting_state, present_state and flow_state), node names, set
+// columns. Rows whose endpoint does not parse are dropped, counted and reported
+// once per distinct row.
+//
+// A Syncer owns the loop: it syncs once at start, then every interval, applies each
+// successful fetch to the cache, and on failure keeps the cache as it is and retries
+// with exponential backoff, logging the loss and the recovery of the database once
+// each.
+//
+// What it does not do: it never serves queries (package tars does), never writes
+// to MySQL, and does not load IDC group rules or priorities yet: when
+// t_server_group_rule has rows it says so in its logs.
+//
+// Concurrency: Build and ParseEndpoint are pure functions. A Syncer's Run and
+// SyncOnce must not run concurrently with each other; the Syncer's loop is owned
+// by the caller of Run and ends when its context is cancelled.
+package sync

@@ -1,0 +1,100 @@
+package sync
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// queryServers is the official full-load join, with the adapter name added so that
+// a dropped row can be named.
+const queryServers = `SELECT a.servant, a.endpoint, s.setting_state, s.present_state, s.flow_state,
+ s.application, s.server_name, s.node_name, a.adapter_name, s.enable_group, s.ip_group_name,
+ s.enable_set, s.set_name, s.set_area, s.set_group, s.bak_flag
+ FROM t_adapter_conf AS a RIGHT JOIN t_server_conf AS s USING (application, server_name, node_name)`
+
+// queryRegistry reads the registry's own rows, ordered as the official load orders them.
+const queryRegistry = `SELECT servant, endpoint, present_state, tars_version, locator_id, enable_group
+ FROM t_registry_info ORDER BY endpoint`
+
+// queryGroupRules counts IDC group rules, which tarscache does not apply yet.
+const queryGroupRules = `SELECT COUNT(*) FROM t_server_group_rule`
+
+// Fetch is one consistent read of the registry tables.
+type Fetch struct {
+	// Rows are the join's rows followed by the t_registry_info rows.
+	Rows []Row
+	// GroupRules is the number of t_server_group_rule rows.
+	GroupRules int
+}
+
+// FetchAll reads every row the official full load reads, in one read-only
+// repeatable-read transaction so that all queries see the same state. A failure
+// at any point returns an error and no rows.
+func FetchAll(ctx context.Context, db *sql.DB) (*Fetch, error) {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
+	if err != nil {
+		return nil, fmt.Errorf("sync: begin read: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to undo
+	f := &Fetch{}
+	if f.Rows, err = readRows(ctx, tx, queryServers, scanServerRow); err != nil {
+		return nil, fmt.Errorf("sync: read t_server_conf and t_adapter_conf: %w", err)
+	}
+	reg, err := readRows(ctx, tx, queryRegistry, scanRegistryRow)
+	if err != nil {
+		return nil, fmt.Errorf("sync: read t_registry_info: %w", err)
+	}
+	f.Rows = append(f.Rows, reg...)
+	if err = tx.QueryRowContext(ctx, queryGroupRules).Scan(&f.GroupRules); err != nil {
+		return nil, fmt.Errorf("sync: count t_server_group_rule: %w", err)
+	}
+	return f, nil
+}
+
+// readRows runs query and scans every row with scan.
+func readRows(ctx context.Context, tx *sql.Tx, query string, scan func(*sql.Rows) (Row, error)) ([]Row, error) {
+	rs, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var out []Row
+	for rs.Next() {
+		r, err := scan(rs)
+		if err != nil {
+			return nil, fmt.Errorf("row %d: %w", len(out)+1, err)
+		}
+		out = append(out, r)
+	}
+	return out, rs.Err()
+}
+
+// nullable scans NULL as "", as the official registry's MySQL layer does.
+type nullable struct{ s *string }
+
+func (n nullable) Scan(v any) error {
+	var ns sql.NullString
+	if err := ns.Scan(v); err != nil {
+		return err
+	}
+	*n.s = ns.String
+	return nil
+}
+
+func scanServerRow(rs *sql.Rows) (Row, error) {
+	r := Row{Table: TableAdapter}
+	err := rs.Scan(nullable{&r.Servant}, nullable{&r.Endpoint}, nullable{&r.SettingState}, nullable{&r.PresentState},
+		nullable{&r.FlowState}, nullable{&r.Application}, nullable{&r.Server}, nullable{&r.Node}, nullable{&r.Adapter},
+		nullable{&r.EnableGroup}, nullable{&r.IPGroupName}, nullable{&r.EnableSet}, nullable{&r.SetName},
+		nullable{&r.SetArea}, nullable{&r.SetGroup}, nullable{&r.BakFlag})
+	return r, err
+}
+
+func scanRegistryRow(rs *sql.Rows) (Row, error) {
+	r := Row{Table: TableRegistry, FlowState: "active", EnableSet: "N"}
+	err := rs.Scan(nullable{&r.Servant}, nullable{&r.Endpoint}, nullable{&r.PresentState}, nullable{&r.Node},
+		nullable{&r.Adapter}, nullable{&r.EnableGroup})
+	r.SettingState = r.PresentState
+	return r, err
+}

@@ -1,0 +1,173 @@
+package sync
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/tarscache/tarscache/cache"
+)
+
+// Backoff bounds after a failed sync: the first retry waits backoffMin, each later
+// one twice as long, never more than backoffMax, each with up to 20% jitter.
+const (
+	backoffMin    = 500 * time.Millisecond
+	backoffMax    = 30 * time.Second
+	backoffJitter = 0.2
+)
+
+// Options configure a Syncer. Zero fields take DefaultOptions' values.
+type Options struct {
+	// Interval is the time between two syncs while the database answers.
+	Interval time.Duration
+	// FetchTimeout bounds one whole fetch (all queries).
+	FetchTimeout time.Duration
+	// Logger receives the Syncer's logs; nil discards them.
+	Logger *slog.Logger
+	// After returns a channel that delivers once d has passed; tests replace it
+	// to drive the loop without sleeping. Nil means time.After.
+	After func(d time.Duration) <-chan time.Time
+}
+
+// DefaultOptions returns the options a Syncer uses for zero fields.
+func DefaultOptions() Options {
+	return Options{Interval: 2 * time.Second, FetchTimeout: 30 * time.Second,
+		Logger: slog.New(slog.DiscardHandler), After: time.After}
+}
+
+// Result says what one successful sync did.
+type Result struct {
+	Report Report
+	Apply  cache.ApplyStats
+	// GroupRules is the number of IDC group rules found (not applied yet).
+	GroupRules int
+}
+
+// Syncer keeps a cache equal to the registry database. See the package
+// documentation for its loop and its concurrency contract.
+type Syncer struct {
+	db    *sql.DB
+	cache *cache.Cache
+	opts  Options
+
+	// The fields below are owned by the goroutine running Run or SyncOnce.
+	failures   int                 // consecutive failed syncs
+	rejected   map[string]struct{} // rejected rows of the last fetch, already logged
+	groupsWarn bool                // the group-rule warning was logged
+}
+
+// New returns a Syncer that reads db and applies to c. It starts nothing.
+func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
+	def := DefaultOptions()
+	if opts.Interval <= 0 {
+		opts.Interval = def.Interval
+	}
+	if opts.FetchTimeout <= 0 {
+		opts.FetchTimeout = def.FetchTimeout
+	}
+	if opts.Logger == nil {
+		opts.Logger = def.Logger
+	}
+	if opts.After == nil {
+		opts.After = def.After
+	}
+	return &Syncer{db: db, cache: c, opts: opts, rejected: map[string]struct{}{}}
+}
+
+// SyncOnce fetches the registry, builds the records and applies them to the cache.
+// On error the cache is unchanged.
+func (s *Syncer) SyncOnce(ctx context.Context) (Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.FetchTimeout)
+	defer cancel()
+	f, err := FetchAll(ctx, s.db)
+	if err != nil {
+		return Result{}, err
+	}
+	servants, rep := Build(f.Rows)
+	s.logRejections(rep.Rejected)
+	s.warnGroups(f.GroupRules)
+	stats, err := s.cache.Apply(servants)
+	if err != nil {
+		return Result{}, fmt.Errorf("sync: %w", err)
+	}
+	return Result{Report: rep, Apply: stats, GroupRules: f.GroupRules}, nil
+}
+
+// Run syncs at once and then every Interval until ctx is cancelled, backing off
+// after failures. It returns ctx's error when it stops.
+func (s *Syncer) Run(ctx context.Context) error {
+	for {
+		wait := s.tick(ctx)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.opts.After(wait):
+		}
+	}
+}
+
+// tick runs one sync, logs what matters and returns the time to wait for the next.
+func (s *Syncer) tick(ctx context.Context) time.Duration {
+	res, err := s.SyncOnce(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0
+		}
+		return s.failed(err)
+	}
+	s.recovered()
+	if res.Apply.Changed() {
+		s.opts.Logger.Info("sync applied", "written", res.Apply.Written, "deleted", res.Apply.Deleted,
+			"unchanged", res.Apply.Unchanged, "rows", res.Report.Rows, "took", res.Apply.Duration)
+	}
+	return s.opts.Interval
+}
+
+// failed records a failure, logs the first one of a run of failures, and returns
+// the backoff before the next attempt.
+func (s *Syncer) failed(err error) time.Duration {
+	s.failures++
+	if s.failures == 1 {
+		s.opts.Logger.Error("database unreachable: serving the cached records, retrying with backoff",
+			"servants", s.cache.Snapshot().Len(), "err", err)
+	}
+	return backoff(s.failures)
+}
+
+func (s *Syncer) recovered() {
+	if s.failures > 0 {
+		s.opts.Logger.Info("database reachable again", "failed_attempts", s.failures)
+	}
+	s.failures = 0
+}
+
+// backoff is the wait after the n-th consecutive failure (n >= 1).
+func backoff(n int) time.Duration {
+	d := backoffMin << min(n-1, 16)
+	d = min(d, backoffMax)
+	return d - time.Duration(rand.Float64()*backoffJitter*float64(d))
+}
+
+// logRejections logs each rejected row once for as long as it stays rejected.
+func (s *Syncer) logRejections(rej []Rejection) {
+	now := make(map[string]struct{}, len(rej))
+	for _, r := range rej {
+		key := r.Err.Error()
+		now[key] = struct{}{}
+		if _, seen := s.rejected[key]; !seen {
+			s.opts.Logger.Warn("row dropped", "table", r.Row.Table, "application", r.Row.Application,
+				"server", r.Row.Server, "node", r.Row.Node, "adapter", r.Row.Adapter, "err", r.Err)
+		}
+	}
+	s.rejected = now
+}
+
+func (s *Syncer) warnGroups(n int) {
+	if n > 0 && !s.groupsWarn {
+		s.opts.Logger.Warn("t_server_group_rule has rules that tarscache does not apply yet: group-aware methods answer every endpoint", "rules", n)
+	}
+	s.groupsWarn = n > 0
+}
