@@ -44,7 +44,9 @@ func TestBuild_rowRules(t *testing.T) {
 		{"bad endpoint", server("n", "tcp -h 10.0.0.1 -p 80abc"), nil, sync.DropBadEndpoint},
 		{"bad endpoint wins over bak_flag", with(server("n", "tcp -h"), func(r *sync.Row) { r.BakFlag = "1" }), nil, sync.DropBadEndpoint},
 		{"endpoint without servant", with(server("n", ep), func(r *sync.Row) { r.Servant = "" }), nil, sync.DropEmptyServant},
-		{"lowercase y enables set and group", with(server("n", ep), func(r *sync.Row) { r.EnableSet, r.SetName, r.SetArea, r.SetGroup, r.EnableGroup = "y", "shop", "sz", "1", "y" }),
+		{"lowercase y enables set and group", with(server("n", ep), func(r *sync.Row) {
+			r.EnableSet, r.SetName, r.SetArea, r.SetGroup, r.EnableGroup = "y", "shop", "sz", "1", "y"
+		}),
 			&cache.Endpoint{Active: true, Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "n", EnableSet: true, SetName: "shop", SetArea: "sz", SetGroup: "1", EnableGroup: true}, ""},
 		{"registry row: node name is tars_version", sync.Row{Table: sync.TableRegistry, Servant: "tars.tarsregistry.QueryObj", Endpoint: "tcp -h 10.0.0.11 -p 17890 -t 10000",
 			SettingState: "active", PresentState: "active", FlowState: "active", Node: "3.0.20", Adapter: "10.0.0.11:17890", EnableSet: "N"},

@@ -1,0 +1,91 @@
+// Package tarstest gives tests stock TarsGo QueryF clients and raw Tars packets.
+package tarstest
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	tarsgo "github.com/TarsCloud/TarsGo/tars"
+	"github.com/TarsCloud/TarsGo/tars/protocol/codec"
+	"github.com/TarsCloud/TarsGo/tars/protocol/res/requestf"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tarscache/tarscache/protocol/queryf"
+)
+
+// Locator returns the locator string of a tarscache listening on addr.
+func Locator(addr net.Addr) string {
+	tcp := addr.(*net.TCPAddr)
+	return fmt.Sprintf("tars.tarsregistry.QueryObj@tcp -h %s -p %d -t 3000", tcp.IP, tcp.Port)
+}
+
+// QueryClient returns a stock TarsGo QueryF proxy for the tarscache at addr.
+func QueryClient(t testing.TB, addr net.Addr) *queryf.QueryF {
+	t.Helper()
+	comm := tarsgo.NewCommunicator()
+	q := new(queryf.QueryF)
+	comm.StringToProxy(Locator(addr), q)
+	return q
+}
+
+// Conn is a raw Tars connection for sending hand-made packets.
+type Conn struct {
+	c net.Conn
+	r *bufio.Reader
+}
+
+// Dial connects to addr and closes the connection when the test ends.
+func Dial(t testing.TB, addr net.Addr) *Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr.String(), 5*time.Second)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return &Conn{c: c, r: bufio.NewReader(c)}
+}
+
+// Request encodes and frames a request packet.
+func Request(req *requestf.RequestPacket) []byte {
+	buf := codec.NewBuffer()
+	_ = buf.WriteSliceInt8(make([]int8, 4))
+	_ = req.WriteTo(buf)
+	out := buf.ToBytes()
+	binary.BigEndian.PutUint32(out, uint32(len(out)))
+	return out
+}
+
+// Write sends raw bytes.
+func (c *Conn) Write(t testing.TB, b []byte) {
+	t.Helper()
+	_, err := c.c.Write(b)
+	require.NoError(t, err)
+}
+
+// Read reads one framed response packet, failing the test after 5 s.
+func (c *Conn) Read(t testing.TB) requestf.ResponsePacket {
+	t.Helper()
+	rsp, err := c.TryRead(5 * time.Second)
+	require.NoError(t, err)
+	return rsp
+}
+
+// TryRead reads one framed response packet or returns the read error (io.EOF when
+// the server closed the connection).
+func (c *Conn) TryRead(timeout time.Duration) (requestf.ResponsePacket, error) {
+	var rsp requestf.ResponsePacket
+	_ = c.c.SetReadDeadline(time.Now().Add(timeout))
+	var head [4]byte
+	if _, err := io.ReadFull(c.r, head[:]); err != nil {
+		return rsp, err
+	}
+	body := make([]byte, binary.BigEndian.Uint32(head[:])-4)
+	if _, err := io.ReadFull(c.r, body); err != nil {
+		return rsp, err
+	}
+	err := rsp.ReadFrom(codec.NewReader(body))
+	return rsp, err
+}

@@ -1,0 +1,127 @@
+package tars
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/TarsCloud/TarsGo/tars/protocol/codec"
+	"github.com/TarsCloud/TarsGo/tars/protocol/res/basef"
+	"github.com/TarsCloud/TarsGo/tars/protocol/res/requestf"
+	"github.com/TarsCloud/TarsGo/tars/util/current"
+
+	"github.com/tarscache/tarscache/protocol/queryf"
+)
+
+// ServantName is the object name Tars clients use for the locator.
+const ServantName = "tars.tarsregistry.QueryObj"
+
+// methods are the wire names the dispatcher accepts; anything else is
+// TARSSERVERNOFUNCERR, as the official registry answers.
+var methods = map[string]bool{
+	"findObjectById": true, "findObjectById4Any": true, "findObjectById4All": true,
+	"findObjectByIdInSameGroup": true, "findObjectByIdInSameStation": true, "findObjectByIdInSameSet": true,
+	"findObjectNodeName": true, "registerChange": true, "registerQuery": true, "getLocker": true,
+	"findSubsetConfigById": true,
+}
+
+// dispatcher answers one decoded request packet.
+type dispatcher struct {
+	servant string
+	handler *Handler
+	queryf  *queryf.QueryF
+	logger  *slog.Logger
+}
+
+// peer is the remote address of a connection.
+type peer struct{ ip, port string }
+
+// handle decodes one framed request and returns the framed reply, or nil when
+// none is due (one-way calls). A packet that does not decode returns an error: the
+// connection cannot be trusted to stay in step and is closed.
+func (d *dispatcher) handle(pkt []byte, p peer) ([]byte, error) {
+	var req requestf.RequestPacket
+	if err := req.ReadFrom(codec.NewReader(pkt[4:])); err != nil {
+		return nil, fmt.Errorf("decode request packet: %w", err)
+	}
+	rsp := d.answer(&req, p)
+	if req.CPacketType == basef.TARSONEWAY {
+		return nil, nil
+	}
+	return encodeResponse(&rsp)
+}
+
+// answer builds the response packet of req.
+func (d *dispatcher) answer(req *requestf.RequestPacket, p peer) requestf.ResponsePacket {
+	switch {
+	case req.SFuncName == "tars_ping":
+		return reply(req, basef.TARSSERVERSUCCESS, "")
+	case req.SServantName != d.servant:
+		return reply(req, basef.TARSSERVERNOSERVANTERR, fmt.Sprintf("no servant %q here, only %q", req.SServantName, d.servant))
+	case !methods[req.SFuncName]:
+		return reply(req, basef.TARSSERVERNOFUNCERR, fmt.Sprintf("no method %q", req.SFuncName))
+	}
+	return d.call(req, p)
+}
+
+// call runs the generated dispatcher, turning errors and panics into Tars codes.
+func (d *dispatcher) call(req *requestf.RequestPacket, p peer) (rsp requestf.ResponsePacket) {
+	defer func() {
+		if r := recover(); r != nil {
+			d.logger.Error("QueryF handler panicked", "method", req.SFuncName, "peer", p.ip, "panic", r, "stack", string(debug.Stack()))
+			rsp = reply(req, basef.TARSSERVERUNKNOWNERR, "internal error")
+		}
+	}()
+	err := d.queryf.Dispatch(requestContext(req, p), d.handler, req, &rsp, true)
+	switch {
+	case errors.Is(err, ErrNotImplemented):
+		return reply(req, basef.TARSSERVERUNKNOWNERR, err.Error())
+	case err != nil:
+		return reply(req, basef.TARSSERVERDECODEERR, fmt.Sprintf("decode %s arguments: %v", req.SFuncName, err))
+	}
+	rsp.CPacketType = req.CPacketType
+	return rsp
+}
+
+// requestContext carries the peer and the request's context and status maps to
+// the handler, as TarsGo's own servers do.
+func requestContext(req *requestf.RequestPacket, p peer) context.Context {
+	ctx := current.ContextWithTarsCurrent(context.Background())
+	current.SetClientIPWithContext(ctx, p.ip)
+	current.SetClientPortWithContext(ctx, p.port)
+	current.SetRequestContext(ctx, req.Context)
+	current.SetRequestStatus(ctx, req.Status)
+	return ctx
+}
+
+func reply(req *requestf.RequestPacket, ret int32, desc string) requestf.ResponsePacket {
+	return requestf.ResponsePacket{IVersion: req.IVersion, CPacketType: req.CPacketType,
+		IRequestId: req.IRequestId, IRet: ret, SResultDesc: desc}
+}
+
+// encodeResponse frames a response: a 4-byte big-endian length that counts itself,
+// then the packet. TUP clients get the packet as a RequestPacket, as TarsGo does.
+func encodeResponse(rsp *requestf.ResponsePacket) ([]byte, error) {
+	buf := codec.NewBuffer()
+	_ = buf.WriteSliceInt8(make([]int8, 4))
+	var err error
+	if rsp.IVersion == basef.TUPVERSION {
+		err = tupPacket(rsp).WriteTo(buf)
+	} else {
+		err = rsp.WriteTo(buf)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("encode response: %w", err)
+	}
+	out := buf.ToBytes()
+	binary.BigEndian.PutUint32(out, uint32(len(out)))
+	return out, nil
+}
+
+func tupPacket(rsp *requestf.ResponsePacket) *requestf.RequestPacket {
+	return &requestf.RequestPacket{IVersion: rsp.IVersion, IRequestId: rsp.IRequestId, IMessageType: rsp.IMessageType,
+		CPacketType: rsp.CPacketType, Context: rsp.Context, Status: rsp.Status, SBuffer: rsp.SBuffer}
+}

@@ -1,0 +1,29 @@
+// Package tars answers Tars service discovery: it serves the QueryF interface of
+// tars.tarsregistry.QueryObj over the Tars protocol on TCP, from the immutable
+// snapshots of package cache.
+//
+// Server runs its own accept loop instead of TarsGo's tars.Run (a process-wide
+// singleton that cannot be stopped) or transport.TarsServer (which never releases
+// its port): it frames packets, decodes each RequestPacket with TarsGo's codec,
+// calls the generated queryf dispatcher and writes the ResponsePacket. Per request
+// it answers tars_ping, refuses other servant names (TARSSERVERNOSERVANTERR) and
+// unknown methods (TARSSERVERNOFUNCERR), replies to nothing sent one-way, and
+// recovers a panicking handler (TARSSERVERUNKNOWNERR, logged): a bad request can
+// end its connection, never the process.
+//
+// Handler implements QueryF with the official registry's answers: findObjectById
+// (active endpoints), findObjectById4Any (all active and all inactive),
+// findObjectByIdInSameGroup and findObjectById4All (all active and all inactive,
+// which is the official answer while no IDC group rule exists), and
+// findSubsetConfigById (enable=false, no rules yet). An unknown servant gets ret 0
+// and empty lists. The enterprise methods answer -1 as the open-source registry
+// does. findObjectByIdInSameStation and findObjectByIdInSameSet are not
+// implemented yet and fail with an explicit error rather than a wrong answer.
+//
+// What it does not do: it never reads MySQL or the bbolt file; it never mutates a
+// snapshot.
+//
+// Concurrency: a Handler is safe for concurrent use. A Server serves each
+// connection on its own goroutine, requests of a connection in order; Close stops
+// accepting, closes every connection and waits for their goroutines.
+package tars

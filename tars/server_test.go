@@ -1,0 +1,212 @@
+package tars_test
+
+import (
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/TarsCloud/TarsGo/tars/protocol/codec"
+	"github.com/TarsCloud/TarsGo/tars/protocol/res/basef"
+	"github.com/TarsCloud/TarsGo/tars/protocol/res/requestf"
+	"github.com/TarsCloud/TarsGo/tars/util/tools"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/internal/cachetest"
+	"github.com/tarscache/tarscache/internal/tarstest"
+	"github.com/tarscache/tarscache/protocol/endpointf"
+	"github.com/tarscache/tarscache/tars"
+)
+
+// serve starts a Server over src on a free loopback port and closes it at the end.
+func serve(t *testing.T, src tars.Source) *tars.Server {
+	t.Helper()
+	srv, err := tars.Listen("127.0.0.1:0", tars.NewHandler(src), tars.Options{})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve() }()
+	t.Cleanup(func() {
+		require.NoError(t, srv.Close())
+		require.ErrorIs(t, <-done, tars.ErrServerClosed)
+	})
+	return srv
+}
+
+// sampleCache holds Demo.HelloServer.HelloObj with two active endpoints and one inactive.
+func sampleCache(t *testing.T) *cache.Cache {
+	c := cachetest.Open(t, "")
+	s := cachetest.Servant("Demo.HelloServer.HelloObj", 10015, "10.0.0.1", "10.0.0.2", "10.0.0.3")
+	s.Endpoints[2].Active = false
+	_, err := c.Apply([]cache.Servant{s})
+	require.NoError(t, err)
+	return c
+}
+
+func hostsOf(eps []endpointf.EndpointF) []string {
+	out := []string{}
+	for _, e := range eps {
+		out = append(out, e.Host)
+	}
+	return out
+}
+
+// A stock TarsGo client gets every list the official registry would give it.
+func TestServer_QueryF_stockTarsGoClient(t *testing.T) {
+	srv := serve(t, sampleCache(t))
+	q := tarstest.QueryClient(t, srv.Addr())
+
+	active, err := q.FindObjectById("Demo.HelloServer.HelloObj")
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"10.0.0.1", "10.0.0.2"}, hostsOf(active))
+
+	type call func(string, *[]endpointf.EndpointF, *[]endpointf.EndpointF, ...map[string]string) (int32, error)
+	for name, fn := range map[string]call{"4Any": q.FindObjectById4Any, "4All": q.FindObjectById4All, "SameGroup": q.FindObjectByIdInSameGroup} {
+		var a, in []endpointf.EndpointF
+		ret, err := fn("Demo.HelloServer.HelloObj", &a, &in)
+		require.NoError(t, err, name)
+		require.Zero(t, ret, name)
+		require.ElementsMatch(t, []string{"10.0.0.1", "10.0.0.2"}, hostsOf(a), name)
+		require.Equal(t, []string{"10.0.0.3"}, hostsOf(in), name)
+		require.Equal(t, int32(1), a[0].Istcp, name)
+		require.Equal(t, int32(-1), a[0].Grouprealid, name)
+	}
+}
+
+// An unknown servant is not an error: ret 0 and empty lists.
+func TestServer_QueryF_unknownServant(t *testing.T) {
+	srv := serve(t, sampleCache(t))
+	q := tarstest.QueryClient(t, srv.Addr())
+	var a, in []endpointf.EndpointF
+	ret, err := q.FindObjectById4Any("No.Such.Obj", &a, &in)
+	require.NoError(t, err)
+	require.Zero(t, ret)
+	require.Empty(t, a)
+	require.Empty(t, in)
+}
+
+// findSubsetConfigById says "no rule"; enterprise methods answer -1; methods not
+// implemented yet fail explicitly instead of answering wrong.
+func TestServer_QueryF_otherMethods(t *testing.T) {
+	srv := serve(t, sampleCache(t))
+	q := tarstest.QueryClient(t, srv.Addr())
+
+	var conf endpointf.SubsetConf
+	ret, err := q.FindSubsetConfigById("Demo.HelloServer.HelloObj", &conf)
+	require.NoError(t, err)
+	require.Zero(t, ret)
+	require.False(t, conf.Enable)
+
+	ret, err = q.RegisterQuery("Demo.HelloServer.HelloObj", "me")
+	require.NoError(t, err)
+	require.Equal(t, int32(-1), ret)
+
+	var a, in []endpointf.EndpointF
+	_, err = q.FindObjectByIdInSameSet("Demo.HelloServer.HelloObj", "a.b.c", &a, &in)
+	require.ErrorContains(t, err, "findObjectByIdInSameSet: not implemented by this tarscache")
+}
+
+func request(servant, fn string, args ...string) *requestf.RequestPacket {
+	buf := codec.NewBuffer()
+	for i, a := range args {
+		_ = buf.WriteString(a, byte(i+1))
+	}
+	return &requestf.RequestPacket{IVersion: basef.TARSVERSION, IRequestId: 7, SServantName: servant,
+		SFuncName: fn, SBuffer: tools.ByteToInt8(buf.ToBytes()), ITimeout: 3000}
+}
+
+// Requests a QueryF server cannot answer get the Tars error codes the official
+// registry gives, and the connection stays usable.
+func TestServer_rawRequests(t *testing.T) {
+	cases := []struct {
+		name string
+		req  *requestf.RequestPacket
+		ret  int32
+	}{
+		{"ping", request(tars.ServantName, "tars_ping"), basef.TARSSERVERSUCCESS},
+		{"unknown method", request(tars.ServantName, "findEverything", "x"), basef.TARSSERVERNOFUNCERR},
+		{"other servant", request("Demo.HelloServer.HelloObj", "findObjectById", "x"), basef.TARSSERVERNOSERVANTERR},
+		{"missing argument", request(tars.ServantName, "findObjectById"), basef.TARSSERVERDECODEERR},
+		{"good call", request(tars.ServantName, "findObjectById", "Demo.HelloServer.HelloObj"), basef.TARSSERVERSUCCESS},
+	}
+	srv := serve(t, sampleCache(t))
+	conn := tarstest.Dial(t, srv.Addr())
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			conn.Write(t, tarstest.Request(tc.req))
+			rsp := conn.Read(t)
+			require.Equal(t, tc.ret, rsp.IRet, rsp.SResultDesc)
+			require.Equal(t, tc.req.IRequestId, rsp.IRequestId)
+		})
+	}
+}
+
+// A one-way call is answered with nothing; the next call on the connection still works.
+func TestServer_oneWayGetsNoReply(t *testing.T) {
+	srv := serve(t, sampleCache(t))
+	conn := tarstest.Dial(t, srv.Addr())
+	oneway := request(tars.ServantName, "findObjectById", "Demo.HelloServer.HelloObj")
+	oneway.CPacketType, oneway.IRequestId = basef.TARSONEWAY, 1
+	conn.Write(t, tarstest.Request(oneway))
+	conn.Write(t, tarstest.Request(request(tars.ServantName, "tars_ping")))
+	require.Equal(t, int32(7), conn.Read(t).IRequestId, "the first reply must be the ping's")
+}
+
+// Garbage and oversized length prefixes close the connection; the server goes on.
+func TestServer_badFramesCloseTheConnection(t *testing.T) {
+	cases := []struct {
+		name string
+		raw  []byte
+	}{
+		{"length too small", []byte{0, 0, 0, 1}},
+		{"length too large", []byte{0x7f, 0xff, 0xff, 0xff}},
+		{"body is not a packet", []byte{0, 0, 0, 8, 0xff, 0xff, 0xff, 0xff}},
+	}
+	srv := serve(t, sampleCache(t))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			conn := tarstest.Dial(t, srv.Addr())
+			conn.Write(t, tc.raw)
+			_, err := conn.TryRead(5 * time.Second)
+			require.True(t, errors.Is(err, io.EOF) || isReset(err), "want the connection closed, got %v", err)
+			healthy := tarstest.Dial(t, srv.Addr())
+			healthy.Write(t, tarstest.Request(request(tars.ServantName, "tars_ping")))
+			require.Zero(t, healthy.Read(t).IRet)
+		})
+	}
+}
+
+func isReset(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op)
+}
+
+// panicky is a Source whose snapshot read panics, standing in for a handler bug.
+type panicky struct{}
+
+func (panicky) Snapshot() *cache.Snapshot { panic("boom") }
+
+// A panicking handler is recovered: the client gets TARSSERVERUNKNOWNERR and the
+// process and the connection survive.
+func TestServer_handlerPanicIsRecovered(t *testing.T) {
+	srv := serve(t, panicky{})
+	conn := tarstest.Dial(t, srv.Addr())
+	conn.Write(t, tarstest.Request(request(tars.ServantName, "findObjectById", "x")))
+	require.Equal(t, basef.TARSSERVERUNKNOWNERR, conn.Read(t).IRet)
+	conn.Write(t, tarstest.Request(request(tars.ServantName, "tars_ping")))
+	require.Zero(t, conn.Read(t).IRet)
+}
+
+// Close releases the port at once: a new server can bind it.
+func TestServer_Close_releasesPort(t *testing.T) {
+	srv, err := tars.Listen("127.0.0.1:0", tars.NewHandler(sampleCache(t)), tars.Options{})
+	require.NoError(t, err)
+	go srv.Serve() //nolint:errcheck // ends with ErrServerClosed
+	addr := srv.Addr().String()
+	tarstest.Dial(t, srv.Addr())
+	require.NoError(t, srv.Close())
+	again, err := tars.Listen(addr, tars.NewHandler(sampleCache(t)), tars.Options{})
+	require.NoError(t, err)
+	require.NoError(t, again.Close())
+}
