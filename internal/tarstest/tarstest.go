@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,10 +27,39 @@ func Locator(addr net.Addr) string {
 	return fmt.Sprintf("tars.tarsregistry.QueryObj@tcp -h %s -p %d -t 3000", tcp.IP, tcp.Port)
 }
 
+// clientConfig is the TarsGo client configuration of the test process: it keeps
+// TarsGo from parsing the test binary's flags and refreshes endpoints every second.
+const clientConfig = `<tars>
+  <application>
+    <client>
+      refresh-endpoint-interval=1000
+    </client>
+  </application>
+</tars>
+`
+
+var configOnce sync.Once
+
+// configure points TarsGo at clientConfig before its first use in this process.
+func configure(t testing.TB) {
+	configOnce.Do(func() {
+		path := filepath.Join(os.TempDir(), fmt.Sprintf("tarscache-test-client-%d.conf", os.Getpid()))
+		require.NoError(t, os.WriteFile(path, []byte(clientConfig), 0o600))
+		tarsgo.ServerConfigPath = path
+	})
+}
+
+// NewCommunicator returns a TarsGo communicator configured for tests.
+func NewCommunicator(t testing.TB) *tarsgo.Communicator {
+	t.Helper()
+	configure(t)
+	return tarsgo.NewCommunicator()
+}
+
 // QueryClient returns a stock TarsGo QueryF proxy for the tarscache at addr.
 func QueryClient(t testing.TB, addr net.Addr) *queryf.QueryF {
 	t.Helper()
-	comm := tarsgo.NewCommunicator()
+	comm := NewCommunicator(t)
 	q := new(queryf.QueryF)
 	comm.StringToProxy(Locator(addr), q)
 	return q

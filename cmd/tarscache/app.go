@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the command ran and failed
+	exitUsage   = 2 // bad flags or arguments
+)
+
+// version and commit are set at build time with -ldflags "-X main.version=...".
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
+// errUsage marks an error in how the command was called.
+var errUsage = errors.New("usage")
+
+// usageErrorf returns an error that exits with exitUsage.
+func usageErrorf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
+}
+
+// run runs the CLI with args and returns the process exit code. Failures print one
+// line on stderr.
+func run(args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	if err := app.Run(args); err != nil {
+		fmt.Fprintf(stderr, "tarscache: %v\n", err)
+		if errors.Is(err, errUsage) || isFlagError(err) {
+			return exitUsage
+		}
+		return exitFailure
+	}
+	return exitOK
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:            "tarscache",
+		Usage:           "answer Tars service discovery (QueryF) from a bbolt cache of db_tars",
+		Version:         version + " (" + commit + ")",
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		ExitErrHandler:  func(*cli.Context, error) {}, // run reports errors itself
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageErrorf("%v", err)
+		},
+		Commands: []*cli.Command{serveCommand(), dumpCommand(), importCommand()},
+	}
+}
+
+// isFlagError reports flag parsing errors that urfave/cli returns unwrapped.
+func isFlagError(err error) bool {
+	var exit cli.ExitCoder
+	return errors.As(err, &exit) && exit.ExitCode() == exitUsage
+}
+
+// newLogger returns the text logger every command writes to stderr.
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// subcommandUsage makes a command's flag errors usage errors.
+func subcommandUsage(_ *cli.Context, err error, _ bool) error {
+	return usageErrorf("%v", err)
+}

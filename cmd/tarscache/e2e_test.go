@@ -1,0 +1,214 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tarscache/tarscache/internal/tarstest"
+	"github.com/tarscache/tarscache/internal/testdb"
+	"github.com/tarscache/tarscache/protocol/endpointf"
+	"github.com/tarscache/tarscache/protocol/queryf"
+)
+
+// binaries built once by TestMain.
+var tarscacheBin, echoBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "tarscache-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	tarscacheBin, echoBin = filepath.Join(dir, "tarscache"), filepath.Join(dir, "echoserver")
+	for pkg, out := range map[string]string{".": tarscacheBin, "../../internal/e2e/echoserver": echoBin} {
+		if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+			panic(fmt.Sprintf("build %s: %v\n%s", pkg, err, b))
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// process is a started command whose output is kept for assertions.
+type process struct {
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	stderr bytes.Buffer
+	done   chan error
+}
+
+func (p *process) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.Write(b)
+}
+
+func (p *process) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+// start runs bin with args; the test ends it with SIGKILL if it is still running.
+func start(t *testing.T, bin string, args ...string) *process {
+	t.Helper()
+	p := &process{cmd: exec.Command(bin, args...), done: make(chan error, 1)}
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	require.NoError(t, p.cmd.Start())
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+// stop sends SIGTERM and returns the exit error (nil for exit 0).
+func (p *process) stop(t *testing.T) error {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-p.done:
+		p.done <- err
+		return err
+	case <-time.After(15 * time.Second):
+		t.Fatalf("process did not stop within 15s after SIGTERM; output:\n%s", p.output())
+		return nil
+	}
+}
+
+func freeAddr(t *testing.T) *net.TCPAddr {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr)
+}
+
+// registerEcho declares E2E.EchoServer on node 127.0.0.1 with its EchoObj adapter.
+func registerEcho(t *testing.T, db *testdb.DB, port int) {
+	db.Exec(t, `INSERT INTO t_server_conf (application, server_name, node_name, setting_state, present_state, server_type)
+		VALUES ('E2E', 'EchoServer', '127.0.0.1', 'active', 'active', 'tars_go')`)
+	db.Exec(t, `INSERT INTO t_adapter_conf (application, server_name, node_name, adapter_name, servant, endpoint)
+		VALUES ('E2E', 'EchoServer', '127.0.0.1', 'E2E.EchoServer.EchoObjAdapter', 'E2E.EchoServer.EchoObj', ?)`,
+		fmt.Sprintf("tcp -h 127.0.0.1 -p %d -t 60000", port))
+}
+
+// startEcho runs a stock TarsGo server (tars.Run) for E2E.EchoServer.EchoObj.
+func startEcho(t *testing.T, port int, locator string) {
+	dir := t.TempDir()
+	conf := fmt.Sprintf(`<tars>
+  <application>
+    <server>
+      app=E2E
+      server=EchoServer
+      logpath=%[1]s
+      logLevel=ERROR
+      datapath=%[1]s
+      <E2E.EchoServer.EchoObjAdapter>
+        endpoint=tcp -h 127.0.0.1 -p %[2]d -t 60000
+        servant=E2E.EchoServer.EchoObj
+        protocol=tars
+        threads=1
+      </E2E.EchoServer.EchoObjAdapter>
+    </server>
+    <client>
+      locator=%[3]s
+    </client>
+  </application>
+</tars>
+`, dir, port, locator)
+	path := filepath.Join(dir, "echo.conf")
+	require.NoError(t, os.WriteFile(path, []byte(conf), 0o600))
+	p := start(t, echoBin, "-config", path)
+	t.Cleanup(func() { _ = p.stop(t) })
+}
+
+// lists asks tarscache for every endpoint of id; a failed call gives no endpoints.
+func lists(_ *testing.T, q *queryf.QueryF, id string) (active, inactive []string) {
+	var a, in []endpointf.EndpointF
+	if _, err := q.FindObjectById4Any(id, &a, &in); err != nil {
+		return nil, nil
+	}
+	for _, e := range a {
+		active = append(active, fmt.Sprintf("%s:%d", e.Host, e.Port))
+	}
+	for _, e := range in {
+		inactive = append(inactive, fmt.Sprintf("%s:%d", e.Host, e.Port))
+	}
+	return active, inactive
+}
+
+// A stock TarsGo client whose locator is tarscache reaches a real TarsGo server
+// registered in MySQL; state changes in MySQL reach the answers at the next sync;
+// a restart with MySQL unreachable still resolves the server from the file.
+func TestServe_endToEndWithStockTarsGo(t *testing.T) {
+	db := testdb.New(t)
+	echo, loc := freeAddr(t), freeAddr(t)
+	echoEP := fmt.Sprintf("127.0.0.1:%d", echo.Port)
+	registerEcho(t, db, echo.Port)
+	data := filepath.Join(t.TempDir(), "tarscache.db")
+	serve := start(t, tarscacheBin, "serve", "--dsn", db.DSN, "--data", data, "--listen", loc.String(), "--sync-interval", "200ms")
+	q := tarstest.QueryClient(t, loc)
+	require.Eventually(t, func() bool { a, _ := lists(t, q, "E2E.EchoServer.EchoObj"); return len(a) == 1 },
+		10*time.Second, 50*time.Millisecond, "tarscache never served the echo server; output:\n%s", serve.output())
+
+	locator := tarstest.Locator(loc)
+	startEcho(t, echo.Port, locator)
+	comm := tarstest.NewCommunicator(t)
+	comm.SetProperty("locator", locator)
+	echoProxy := new(queryf.QueryF)
+	comm.StringToProxy("E2E.EchoServer.EchoObj", echoProxy)
+	require.Eventually(t, func() bool {
+		got, err := echoProxy.FindObjectById("hello")
+		return err == nil && len(got) == 1 && got[0].Host == "echo:hello"
+	}, 15*time.Second, 100*time.Millisecond, "the TarsGo client never reached the echo server through tarscache")
+
+	db.Exec(t, `UPDATE t_server_conf SET present_state='inactive' WHERE server_name='EchoServer'`)
+	require.Eventually(t, func() bool { a, in := lists(t, q, "E2E.EchoServer.EchoObj"); return len(a) == 0 && len(in) == 1 },
+		10*time.Second, 50*time.Millisecond, "the inactive server never moved to the inactive list")
+	db.Exec(t, `UPDATE t_server_conf SET present_state='active' WHERE server_name='EchoServer'`)
+	require.Eventually(t, func() bool { a, _ := lists(t, q, "E2E.EchoServer.EchoObj"); return len(a) == 1 },
+		10*time.Second, 50*time.Millisecond)
+	require.NoError(t, serve.stop(t), "serve must exit 0 on SIGTERM; output:\n%s", serve.output())
+
+	closed := freeAddr(t)
+	offline := start(t, tarscacheBin, "serve", "--dsn", fmt.Sprintf("root@tcp(%s)/%s", closed, db.Name),
+		"--data", data, "--listen", loc.String(), "--sync-interval", "100ms")
+	q2 := tarstest.QueryClient(t, loc)
+	require.Eventually(t, func() bool { a, _ := lists(t, q2, "E2E.EchoServer.EchoObj"); return len(a) == 1 && a[0] == echoEP },
+		10*time.Second, 50*time.Millisecond, "restarted without MySQL, tarscache did not serve from its file; output:\n%s", offline.output())
+	got, err := echoProxy.FindObjectById("again")
+	require.NoError(t, err)
+	require.Equal(t, "echo:again", got[0].Host)
+	require.Eventually(t, func() bool { return strings.Contains(offline.output(), "database unreachable") }, 10*time.Second, 50*time.Millisecond)
+	require.NoError(t, offline.stop(t))
+	require.Equal(t, 1, strings.Count(offline.output(), "database unreachable"), "the outage is logged once, not every retry:\n%s", offline.output())
+}
+
+// serve refuses a port in use with a one-line reason and a non-zero exit, and
+// leaves the cache file as it was.
+func TestServe_portInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	data := filepath.Join(t.TempDir(), "tarscache.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, tarscacheBin, "serve", "--data", data, "--listen", ln.Addr().String()).CombinedOutput()
+	require.Error(t, err)
+	require.Contains(t, string(out), "tarscache: tars: listen on "+ln.Addr().String())
+	require.Contains(t, string(out), "address already in use")
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/tarscache/tarscache/cache"
+)
+
+// importOptions are the settings of "tarscache import".
+type importOptions struct {
+	data    string
+	replace bool
+	file    string
+}
+
+func importCommand() *cli.Command {
+	var o importOptions
+	return &cli.Command{
+		Name:      "import",
+		Usage:     "load records from a JSON document (written by dump --format json) into a cache file",
+		ArgsUsage: "RECORDS.json",
+		Description: `Validates the whole document first and writes nothing if any record is bad. A file that
+already holds records is only replaced with --replace. The file must not be held by a
+running "tarscache serve".
+
+Example:
+   tarscache import --data tarscache.db testdata/sample.records.json`,
+		Flags: []cli.Flag{
+			dataFlag(&o.data),
+			&cli.BoolFlag{Name: "replace", EnvVars: []string{"TARSCACHE_REPLACE"}, Destination: &o.replace,
+				Usage: "replace the records of a non-empty file"},
+		},
+		OnUsageError: subcommandUsage,
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageErrorf("import takes one RECORDS.json argument, got %d", c.NArg())
+			}
+			o.file = c.Args().First()
+			return importRecords(c.App.Writer, o)
+		},
+	}
+}
+
+func importRecords(w io.Writer, o importOptions) error {
+	servants, err := readRecords(o.file)
+	if err != nil {
+		return err
+	}
+	c, err := cache.Open(o.data, cache.Options{})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if n := c.Snapshot().Len(); n > 0 && !o.replace {
+		return fmt.Errorf("import: %s already holds %d servants: use --replace to overwrite them", o.data, n)
+	}
+	stats, err := c.Apply(servants)
+	if err != nil {
+		return fmt.Errorf("import %s: %w", o.file, err)
+	}
+	fmt.Fprintf(w, "imported %d servants into %s (%d written, %d deleted, %d unchanged)\n",
+		len(servants), o.data, stats.Written, stats.Deleted, stats.Unchanged)
+	return nil
+}
+
+func readRecords(path string) ([]cache.Servant, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	defer f.Close()
+	servants, err := cache.ReadJSON(f)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", path, err)
+	}
+	return servants, nil
+}

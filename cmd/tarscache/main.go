@@ -1,0 +1,9 @@
+// Command tarscache answers Tars service discovery from a bbolt cache of the Tars
+// registry database. Run "tarscache --help" for its commands.
+package main
+
+import "os"
+
+func main() {
+	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+}

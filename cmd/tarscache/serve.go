@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os/signal"
+	gosync "sync"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/sync"
+	"github.com/tarscache/tarscache/tars"
+)
+
+// serveOptions are the settings of "tarscache serve".
+type serveOptions struct {
+	dsn          string
+	data         string
+	listen       string
+	syncInterval time.Duration
+}
+
+func serveCommand() *cli.Command {
+	var o serveOptions
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "serve QueryF from the cache file, syncing it from db_tars in the background",
+		Description: `Loads the cache file and answers at once, then syncs from MySQL every --sync-interval.
+While MySQL is unreachable it keeps answering from the file and retries with backoff.
+SIGTERM or SIGINT stop it cleanly.
+
+Example:
+   tarscache serve --dsn 'tars:secret@tcp(db.example:3306)/db_tars' --data /var/lib/tarscache/tarscache.db --listen 0.0.0.0:17890`,
+		Flags: []cli.Flag{
+			dsnFlag(&o.dsn), dataFlag(&o.data),
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:17890", EnvVars: []string{"TARSCACHE_LISTEN"}, Destination: &o.listen,
+				Usage: "`HOST:PORT` to serve QueryF (tars.tarsregistry.QueryObj) on"},
+			&cli.DurationFlag{Name: "sync-interval", Value: 2 * time.Second, EnvVars: []string{"TARSCACHE_SYNC_INTERVAL"}, Destination: &o.syncInterval,
+				Usage: "time between two syncs from MySQL"},
+		},
+		OnUsageError: subcommandUsage,
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErrorf("serve takes no arguments, got %q", c.Args().Slice())
+			}
+			return serve(c.Context, o, newLogger(c.App.ErrWriter))
+		},
+	}
+}
+
+func dsnFlag(dst *string) cli.Flag {
+	return &cli.StringFlag{Name: "dsn", Value: "root@tcp(127.0.0.1:3306)/db_tars", EnvVars: []string{"TARSCACHE_DSN"}, Destination: dst,
+		Usage: "MySQL `DSN` of db_tars (go-sql-driver syntax: user:password@tcp(host:port)/db_tars)"}
+}
+
+func dataFlag(dst *string) cli.Flag {
+	return &cli.StringFlag{Name: "data", Value: "./tarscache.db", EnvVars: []string{"TARSCACHE_DATA"}, Destination: dst,
+		Usage: "cache `FILE` (bbolt)"}
+}
+
+// serve runs until SIGTERM or SIGINT, then stops the sync, the listener and the
+// file, in that order.
+func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	c, err := cache.Open(o.data, cache.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	srv, err := tars.Listen(o.listen, tars.NewHandler(c), tars.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	db, err := sync.OpenDB(o.dsn)
+	if err != nil {
+		return errors.Join(err, srv.Close())
+	}
+	defer db.Close()
+	log.Info("serving", "listen", srv.Addr().String(), "data", o.data, "servants", c.Snapshot().Len(),
+		"dsn", sync.RedactDSN(o.dsn), "sync_interval", o.syncInterval)
+	syncer := sync.New(db, c, sync.Options{Interval: o.syncInterval, Logger: log})
+	return runUntilDone(ctx, srv, syncer, log)
+}
+
+// runUntilDone owns the server and syncer goroutines and returns when ctx ends or
+// the server fails.
+func runUntilDone(ctx context.Context, srv *tars.Server, syncer *sync.Syncer, log *slog.Logger) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg gosync.WaitGroup
+	wg.Go(func() { _ = syncer.Run(ctx) })
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+	var err error
+	select {
+	case <-ctx.Done():
+		log.Info("stopping")
+	case err = <-served:
+		err = fmt.Errorf("serve: %w", err)
+	}
+	cancel()
+	wg.Wait()
+	return errors.Join(err, srv.Close())
+}
