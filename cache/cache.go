@@ -98,7 +98,7 @@ func classifyOpenErr(err error) error {
 
 // load prepares a new file's buckets, checks the format and builds the first snapshot.
 func (c *Cache) load(readOnly bool) error {
-	if !readOnly {
+	if !readOnly && c.isEmptyFile() {
 		if err := c.db.Update(initBuckets); err != nil {
 			return err
 		}
@@ -119,12 +119,16 @@ func (c *Cache) load(readOnly bool) error {
 	return nil
 }
 
-// initBuckets creates the buckets and format mark of an empty file; it leaves a
-// file that already has buckets to checkFormat.
+// isEmptyFile reports whether the file has no bucket at all: a new file. Opening
+// any other file writes nothing.
+func (c *Cache) isEmptyFile() bool {
+	empty := false
+	_ = c.db.View(func(tx *bolt.Tx) error { empty = !hasAnyBucket(tx); return nil })
+	return empty
+}
+
+// initBuckets creates the buckets and format mark of a new file.
 func initBuckets(tx *bolt.Tx) error {
-	if tx.Bucket(bucketMeta) != nil || hasAnyBucket(tx) {
-		return nil
-	}
 	meta, err := tx.CreateBucket(bucketMeta)
 	if err != nil {
 		return err

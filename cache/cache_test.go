@@ -169,3 +169,22 @@ func TestSnapshot_Lookup_dynamicWeightOff(t *testing.T) {
 	require.Equal(t, int32(80), e.Active[0].Weight)
 	require.Equal(t, int32(2), e.Inactive[0].WeightType)
 }
+
+// Opening an existing file writes nothing to it.
+func TestCache_Open_writesNothing(t *testing.T) {
+	path := cachetest.Path(t)
+	c, err := cache.Open(path, cache.Options{})
+	require.NoError(t, err)
+	_, err = c.Apply(fetch(cachetest.Servant("A.S.Obj", 10, "10.0.0.1")))
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	before, err := os.ReadFile(path)
+	require.NoError(t, err)
+
+	c, err = cache.Open(path, cache.Options{})
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, before, after)
+}

@@ -1,0 +1,60 @@
+# tarscache: make build | test | generate | run | lint | bench
+GO      ?= go
+BIN     := bin/tarscache
+DATA    ?= ./tarscache.db
+LISTEN  ?= 127.0.0.1:17890
+MYSQL   ?= root@tcp(127.0.0.1:3306)/
+FUZZTIME ?= 10s
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+GOFILES  = $(shell find . -name '*.go' -not -path './bin/*')
+
+.PHONY: build test fuzz generate run lint bench
+
+## build: the tarscache binary (bin/tarscache) and the sample loader used by make run
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/tarscache
+	$(GO) build -o bin/sample ./internal/sample
+
+## test: vet, gofmt, every test with the race detector (needs MySQL/MariaDB on 127.0.0.1:3306), brief fuzzing
+test: lint
+	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz
+
+## fuzz: run each fuzz target for FUZZTIME (default 10s)
+fuzz:
+	$(GO) test ./sync -run '^$$' -fuzz '^FuzzParseEndpoint$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cache -run '^$$' -fuzz '^FuzzDecodeRecord$$' -fuzztime $(FUZZTIME)
+
+## lint: go vet and gofmt
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+## generate: regenerate protocol/ from the .tars IDL with the pinned tars2go
+generate:
+	$(GO) tool tars2go -module github.com/tarscache/tarscache -outdir protocol -without-trace protocol/EndpointF.tars protocol/QueryF.tars
+
+## run: serve the sample registry (loaded into the local MySQL/MariaDB, or seeded into the file when none answers)
+run: build
+	@if dsn=$$(bin/sample --server '$(MYSQL)'); then \
+	  echo "sample registry loaded into MySQL database tarscache_sample"; \
+	else \
+	  code=$$?; [ $$code -eq 3 ] || exit $$code; \
+	  echo "no MySQL answers: seeding $(DATA) from testdata/sample.records.json (serving from the file only)"; \
+	  $(BIN) import --replace --data $(DATA) testdata/sample.records.json || exit 1; \
+	  dsn='$(MYSQL)tarscache_sample'; \
+	fi; \
+	echo ""; \
+	echo "tarscache answers QueryF on $(LISTEN). Point a Tars client at it with the locator"; \
+	echo "    tars.tarsregistry.QueryObj@tcp -h $(firstword $(subst :, ,$(LISTEN))) -p $(lastword $(subst :, ,$(LISTEN)))"; \
+	echo "and ask it from another terminal, for example:"; \
+	echo "    $(BIN) query --locator 'tars.tarsregistry.QueryObj@tcp -h $(firstword $(subst :, ,$(LISTEN))) -p $(lastword $(subst :, ,$(LISTEN)))' --method any Demo.HelloServer.HelloObj"; \
+	echo "Stop it with Ctrl-C."; \
+	echo ""; \
+	exec $(BIN) serve --dsn "$$dsn" --data $(DATA) --listen $(LISTEN)
+
+## bench: run the benchmarks and write docs/benchmarks.md
+bench:
+	$(GO) run ./internal/benchreport -out docs/benchmarks.md

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/internal/testdb"
+)
+
+// runCLI runs the CLI in-process and returns its exit code, stdout and stderr.
+func runCLI(args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	code := run(append([]string{"tarscache"}, args...), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func sampleRecords() string { return filepath.Join(testdb.TestdataDir(), "sample.records.json") }
+
+// importedFile returns a cache file holding the sample records.
+func importedFile(t *testing.T) string {
+	path := filepath.Join(t.TempDir(), "tarscache.db")
+	code, out, errOut := runCLI("import", "--data", path, sampleRecords())
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "imported 10 servants")
+	return path
+}
+
+// dump --format json prints exactly what import read: the sample's golden records.
+func TestDump_jsonRoundTripsImport(t *testing.T) {
+	path := importedFile(t)
+	code, out, _ := runCLI("dump", "--data", path, "--format", "json")
+	require.Equal(t, exitOK, code)
+	want, err := os.ReadFile(sampleRecords())
+	require.NoError(t, err)
+	require.Equal(t, string(want), out)
+}
+
+// dump filters by servant prefix and prints a table with a total.
+func TestDump_tableWithPrefix(t *testing.T) {
+	path := importedFile(t)
+	code, out, _ := runCLI("dump", "--data", path, "Shop.Order", "tars.tarsregistry.Q")
+	require.Equal(t, exitOK, code)
+	require.Contains(t, out, "Shop.OrderServer.OrderObj   c2001d48  active")
+	require.Contains(t, out, "tcp -h 10.0.0.12 -p 10100 -t 60000 -v 2 -w 80")
+	require.Contains(t, out, "2 servants, 4 endpoints")
+	require.NotContains(t, out, "Demo.")
+}
+
+// Every failure exits non-zero with a one-line reason on stderr.
+func TestCLI_failuresExplainThemselves(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.db")
+	notCache := filepath.Join(t.TempDir(), "notes.txt")
+	require.NoError(t, os.WriteFile(notCache, []byte("not a database"), 0o600))
+	cases := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"unknown flag", []string{"dump", "--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
+		{"bad format", []string{"dump", "--data", missing, "--format", "xml"}, exitUsage, `--format "xml": want table or json`},
+		{"missing file", []string{"dump", "--data", missing}, exitFailure, "no such file or directory"},
+		{"not a cache file", []string{"dump", "--data", notCache}, exitFailure, "not a tarscache file"},
+		{"import needs a file", []string{"import", "--data", missing}, exitUsage, "import takes one RECORDS.json argument, got 0"},
+		{"import of a missing document", []string{"import", "--data", missing, "nope.json"}, exitFailure, "open nope.json"},
+		{"bad method", []string{"query", "--method", "everything", "A.B.C"}, exitUsage, `--method "everything"`},
+		{"serve with arguments", []string{"serve", "extra"}, exitUsage, `serve takes no arguments, got ["extra"]`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := runCLI(tc.args...)
+			require.Equal(t, tc.code, code, errOut)
+			require.Contains(t, errOut, tc.msg)
+			require.Equal(t, 1, strings.Count(errOut, "\n"), "one line on stderr: %q", errOut)
+		})
+	}
+}
+
+// A bad records document is refused before anything is written.
+func TestImport_badDocumentChangesNothing(t *testing.T) {
+	path := importedFile(t)
+	before, err := os.ReadFile(path)
+	require.NoError(t, err)
+	cases := map[string]string{
+		"not json":         "{",
+		"unknown field":    `{"format":"tarscache-records/1","servants":[{"id":"A.B.C","endpoints":[],"colour":"red"}]}`,
+		"wrong version":    `{"format":"tarscache-records/1","servants":[{"id":"A.B.C","version":"00000000","endpoints":[]}]}`,
+		"port":             `{"format":"tarscache-records/1","servants":[{"id":"A.B.C","endpoints":[{"active":true,"istcp":1,"host":"h","port":70000,"timeout":1,"weight":-1}]}]}`,
+		"other format":     `{"format":"something-else/2","servants":[]}`,
+		"duplicate id":     `{"format":"tarscache-records/1","servants":[{"id":"A.B.C","endpoints":[]},{"id":"A.B.C","endpoints":[]}]}`,
+		"empty servant id": `{"format":"tarscache-records/1","servants":[{"id":"","endpoints":[]}]}`,
+	}
+	for name, doc := range cases {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "bad.json")
+			require.NoError(t, os.WriteFile(file, []byte(doc), 0o600))
+			code, _, errOut := runCLI("import", "--replace", "--data", path, file)
+			require.Equal(t, exitFailure, code)
+			require.Contains(t, errOut, "tarscache: import")
+			after, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, before, after, "a refused import must leave the file as it was")
+		})
+	}
+}
+
+// import does not overwrite a file that holds records unless told to.
+func TestImport_refusesNonEmptyFileWithoutReplace(t *testing.T) {
+	path := importedFile(t)
+	code, _, errOut := runCLI("import", "--data", path, sampleRecords())
+	require.Equal(t, exitFailure, code)
+	require.Contains(t, errOut, "already holds 10 servants: use --replace")
+	code, out, _ := runCLI("import", "--replace", "--data", path, sampleRecords())
+	require.Equal(t, exitOK, code)
+	require.Contains(t, out, "0 written, 0 deleted, 10 unchanged")
+}
+
+// dump on a file held by a running server fails within seconds instead of hanging.
+func TestDump_fileHeldByServerFailsFast(t *testing.T) {
+	path := importedFile(t)
+	held, err := cache.Open(path, cache.Options{})
+	require.NoError(t, err)
+	defer held.Close()
+	start := time.Now()
+	code, _, errOut := runCLI("dump", "--data", path)
+	require.Equal(t, exitFailure, code)
+	require.Contains(t, errOut, "file is locked by another process (is tarscache serve running on it?)")
+	require.Less(t, time.Since(start), 30*time.Second, "dump must not hang on a held file")
+}
+
+// query reports an unreachable locator as a failure.
+func TestQuery_unreachableLocator(t *testing.T) {
+	code, _, errOut := runCLI("query", "--locator", "tars.tarsregistry.QueryObj@tcp -h 127.0.0.1 -p 1 -t 1000", "--method", "any", "A.B.C")
+	require.Equal(t, exitFailure, code)
+	require.Contains(t, errOut, "tarscache: query findObjectById4Any of A.B.C")
+}
