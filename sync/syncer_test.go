@@ -1,0 +1,131 @@
+package sync_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/internal/cachetest"
+	"github.com/tarscache/tarscache/internal/testdb"
+	"github.com/tarscache/tarscache/sync"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// logBuffer is a goroutine-safe log sink.
+type logBuffer struct {
+	mu  gosync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) count(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.buf.String(), s)
+}
+
+// ticker hands the loop one wake-up per tick and records the waits it asked for.
+type ticker struct {
+	waits chan time.Duration
+	wake  chan time.Time
+}
+
+func newTicker() *ticker {
+	return &ticker{waits: make(chan time.Duration), wake: make(chan time.Time)}
+}
+
+func (tk *ticker) after(d time.Duration) <-chan time.Time {
+	tk.waits <- d
+	return tk.wake
+}
+
+// A run of failed syncs is logged once, each retry waits longer (with backoff),
+// the cache keeps what it had, and cancelling the context ends the loop.
+func TestSyncer_Run_outageLoggedOnceWithBackoff(t *testing.T) {
+	c := cachetest.Open(t, "")
+	_, err := c.Apply([]cache.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")})
+	require.NoError(t, err)
+	db, err := sync.OpenDB("root@tcp(127.0.0.1:1)/db_tars?timeout=1s")
+	require.NoError(t, err)
+	defer db.Close()
+	logs, tk := &logBuffer{}, newTicker()
+	s := sync.New(db, c, sync.Options{Interval: time.Second, Logger: slog.New(slog.NewTextHandler(logs, nil)), After: tk.after})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	var waits []time.Duration
+	for range 4 {
+		waits = append(waits, <-tk.waits)
+		tk.wake <- time.Time{}
+	}
+	waits = append(waits, <-tk.waits)
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+
+	require.Equal(t, 1, logs.count("database unreachable"))
+	for i := 1; i < len(waits); i++ {
+		require.Greater(t, waits[i], waits[i-1], "backoff must grow: %v", waits)
+	}
+	require.Equal(t, []string{"A.S.Obj"}, c.Snapshot().IDs())
+}
+
+// While the database answers, the loop syncs at once and then every Interval.
+func TestSyncer_Run_syncsEveryInterval(t *testing.T) {
+	db := testdb.New(t, "sample.sql")
+	c := cachetest.Open(t, "")
+	tk := newTicker()
+	s := sync.New(db.SQL, c, sync.Options{Interval: 3 * time.Second, After: tk.after})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+
+	require.Equal(t, 3*time.Second, <-tk.waits)
+	require.Equal(t, 10, c.Snapshot().Len(), "the first sync happens before the first wait")
+	db.Exec(t, `DELETE FROM t_adapter_conf WHERE servant='Demo.TimerServer.ReportObj'`)
+	tk.wake <- time.Time{}
+	require.Equal(t, 3*time.Second, <-tk.waits)
+	require.Equal(t, 9, c.Snapshot().Len())
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+}
+
+// A malformed row is logged once, with the row's identity, however many syncs
+// keep finding it; a row that is fixed and broken again is logged again.
+func TestSyncer_SyncOnce_rejectedRowLoggedOnce(t *testing.T) {
+	db := testdb.New(t, "sample.sql")
+	c := cachetest.Open(t, "")
+	logs := &logBuffer{}
+	s := sync.New(db.SQL, c, sync.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	sync3 := func() {
+		for range 3 {
+			_, err := s.SyncOnce(context.Background())
+			require.NoError(t, err)
+		}
+	}
+	sync3()
+	require.Equal(t, 1, logs.count("row dropped"))
+	require.Equal(t, 1, logs.count(`application=Demo server=HelloServer node=10.0.0.12 adapter=Demo.HelloServer.AdminObjAdapter`))
+
+	db.Exec(t, `UPDATE t_adapter_conf SET endpoint='tcp -h 10.0.0.12 -p 10016 -t 3000' WHERE endpoint LIKE '%80abc%'`)
+	sync3()
+	db.Exec(t, `UPDATE t_adapter_conf SET endpoint='tcp -h 10.0.0.12 -p 10016 -t 3000 extra' WHERE adapter_name='Demo.HelloServer.AdminObjAdapter' AND node_name='10.0.0.12'`)
+	sync3()
+	require.Equal(t, 2, logs.count("row dropped"))
+}
