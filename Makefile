@@ -20,6 +20,8 @@ build:
 ## test: vet, gofmt, every test with the race detector (needs MySQL/MariaDB on 127.0.0.1:3306), brief fuzzing
 test: lint
 	$(GO) test -race -count=1 ./...
+	@# Tests with in-process TarsGo clients (build tag !race): TarsGo v1.4.6 races on its own clock.
+	$(GO) test -count=1 ./tars ./cmd/...
 	$(MAKE) --no-print-directory fuzz
 
 ## fuzz: run each fuzz target for FUZZTIME (default 10s)

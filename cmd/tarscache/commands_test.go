@@ -134,10 +134,3 @@ func TestDump_fileHeldByServerFailsFast(t *testing.T) {
 	require.Contains(t, errOut, "file is locked by another process (is tarscache serve running on it?)")
 	require.Less(t, time.Since(start), 30*time.Second, "dump must not hang on a held file")
 }
-
-// query reports an unreachable locator as a failure.
-func TestQuery_unreachableLocator(t *testing.T) {
-	code, _, errOut := runCLI("query", "--locator", "tars.tarsregistry.QueryObj@tcp -h 127.0.0.1 -p 1 -t 1000", "--method", "any", "A.B.C")
-	require.Equal(t, exitFailure, code)
-	require.Contains(t, errOut, "tarscache: query findObjectById4Any of A.B.C")
-}

@@ -1,0 +1,199 @@
+package tars
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"testing"
+
+	tarsgo "github.com/TarsCloud/TarsGo/tars"
+	"github.com/TarsCloud/TarsGo/tars/protocol/codec"
+	"github.com/TarsCloud/TarsGo/tars/protocol/res/basef"
+	"github.com/TarsCloud/TarsGo/tars/protocol/res/requestf"
+	"github.com/TarsCloud/TarsGo/tars/util/rogger"
+	"github.com/TarsCloud/TarsGo/tars/util/tools"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/internal/cachetest"
+	"github.com/tarscache/tarscache/internal/tarstest"
+	"github.com/tarscache/tarscache/protocol/endpointf"
+	"github.com/tarscache/tarscache/protocol/queryf"
+)
+
+// benchID is the servant the query benchmarks ask for: 10 endpoints, 8 active and
+// 2 inactive, among 1,000 other servants.
+const (
+	benchID       = "Demo.HelloServer.HelloObj"
+	benchActive   = 8
+	benchInactive = 2
+)
+
+// benchCache returns a cache (checked and closed when the benchmark ends) holding
+// benchID and 1,000 servants of 3 endpoints around it.
+func benchCache(b *testing.B) *cache.Cache {
+	b.Helper()
+	hosts := make([]string, benchActive+benchInactive)
+	for i := range hosts {
+		hosts[i] = fmt.Sprintf("10.0.0.%d", i+1)
+	}
+	s := cachetest.Servant(benchID, 10015, hosts...)
+	for i := benchActive; i < len(hosts); i++ {
+		s.Endpoints[i].Active = false
+	}
+	servants := []cache.Servant{s}
+	for i := range 1000 {
+		servants = append(servants, cachetest.Servant(fmt.Sprintf("App.S%d.Obj", i), int32(20000+i), hosts[:3]...))
+	}
+	c := cachetest.Open(b, "")
+	_, err := c.Apply(servants)
+	require.NoError(b, err)
+	return c
+}
+
+// benchRequest is a framed Tars request packet for method fn with id as its tag-1
+// string argument, as a TarsGo client sends it.
+func benchRequest(fn, id string) []byte {
+	buf := codec.NewBuffer()
+	_ = buf.WriteString(id, 1)
+	return tarstest.Request(&requestf.RequestPacket{IVersion: basef.TARSVERSION, IRequestId: 7,
+		SServantName: ServantName, SFuncName: fn, SBuffer: tools.ByteToInt8(buf.ToBytes()), ITimeout: 3000})
+}
+
+// activeInReply decodes a framed reply and returns the length of its active list:
+// the return value of findObjectById, tag 2 of the other methods.
+func activeInReply(b *testing.B, out []byte, fn string) int32 {
+	b.Helper()
+	var rsp requestf.ResponsePacket
+	require.NoError(b, rsp.ReadFrom(codec.NewReader(out[4:])))
+	require.Equal(b, basef.TARSSERVERSUCCESS, rsp.IRet, rsp.SResultDesc)
+	r := codec.NewReader(tools.Int8ToByte(rsp.SBuffer))
+	tag := byte(0)
+	if fn != "findObjectById" {
+		var ret int32
+		require.NoError(b, r.ReadInt32(&ret, 0, true))
+		require.Zero(b, ret)
+		tag = 2
+	}
+	_, ty, err := r.SkipToNoCheck(tag, true)
+	require.NoError(b, err)
+	require.Equal(b, byte(codec.LIST), ty)
+	var n int32
+	require.NoError(b, r.ReadInt32(&n, 0, true))
+	return n
+}
+
+// benchDispatch times (*dispatcher).handle on one pre-encoded request for fn:
+// decode the packet, run the generated dispatch, look the id up, encode the reply.
+func benchDispatch(b *testing.B, fn string) {
+	d := &dispatcher{servant: ServantName, handler: NewHandler(benchCache(b)), queryf: new(queryf.QueryF),
+		logger: slog.New(slog.DiscardHandler)}
+	pkt := benchRequest(fn, benchID)
+	p := peer{ip: "127.0.0.1", port: "40000"}
+	out, err := d.handle(pkt, p)
+	require.NoError(b, err)
+	require.Equal(b, int32(benchActive), activeInReply(b, out, fn))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := d.handle(pkt, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDispatch_sameGroup10 measures the server-side cost of one
+// findObjectByIdInSameGroup call for a servant of 10 endpoints, network excluded.
+func BenchmarkDispatch_sameGroup10(b *testing.B) { benchDispatch(b, "findObjectByIdInSameGroup") }
+
+// BenchmarkDispatch_4Any10 measures the server-side cost of one findObjectById4Any
+// call for a servant of 10 endpoints, network excluded.
+func BenchmarkDispatch_4Any10(b *testing.B) { benchDispatch(b, "findObjectById4Any") }
+
+// BenchmarkDispatch_byId10 measures the server-side cost of one findObjectById call
+// (active list only) for a servant of 10 endpoints, network excluded.
+func BenchmarkDispatch_byId10(b *testing.B) { benchDispatch(b, "findObjectById") }
+
+// BenchmarkHandler_sameGroup10 measures the handler method alone: snapshot lookup
+// and the two reply lists, without decoding or encoding.
+func BenchmarkHandler_sameGroup10(b *testing.B) {
+	h := NewHandler(benchCache(b))
+	ctx := context.Background()
+	var active, inactive []endpointf.EndpointF
+	_, err := h.FindObjectByIdInSameGroup(ctx, benchID, &active, &inactive)
+	require.NoError(b, err)
+	require.Len(b, active, benchActive)
+	require.Len(b, inactive, benchInactive)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := h.FindObjectByIdInSameGroup(ctx, benchID, &active, &inactive); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchServer starts a Server over c on a free loopback port and closes it when
+// the benchmark ends.
+func benchServer(b *testing.B, c *cache.Cache) *Server {
+	b.Helper()
+	srv, err := Listen("127.0.0.1:0", NewHandler(c), Options{})
+	require.NoError(b, err)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve() }()
+	b.Cleanup(func() {
+		require.NoError(b, srv.Close())
+		require.ErrorIs(b, <-done, ErrServerClosed)
+	})
+	return srv
+}
+
+// errorsOnly is a TarsGo log writer that passes ERROR lines to stderr and drops
+// the rest.
+type errorsOnly struct{}
+
+func (errorsOnly) Write(v []byte) {
+	if bytes.Contains(v, []byte("|ERROR|")) {
+		_, _ = os.Stderr.Write(v)
+	}
+}
+
+func (errorsOnly) NeedPrefix() bool { return true }
+
+// quietQueryClient returns a stock TarsGo QueryF client for addr with TarsGo's
+// logging cut down to errors for the rest of the process: by default the client
+// logs DEBUG lines on every call, which would cost time in the loop and break the
+// benchmark's output line.
+func quietQueryClient(b *testing.B, addr net.Addr) *queryf.QueryF {
+	b.Helper()
+	tarsgo.TLOG.SetWriter(errorsOnly{})
+	q := tarstest.QueryClient(b, addr) // the first communicator resets the level from its config
+	rogger.SetLevel(rogger.ERROR)
+	return q
+}
+
+// BenchmarkServer_loopback_sameGroup10 measures a whole findObjectByIdInSameGroup
+// call of a stock TarsGo client over loopback TCP, with GOMAXPROCS goroutines
+// calling at once (b.RunParallel, so b.Loop cannot be used); client and server
+// share the process, so time and allocations are both sides'.
+func BenchmarkServer_loopback_sameGroup10(b *testing.B) {
+	srv := benchServer(b, benchCache(b))
+	q := quietQueryClient(b, srv.Addr())
+	var active, inactive []endpointf.EndpointF
+	_, err := q.FindObjectByIdInSameGroup(benchID, &active, &inactive) // connects
+	require.NoError(b, err)
+	require.Len(b, active, benchActive)
+	require.Len(b, inactive, benchInactive)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var active, inactive []endpointf.EndpointF
+		for pb.Next() {
+			if _, err := q.FindObjectByIdInSameGroup(benchID, &active, &inactive); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
