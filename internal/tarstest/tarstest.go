@@ -28,9 +28,13 @@ func Locator(addr net.Addr) string {
 }
 
 // clientConfig is the TarsGo client configuration of the test process: it keeps
-// TarsGo from parsing the test binary's flags and refreshes endpoints every second.
+// TarsGo from parsing the test binary's flags, keeps its logs to errors and
+// refreshes endpoints every second.
 const clientConfig = `<tars>
   <application>
+    <server>
+      logLevel=ERROR
+    </server>
     <client>
       refresh-endpoint-interval=1000
     </client>

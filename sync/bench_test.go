@@ -1,0 +1,171 @@
+package sync_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/internal/cachetest"
+	"github.com/tarscache/tarscache/internal/testdb"
+	"github.com/tarscache/tarscache/sync"
+)
+
+// The size of the large registry: 20,000 servers on 5 nodes each, one adapter
+// (servant) per server and node, so 100,000 t_server_conf rows, 100,000
+// t_adapter_conf rows and 20,000 servants of 5 endpoints.
+const (
+	benchServers = 20000
+	benchNodes   = 5
+	benchRows    = benchServers * benchNodes
+)
+
+// benchRowsOf returns the rows FetchAll would read from the registry load100k makes.
+func benchRowsOf(servers, nodes int) []sync.Row {
+	rows := make([]sync.Row, 0, servers*nodes)
+	for s := 1; s <= servers; s++ {
+		for n := 1; n <= nodes; n++ {
+			node := fmt.Sprintf("10.0.%d.%d", n/250, n%250)
+			rows = append(rows, sync.Row{
+				Table: sync.TableAdapter, Servant: fmt.Sprintf("App.S%d.Obj", s),
+				Endpoint:     fmt.Sprintf("tcp -h %s -p %d -t 60000", node, 10000+s),
+				SettingState: "active", PresentState: "active", FlowState: "active",
+				Application: "App", Server: fmt.Sprintf("S%d", s), Node: node, Adapter: fmt.Sprintf("App.S%d.ObjAdapter", s),
+				EnableGroup: "N", EnableSet: "N", BakFlag: "0",
+			})
+		}
+	}
+	return rows
+}
+
+// load100k fills t_server_conf and t_adapter_conf from MariaDB's sequence tables:
+// the same registry as benchRowsOf(benchServers, benchNodes).
+const load100k = `
+INSERT INTO t_server_conf (application, server_name, node_name, setting_state, present_state, flow_state, bak_flag, enable_group, enable_set)
+  SELECT 'App', CONCAT('S', s.seq), CONCAT('10.0.', n.seq DIV 250, '.', n.seq MOD 250), 'active', 'active', 'active', 0, 'N', 'N'
+  FROM seq_1_to_20000 s, seq_1_to_5 n;
+INSERT INTO t_adapter_conf (application, server_name, node_name, adapter_name, servant, endpoint)
+  SELECT 'App', CONCAT('S', s.seq), CONCAT('10.0.', n.seq DIV 250, '.', n.seq MOD 250),
+    CONCAT('App.S', s.seq, '.ObjAdapter'), CONCAT('App.S', s.seq, '.Obj'),
+    CONCAT('tcp -h 10.0.', n.seq DIV 250, '.', n.seq MOD 250, ' -p ', 10000 + s.seq, ' -t 60000')
+  FROM seq_1_to_20000 s, seq_1_to_5 n;
+`
+
+// db100k returns a test database holding the 100,000-row registry.
+func db100k(b *testing.B) *testdb.DB {
+	b.Helper()
+	db := testdb.New(b)
+	db.Exec(b, load100k)
+	return db
+}
+
+// syncedCache returns a cache file (checked and closed when the benchmark ends)
+// with a Syncer over db that has already synced it once, and that sync's result.
+func syncedCache(b *testing.B, db *testdb.DB) (*sync.Syncer, sync.Result) {
+	b.Helper()
+	s := sync.New(db.SQL, cachetest.Open(b, ""), sync.Options{})
+	res, err := s.SyncOnce(context.Background())
+	require.NoError(b, err)
+	return s, res
+}
+
+// requireIdle checks, once and outside the timer, that a sync wrote nothing.
+func requireIdle(b *testing.B, s *sync.Syncer) {
+	b.Helper()
+	res, err := s.SyncOnce(context.Background())
+	require.NoError(b, err)
+	require.Zero(b, res.Apply.Written)
+	require.Zero(b, res.Apply.Deleted)
+}
+
+// syncIntoEmptyFiles times one full SyncOnce from db into a new, empty cache file
+// per iteration; creating, closing and removing the file are outside the timer.
+func syncIntoEmptyFiles(b *testing.B, db *testdb.DB, wantServants int) {
+	b.Helper()
+	dir := b.TempDir()
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		b.StopTimer()
+		n++
+		path := filepath.Join(dir, fmt.Sprintf("empty-%d.db", n))
+		c, err := cache.Open(path, cache.Options{})
+		require.NoError(b, err)
+		s := sync.New(db.SQL, c, sync.Options{})
+		b.StartTimer()
+
+		res, err := s.SyncOnce(context.Background())
+
+		b.StopTimer()
+		require.NoError(b, err)
+		require.Equal(b, wantServants, res.Apply.Written)
+		require.NoError(b, c.Close())
+		require.NoError(b, os.Remove(path))
+		b.StartTimer()
+	}
+}
+
+// syncIdle times SyncOnce over db into a cache that already holds it.
+func syncIdle(b *testing.B, s *sync.Syncer) {
+	b.Helper()
+	requireIdle(b, s)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.SyncOnce(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBuild_100kRows measures Build alone (no database, no file) over 100,000
+// adapter rows: 20,000 servants × 5 nodes, every endpoint string parsed.
+func BenchmarkBuild_100kRows(b *testing.B) {
+	rows := benchRowsOf(benchServers, benchNodes)
+	servants, rep := sync.Build(rows)
+	require.Len(b, servants, benchServers)
+	require.Equal(b, benchRows, rep.Endpoints)
+	b.ReportAllocs()
+	for b.Loop() {
+		sync.Build(rows)
+	}
+}
+
+// BenchmarkSyncOnce_sample measures the idle tick over the sample registry: fetch
+// every row from MariaDB, build the records and apply them to a cache that
+// already holds them (nothing written).
+func BenchmarkSyncOnce_sample(b *testing.B) {
+	db := testdb.New(b, "sample.sql")
+	s, _ := syncedCache(b, db)
+	syncIdle(b, s)
+}
+
+// BenchmarkSyncOnce_sampleIntoEmptyFile measures a full sync of the sample registry
+// into a new, empty cache file: fetch, build, apply and commit every record.
+func BenchmarkSyncOnce_sampleIntoEmptyFile(b *testing.B) {
+	db := testdb.New(b, "sample.sql")
+	_, res := syncedCache(b, db)
+	syncIntoEmptyFiles(b, db, res.Apply.Written)
+}
+
+// BenchmarkSyncOnce_100kRows_intoEmpty measures a full sync of 100,000 adapter rows
+// (20,000 servants × 5 nodes) from MariaDB into a new, empty cache file. Loading
+// the rows into the database is setup and not timed.
+func BenchmarkSyncOnce_100kRows_intoEmpty(b *testing.B) {
+	db := db100k(b)
+	syncIntoEmptyFiles(b, db, benchServers)
+}
+
+// BenchmarkSyncOnce_100kRows_unchanged measures the idle tick over 100,000 adapter
+// rows: fetch, build and compare everything with a cache that already holds it,
+// writing nothing.
+func BenchmarkSyncOnce_100kRows_unchanged(b *testing.B) {
+	db := db100k(b)
+	s, res := syncedCache(b, db)
+	require.Equal(b, benchServers, res.Apply.Written)
+	require.Equal(b, benchRows, res.Report.Endpoints)
+	syncIdle(b, s)
+}
