@@ -181,9 +181,6 @@ func readSnapshot(tx *bolt.Tx) (*Snapshot, error) {
 // Snapshot returns the current snapshot. It never blocks and never touches the file.
 func (c *Cache) Snapshot() *Snapshot { return c.snap.Load() }
 
-// Path returns the file's path.
-func (c *Cache) Path() string { return c.path }
-
 // TxID returns the id of the file's last committed write transaction. It does not
 // move when Apply finds nothing to write, which makes it a witness for idle syncs.
 func (c *Cache) TxID() (uint64, error) {

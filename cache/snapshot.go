@@ -28,9 +28,6 @@ type Entry struct {
 	Active, Inactive []endpointf.EndpointF
 }
 
-// emptySnapshot is what a new, empty file serves.
-var emptySnapshot = &Snapshot{entries: map[string]*Entry{}}
-
 // Lookup returns the entry of servant id, if the snapshot has it. The lookup is an
 // exact, case-sensitive match, as in the official registry.
 func (s *Snapshot) Lookup(id string) (*Entry, bool) {
@@ -44,15 +41,6 @@ func (s *Snapshot) Len() int { return len(s.entries) }
 // IDs returns every servant id in ascending order; the slice is the caller's.
 func (s *Snapshot) IDs() []string {
 	return slices.Sorted(maps.Keys(s.entries))
-}
-
-// Endpoints returns the number of endpoints over all servants, active and inactive.
-func (s *Snapshot) Endpoints() int {
-	n := 0
-	for _, e := range s.entries {
-		n += len(e.Servant.Endpoints)
-	}
-	return n
 }
 
 // with returns a new snapshot holding s's entries, then put, minus removed.

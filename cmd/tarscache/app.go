@@ -36,7 +36,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
 	if err := app.Run(args); err != nil {
 		fmt.Fprintf(stderr, "tarscache: %v\n", err)
-		if errors.Is(err, errUsage) || isFlagError(err) {
+		if errors.Is(err, errUsage) {
 			return exitUsage
 		}
 		return exitFailure
@@ -58,12 +58,6 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		},
 		Commands: []*cli.Command{serveCommand(), dumpCommand(), importCommand(), queryCommand()},
 	}
-}
-
-// isFlagError reports flag parsing errors that urfave/cli returns unwrapped.
-func isFlagError(err error) bool {
-	var exit cli.ExitCoder
-	return errors.As(err, &exit) && exit.ExitCode() == exitUsage
 }
 
 // newLogger returns the text logger every command writes to stderr.

@@ -69,15 +69,17 @@ func query(w io.Writer, o queryOptions) error {
 	if o.format != "table" && o.format != "json" {
 		return usageErrorf("--format %q: want table or json", o.format)
 	}
-	call, err := queryCall(o)
-	if err != nil {
-		return err
+	m, ok := queryMethods[o.method]
+	if !ok {
+		return usageErrorf("--method %q: want byid, any, all, samegroup, station or set", o.method)
 	}
 	q, err := queryProxy(o.locator)
 	if err != nil {
 		return err
 	}
-	a, err := call(q)
+	a := answer{Method: m.wire, ID: o.id}
+	// A fresh context map per call: the generated proxy overwrites the one it gets.
+	a.Ret, err = m.call(q, o, &a, map[string]string{"node_name": o.nodeName})
 	if err != nil {
 		return fmt.Errorf("query %s of %s via %q: %w", a.Method, o.id, o.locator, err)
 	}
@@ -89,41 +91,33 @@ func query(w io.Writer, o queryOptions) error {
 	return writeAnswer(w, a)
 }
 
-// queryCall returns the call of the chosen method.
-func queryCall(o queryOptions) (func(*queryf.QueryF) (answer, error), error) {
-	ctx := func() map[string]string { return map[string]string{"node_name": o.nodeName} } // a fresh map per call
-	lists := func(name string, fn func(*[]endpointf.EndpointF, *[]endpointf.EndpointF) (int32, error)) func(*queryf.QueryF) (answer, error) {
-		return func(*queryf.QueryF) (answer, error) {
-			a := answer{Method: name, ID: o.id}
-			var err error
-			a.Ret, err = fn(&a.Active, &a.Inactive)
-			return a, err
-		}
-	}
-	var q *queryf.QueryF
-	calls := map[string]func(*queryf.QueryF) (answer, error){
-		"any": lists("findObjectById4Any", func(a, i *[]endpointf.EndpointF) (int32, error) { return q.FindObjectById4Any(o.id, a, i, ctx()) }),
-		"all": lists("findObjectById4All", func(a, i *[]endpointf.EndpointF) (int32, error) { return q.FindObjectById4All(o.id, a, i, ctx()) }),
-		"samegroup": lists("findObjectByIdInSameGroup", func(a, i *[]endpointf.EndpointF) (int32, error) {
-			return q.FindObjectByIdInSameGroup(o.id, a, i, ctx())
-		}),
-		"station": lists("findObjectByIdInSameStation", func(a, i *[]endpointf.EndpointF) (int32, error) {
-			return q.FindObjectByIdInSameStation(o.id, o.station, a, i, ctx())
-		}),
-		"set": lists("findObjectByIdInSameSet", func(a, i *[]endpointf.EndpointF) (int32, error) {
-			return q.FindObjectByIdInSameSet(o.id, o.set, a, i, ctx())
-		}),
-		"byid": lists("findObjectById", func(a, _ *[]endpointf.EndpointF) (int32, error) {
-			eps, err := q.FindObjectById(o.id, ctx())
-			*a = eps
-			return 0, err
-		}),
-	}
-	call, ok := calls[o.method]
-	if !ok {
-		return nil, usageErrorf("--method %q: want byid, any, all, samegroup, station or set", o.method)
-	}
-	return func(proxy *queryf.QueryF) (answer, error) { q = proxy; return call(proxy) }, nil
+// queryMethod is one QueryF method as "tarscache query --method" names it.
+type queryMethod struct {
+	wire string
+	call func(q *queryf.QueryF, o queryOptions, a *answer, ctx map[string]string) (int32, error)
+}
+
+var queryMethods = map[string]queryMethod{
+	"byid": {"findObjectById", func(q *queryf.QueryF, o queryOptions, a *answer, ctx map[string]string) (int32, error) {
+		var err error
+		a.Active, err = q.FindObjectById(o.id, ctx)
+		return 0, err
+	}},
+	"any": {"findObjectById4Any", func(q *queryf.QueryF, o queryOptions, a *answer, ctx map[string]string) (int32, error) {
+		return q.FindObjectById4Any(o.id, &a.Active, &a.Inactive, ctx)
+	}},
+	"all": {"findObjectById4All", func(q *queryf.QueryF, o queryOptions, a *answer, ctx map[string]string) (int32, error) {
+		return q.FindObjectById4All(o.id, &a.Active, &a.Inactive, ctx)
+	}},
+	"samegroup": {"findObjectByIdInSameGroup", func(q *queryf.QueryF, o queryOptions, a *answer, ctx map[string]string) (int32, error) {
+		return q.FindObjectByIdInSameGroup(o.id, &a.Active, &a.Inactive, ctx)
+	}},
+	"station": {"findObjectByIdInSameStation", func(q *queryf.QueryF, o queryOptions, a *answer, ctx map[string]string) (int32, error) {
+		return q.FindObjectByIdInSameStation(o.id, o.station, &a.Active, &a.Inactive, ctx)
+	}},
+	"set": {"findObjectByIdInSameSet", func(q *queryf.QueryF, o queryOptions, a *answer, ctx map[string]string) (int32, error) {
+		return q.FindObjectByIdInSameSet(o.id, o.set, &a.Active, &a.Inactive, ctx)
+	}},
 }
 
 // queryProxy returns a TarsGo QueryF proxy on locator. TarsGo reads its own
