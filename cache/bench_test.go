@@ -48,7 +48,7 @@ func cloneFetch(src []cache.Servant) []cache.Servant {
 func filledCache(b *testing.B, src []cache.Servant) *cache.Cache {
 	b.Helper()
 	c := cachetest.Open(b, "")
-	stats, err := c.Apply(cloneFetch(src))
+	stats, err := c.Apply(cache.State{Servants: cloneFetch(src)})
 	require.NoError(b, err)
 	require.Equal(b, len(src), stats.Written)
 	return c
@@ -72,7 +72,7 @@ func BenchmarkApply_intoEmptyFile(b *testing.B) {
 		servants := cloneFetch(src)
 		b.StartTimer()
 
-		stats, err := c.Apply(servants)
+		stats, err := c.Apply(cache.State{Servants: servants})
 
 		b.StopTimer()
 		require.NoError(b, err)
@@ -89,13 +89,13 @@ func BenchmarkApply_intoEmptyFile(b *testing.B) {
 func BenchmarkApply_unchanged(b *testing.B) {
 	src := benchFetch(benchServants, benchNodes)
 	c := filledCache(b, src)
-	stats, err := c.Apply(src) // Apply keeps nothing of an unchanged fetch, so src can be reused
+	stats, err := c.Apply(cache.State{Servants: src}) // Apply keeps nothing of an unchanged fetch, so src can be reused
 	require.NoError(b, err)
 	require.Zero(b, stats.Written)
 	require.Zero(b, stats.Deleted)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := c.Apply(src); err != nil {
+		if _, err := c.Apply(cache.State{Servants: src}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -117,7 +117,7 @@ func BenchmarkApply_oneChanged(b *testing.B) {
 		s.Endpoints[0].Timeout++
 		b.StartTimer()
 
-		stats, err := c.Apply(src)
+		stats, err := c.Apply(cache.State{Servants: src})
 		if err != nil || stats.Written != 1 || stats.Deleted != 0 {
 			b.Fatalf("apply: %+v, %v; want exactly one record written", stats, err)
 		}
@@ -146,7 +146,7 @@ func BenchmarkCache_Open20k(b *testing.B) {
 	path := cachetest.Path(b)
 	c, err := cache.Open(path, cache.Options{})
 	require.NoError(b, err)
-	_, err = c.Apply(benchFetch(benchServants, benchNodes))
+	_, err = c.Apply(cache.State{Servants: benchFetch(benchServants, benchNodes)})
 	require.NoError(b, err)
 	require.NoError(b, c.Close())
 	b.ReportAllocs()

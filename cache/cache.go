@@ -20,6 +20,7 @@ var (
 	bucketServants = []byte("servants")
 	bucketMeta     = []byte("meta")
 	keyFormat      = []byte("format")
+	keyGroups      = []byte("groups")
 )
 
 // Options configure Open. The zero value is usable; DefaultOptions documents the defaults.
@@ -31,6 +32,11 @@ type Options struct {
 	LockTimeout time.Duration
 	// ReadOnly opens the file with a shared lock and forbids Apply. The file must exist.
 	ReadOnly bool
+	// Override lists records answered in place of the stored records with the same
+	// ids (tarscache serve --advertise uses it for the locator's own servant).
+	// They are validated by Open, never written to the file, and Apply leaves them
+	// in place.
+	Override []Servant
 }
 
 // DefaultOptions returns the options Open uses for zero fields.
@@ -68,8 +74,11 @@ func Open(path string, opts Options) (*Cache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cache: open %s: %w", path, classifyOpenErr(err))
 	}
+	if err := validateAll(opts.Override); err != nil {
+		return nil, errors.Join(fmt.Errorf("cache: open %s: override: %w", path, err), db.Close())
+	}
 	c := &Cache{db: db, path: path, logger: opts.Logger}
-	if err := c.load(opts.ReadOnly); err != nil {
+	if err := c.load(opts.ReadOnly, opts.Override); err != nil {
 		return nil, errors.Join(fmt.Errorf("cache: open %s: %w", path, err), db.Close())
 	}
 	return c, nil
@@ -97,7 +106,7 @@ func classifyOpenErr(err error) error {
 }
 
 // load prepares a new file's buckets, checks the format and builds the first snapshot.
-func (c *Cache) load(readOnly bool) error {
+func (c *Cache) load(readOnly bool, override []Servant) error {
 	if !readOnly && c.isEmptyFile() {
 		if err := c.db.Update(initBuckets); err != nil {
 			return err
@@ -115,7 +124,7 @@ func (c *Cache) load(readOnly bool) error {
 	if err != nil {
 		return err
 	}
-	c.snap.Store(snap)
+	c.snap.Store(snap.withPinned(override))
 	return nil
 }
 
@@ -161,10 +170,16 @@ func checkFormat(tx *bolt.Tx) error {
 	return nil
 }
 
+// readSnapshot decodes the stored groups, then every record built for them.
 func readSnapshot(tx *bolt.Tx) (*Snapshot, error) {
+	g, version, err := readGroups(tx)
+	if err != nil {
+		return nil, err
+	}
+	snap := &Snapshot{index: newGroupIndex(g), groupsVersion: version}
 	b := tx.Bucket(bucketServants)
-	entries := make(map[string]*Entry, b.Stats().KeyN)
-	err := b.ForEach(func(k, v []byte) error {
+	snap.entries = make(map[string]*Entry, b.Stats().KeyN)
+	err = b.ForEach(func(k, v []byte) error {
 		s, version, err := decodeRecord(v)
 		if err == nil && s.ID != string(k) {
 			err = fmt.Errorf("holds servant %q", s.ID)
@@ -172,10 +187,23 @@ func readSnapshot(tx *bolt.Tx) (*Snapshot, error) {
 		if err != nil {
 			return fmt.Errorf("%w %q: %w", ErrCorrupt, k, err)
 		}
-		entries[s.ID] = newEntry(s, version)
+		snap.entries[s.ID] = newEntry(s, version, snap.index)
 		return nil
 	})
-	return &Snapshot{entries: entries}, err
+	return snap, err
+}
+
+// readGroups decodes the stored groups value; a file without one has no groups.
+func readGroups(tx *bolt.Tx) (Groups, uint32, error) {
+	v := tx.Bucket(bucketMeta).Get(keyGroups)
+	if v == nil {
+		return Groups{}, 0, nil
+	}
+	g, version, err := decodeGroups(v)
+	if err != nil {
+		return Groups{}, 0, fmt.Errorf("%w %q: %w", ErrCorrupt, keyGroups, err)
+	}
+	return g, version, nil
 }
 
 // Snapshot returns the current snapshot. It never blocks and never touches the file.

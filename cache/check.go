@@ -30,15 +30,15 @@ func (c *Cache) checkRecords(tx *bolt.Tx) []error {
 	if err := checkFormat(tx); err != nil {
 		return []error{err}
 	}
-	var errs []error
 	snap := c.Snapshot()
+	errs := checkGroups(tx, snap)
 	stored := 0
 	_ = tx.Bucket(bucketServants).ForEach(func(k, v []byte) error {
 		stored++
 		_, version, err := decodeRecord(v)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%w %q: %w", ErrCorrupt, k, err))
-		} else if e, ok := snap.Lookup(string(k)); !ok || e.Version != version {
+		} else if e, ok := snap.Stored(string(k)); !ok || e.Version != version {
 			errs = append(errs, fmt.Errorf("servant %q: stored version %08x is not the one served", k, version))
 		}
 		return nil
@@ -47,4 +47,15 @@ func (c *Cache) checkRecords(tx *bolt.Tx) []error {
 		errs = append(errs, fmt.Errorf("file holds %d servants, snapshot %d", stored, snap.Len()))
 	}
 	return errs
+}
+
+func checkGroups(tx *bolt.Tx, snap *Snapshot) []error {
+	_, version, err := readGroups(tx)
+	switch {
+	case err != nil:
+		return []error{err}
+	case version != snap.groupsVersion:
+		return []error{fmt.Errorf("groups: stored version %08x is not the one served (%08x)", version, snap.groupsVersion)}
+	}
+	return nil
 }

@@ -114,18 +114,27 @@ func appendBytes(b, p []byte) []byte {
 // decodeRecord decodes a stored value, checking its format byte and CRC32. The
 // returned record owns all its memory: nothing aliases v.
 func decodeRecord(v []byte) (Servant, uint32, error) {
+	payload, version, err := openValue(v)
+	if err != nil {
+		return Servant{}, 0, err
+	}
+	s, err := decodePayload(payload)
+	return s, version, err
+}
+
+// openValue checks a stored value's format byte and CRC32 and returns its payload.
+func openValue(v []byte) ([]byte, uint32, error) {
 	if len(v) < headerLen {
-		return Servant{}, 0, errShort
+		return nil, 0, errShort
 	}
 	if v[0] != recordFormat {
-		return Servant{}, 0, fmt.Errorf("record format %d, want %d", v[0], recordFormat)
+		return nil, 0, fmt.Errorf("record format %d, want %d", v[0], recordFormat)
 	}
 	want := binary.BigEndian.Uint32(v[1:])
 	if got := crc32.Checksum(v[headerLen:], castagnoli); got != want {
-		return Servant{}, 0, fmt.Errorf("crc32 %08x does not match stored %08x", got, want)
+		return nil, 0, fmt.Errorf("crc32 %08x does not match stored %08x", got, want)
 	}
-	s, err := decodePayload(v[headerLen:])
-	return s, want, err
+	return v[headerLen:], want, nil
 }
 
 func decodePayload(p []byte) (Servant, error) {

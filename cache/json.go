@@ -14,7 +14,20 @@ const JSONFormat = "tarscache-records/1"
 // jsonDoc is the JSON form of a set of records (docs/format.md).
 type jsonDoc struct {
 	Format   string        `json:"format"`
+	Groups   *jsonGroups   `json:"groups,omitempty"`
 	Servants []jsonServant `json:"servants"`
+}
+
+type jsonGroups struct {
+	Addresses  map[string]int32 `json:"addresses,omitempty"`
+	Names      map[string]int32 `json:"names,omitempty"`
+	Priorities []jsonPriority   `json:"priorities,omitempty"`
+}
+
+type jsonPriority struct {
+	ID      int32   `json:"id"`
+	Station string  `json:"station"`
+	Groups  []int32 `json:"groups"`
 }
 
 type jsonServant struct {
@@ -44,21 +57,46 @@ type jsonEndpoint struct {
 	Origin      string `json:"origin,omitempty"`
 }
 
-// WriteJSON writes the entries of snap whose ids are in ids (every servant when ids
-// is nil), in the order given, as an indented JSON document with their versions.
+// WriteJSON writes the stored entries of snap whose ids are in ids, in the order
+// given, as an indented JSON document with their versions. When ids is nil it
+// writes every servant and the IDC group configuration: the whole file.
 func WriteJSON(w io.Writer, snap *Snapshot, ids []string) error {
+	doc := jsonDoc{Format: JSONFormat}
 	if ids == nil {
 		ids = snap.IDs()
+		doc.Groups = groupsToJSON(snap.Groups())
 	}
-	doc := jsonDoc{Format: JSONFormat, Servants: make([]jsonServant, 0, len(ids))}
+	doc.Servants = make([]jsonServant, 0, len(ids))
 	for _, id := range ids {
-		if e, ok := snap.Lookup(id); ok {
+		if e, ok := snap.Stored(id); ok {
 			doc.Servants = append(doc.Servants, toJSON(e))
 		}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+func groupsToJSON(g Groups) *jsonGroups {
+	if g.Empty() {
+		return nil
+	}
+	jg := &jsonGroups{Addresses: g.Addresses, Names: g.Names}
+	for _, p := range g.Priorities {
+		jg.Priorities = append(jg.Priorities, jsonPriority(p))
+	}
+	return jg
+}
+
+func groupsFromJSON(jg *jsonGroups) (Groups, error) {
+	if jg == nil {
+		return Groups{}, nil
+	}
+	g := Groups{Addresses: jg.Addresses, Names: jg.Names}
+	for _, p := range jg.Priorities {
+		g.Priorities = append(g.Priorities, Priority(p))
+	}
+	return g, validateGroups(&g)
 }
 
 func toJSON(e *Entry) jsonServant {
@@ -78,26 +116,30 @@ var ErrBadJSON = errors.New("bad records document")
 
 // ReadJSON reads a document written by WriteJSON. Unknown fields are errors, and a
 // servant that carries a version must match it: a record edited by hand must drop
-// its "version" field. The records are validated as Apply validates them.
-func ReadJSON(r io.Reader) ([]Servant, error) {
+// its "version" field. Everything is validated as Apply validates it.
+func ReadJSON(r io.Reader) (State, error) {
 	var doc jsonDoc
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadJSON, err)
+		return State{}, fmt.Errorf("%w: %w", ErrBadJSON, err)
 	}
 	if doc.Format != JSONFormat {
-		return nil, fmt.Errorf("%w: format %q, want %q", ErrBadJSON, doc.Format, JSONFormat)
+		return State{}, fmt.Errorf("%w: format %q, want %q", ErrBadJSON, doc.Format, JSONFormat)
 	}
-	out := make([]Servant, len(doc.Servants))
+	g, err := groupsFromJSON(doc.Groups)
+	if err != nil {
+		return State{}, fmt.Errorf("%w: %w", ErrBadJSON, err)
+	}
+	st := State{Groups: g, Servants: make([]Servant, len(doc.Servants))}
 	for i, js := range doc.Servants {
 		s, err := fromJSON(js)
 		if err != nil {
-			return nil, fmt.Errorf("%w: servant %d (%q): %w", ErrBadJSON, i+1, js.ID, err)
+			return State{}, fmt.Errorf("%w: servant %d (%q): %w", ErrBadJSON, i+1, js.ID, err)
 		}
-		out[i] = s
+		st.Servants[i] = s
 	}
-	return out, nil
+	return st, nil
 }
 
 func fromJSON(js jsonServant) (Servant, error) {

@@ -7,79 +7,138 @@ import (
 	"github.com/tarscache/tarscache/protocol/endpointf"
 )
 
-// Snapshot is an immutable view of every servant record, as committed by one Apply
-// (or loaded by Open). It is safe for concurrent use and never changes; a later
-// Apply produces a new Snapshot.
+// Snapshot is an immutable view of every servant record and the IDC group
+// configuration, as committed by one Apply (or loaded by Open), with the QueryF
+// answers built ahead of time. It is safe for concurrent use and never changes; a
+// later Apply produces a new Snapshot.
 type Snapshot struct {
+	// entries are the stored records.
 	entries map[string]*Entry
+	// pinned are the Options.Override records, answered in place of stored ones.
+	pinned map[string]*Entry
+	// index is the group configuration the entries were built with.
+	index *groupIndex
+	// groupsVersion is the CRC32 of the stored groups value (0 when none).
+	groupsVersion uint32
 }
 
-// Entry is one servant of a Snapshot with its QueryF answer parts built ahead of
-// time. Entries are shared by every reader: callers must not modify an Entry, its
-// Servant or its slices.
+// Entry is one servant of a Snapshot with its QueryF answers built ahead of time.
+// Entries are shared by every reader: callers must not modify an Entry, its Servant
+// or any slice it returns.
 type Entry struct {
 	// Servant is the record as stored, endpoints in canonical order.
 	Servant Servant
 	// Version is the CRC32 (Castagnoli) of the record's canonical encoding.
 	Version uint32
-	// Active and Inactive are the EndpointF lists the official registry would
-	// answer findObjectById4Any with: active endpoints already carry the
-	// dynamic-weight "off" rewrite (weightType 2 becomes 0).
-	Active, Inactive []endpointf.EndpointF
+	// All is the findObjectById4Any answer: every active and every inactive
+	// endpoint. Active endpoints carry the dynamic-weight "off" rewrite (weightType
+	// 2 becomes 0) in All and in every other answer.
+	All Lists
+
+	byGroup   map[int32]Lists
+	byStation map[string]Lists
+	sets      map[string]map[string]*setArea
 }
 
-// Lookup returns the entry of servant id, if the snapshot has it. The lookup is an
-// exact, case-sensitive match, as in the official registry.
+// newEntry builds the entry of a record that is already in canonical order.
+func newEntry(s Servant, version uint32, x *groupIndex) *Entry {
+	e := &Entry{Servant: s, Version: version}
+	b := newBuilder(&e.Servant, x)
+	e.All = b.all
+	e.byGroup = b.groupAnswers()
+	e.byStation = b.stationAnswers()
+	e.sets = b.setAnswers()
+	return e
+}
+
+// Lookup returns the entry answering for servant id, if the snapshot has one. The
+// lookup is an exact, case-sensitive match, as in the official registry.
 func (s *Snapshot) Lookup(id string) (*Entry, bool) {
+	if e, ok := s.pinned[id]; ok {
+		return e, true
+	}
 	e, ok := s.entries[id]
 	return e, ok
 }
 
-// Len returns the number of servants.
+// Stored returns the stored record of servant id, ignoring Options.Override.
+func (s *Snapshot) Stored(id string) (*Entry, bool) {
+	e, ok := s.entries[id]
+	return e, ok
+}
+
+// Len returns the number of stored servants.
 func (s *Snapshot) Len() int { return len(s.entries) }
 
-// IDs returns every servant id in ascending order; the slice is the caller's.
+// IDs returns every stored servant id in ascending order; the slice is the caller's.
 func (s *Snapshot) IDs() []string {
 	return slices.Sorted(maps.Keys(s.entries))
 }
 
+// Groups returns the IDC group configuration the snapshot answers with. Its maps
+// and slices are shared: callers must not modify them.
+func (s *Snapshot) Groups() Groups { return s.index.groups }
+
+// GroupOf returns the IDC group of a client, named by its node name or address as
+// the registry's getGroupId finds it, or -1.
+func (s *Snapshot) GroupOf(client string) int32 { return s.index.groupOf(client) }
+
+// HasStation reports whether a t_group_priority row names station.
+func (s *Snapshot) HasStation(station string) bool {
+	_, ok := s.index.stations[station]
+	return ok
+}
+
 // with returns a new snapshot holding s's entries, then put, minus removed.
 func (s *Snapshot) with(put []*Entry, removed []string) *Snapshot {
-	next := make(map[string]*Entry, len(s.entries)+len(put))
-	maps.Copy(next, s.entries)
+	next := *s
+	next.entries = make(map[string]*Entry, len(s.entries)+len(put))
+	maps.Copy(next.entries, s.entries)
 	for _, e := range put {
-		next[e.Servant.ID] = e
+		next.entries[e.Servant.ID] = e
 	}
 	for _, id := range removed {
-		delete(next, id)
+		delete(next.entries, id)
 	}
-	return &Snapshot{entries: next}
+	return &next
 }
 
-// newEntry builds the entry of a record that is already in canonical order.
-func newEntry(s Servant, version uint32) *Entry {
-	e := &Entry{Servant: s, Version: version}
-	for i := range s.Endpoints {
-		ep := &s.Endpoints[i]
-		if ep.Active {
-			e.Active = append(e.Active, wireEndpoint(ep, true))
-		} else {
-			e.Inactive = append(e.Inactive, wireEndpoint(ep, false))
-		}
-	}
-	return e
+// rebuild returns a snapshot of s's records, pinned ones included, built anew
+// for groups g stored with version.
+func (s *Snapshot) rebuild(g Groups, version uint32) *Snapshot {
+	x := newGroupIndex(g)
+	return &Snapshot{entries: rebuilt(s.entries, x), pinned: rebuilt(s.pinned, x), index: x, groupsVersion: version}
 }
 
-// wireEndpoint builds the EndpointF of ep. Without IDC group rules every group id is
-// -1, as the official registry computes it when t_server_group_rule matches nothing.
-func wireEndpoint(ep *Endpoint, active bool) endpointf.EndpointF {
+func rebuilt(m map[string]*Entry, x *groupIndex) map[string]*Entry {
+	out := make(map[string]*Entry, len(m))
+	for id, e := range m {
+		out[id] = newEntry(e.Servant, e.Version, x)
+	}
+	return out
+}
+
+// withPinned returns s answering for the given records in place of stored ones.
+func (s *Snapshot) withPinned(pinned []Servant) *Snapshot {
+	next := *s
+	next.pinned = make(map[string]*Entry, len(pinned))
+	for _, p := range pinned {
+		p.Endpoints = slices.Clone(p.Endpoints)
+		_, v := encodeRecord(&p)
+		next.pinned[p.ID] = newEntry(p, v, s.index)
+	}
+	return &next
+}
+
+// wireEndpoint builds the EndpointF of ep with its group ids.
+func wireEndpoint(ep *Endpoint, real, work int32) endpointf.EndpointF {
 	f := endpointf.EndpointF{
 		Host: ep.Host, Port: ep.Port, Timeout: ep.Timeout, Istcp: ep.Proto,
-		Groupworkid: -1, Grouprealid: -1, SetId: ep.SetID(), BakFlag: ep.BakFlag,
+		Groupworkid: work, Grouprealid: real, SetId: ep.SetID(), BakFlag: ep.BakFlag,
 		Weight: ep.Weight, WeightType: ep.WeightType, AuthType: ep.AuthType,
 		NodeName: ep.NodeName, Subset: ep.Subset,
 	}
-	if active && f.WeightType == 2 {
+	if ep.Active && f.WeightType == 2 {
 		f.WeightType = 0 // dynamic weighting is off: the official rewrite of active lists
 	}
 	return f

@@ -19,6 +19,17 @@ func validate(s *Servant) error {
 	return nil
 }
 
+// validateAll validates records and checks that no id repeats.
+func validateAll(servants []Servant) error {
+	seen := make(map[string]struct{}, len(servants))
+	for i := range servants {
+		if err := checkServant(&servants[i], seen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func validateEndpoint(e *Endpoint) error {
 	switch {
 	case e.Proto < 0 || e.Proto > 2:

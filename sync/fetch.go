@@ -17,15 +17,20 @@ const queryServers = `SELECT a.servant, a.endpoint, s.setting_state, s.present_s
 const queryRegistry = `SELECT servant, endpoint, present_state, tars_version, locator_id, enable_group
  FROM t_registry_info ORDER BY endpoint`
 
-// queryGroupRules counts IDC group rules, which tarscache does not apply yet.
-const queryGroupRules = `SELECT COUNT(*) FROM t_server_group_rule`
+// queryGroupRules reads the IDC group rules in the registry's order.
+const queryGroupRules = `SELECT group_id, allow_ip_rule, group_name FROM t_server_group_rule ORDER BY group_id`
+
+// queryPriorities reads the group priorities in the registry's order; id breaks
+// the ties the registry leaves to MySQL.
+const queryPriorities = `SELECT id, group_list, station FROM t_group_priority ORDER BY list_order, id`
 
 // Fetch is one consistent read of the registry tables.
 type Fetch struct {
 	// Rows are the join's rows followed by the t_registry_info rows.
 	Rows []Row
-	// GroupRules is the number of t_server_group_rule rows.
-	GroupRules int
+	// GroupRules and Priorities are the IDC group tables.
+	GroupRules []GroupRuleRow
+	Priorities []PriorityRow
 }
 
 // FetchAll reads every row the official full load reads, in one read-only
@@ -46,20 +51,23 @@ func FetchAll(ctx context.Context, db *sql.DB) (*Fetch, error) {
 		return nil, fmt.Errorf("sync: read t_registry_info: %w", err)
 	}
 	f.Rows = append(f.Rows, reg...)
-	if err = tx.QueryRowContext(ctx, queryGroupRules).Scan(&f.GroupRules); err != nil {
-		return nil, fmt.Errorf("sync: count t_server_group_rule: %w", err)
+	if f.GroupRules, err = readRows(ctx, tx, queryGroupRules, scanGroupRule); err != nil {
+		return nil, fmt.Errorf("sync: read t_server_group_rule: %w", err)
+	}
+	if f.Priorities, err = readRows(ctx, tx, queryPriorities, scanPriority); err != nil {
+		return nil, fmt.Errorf("sync: read t_group_priority: %w", err)
 	}
 	return f, nil
 }
 
 // readRows runs query and scans every row with scan.
-func readRows(ctx context.Context, tx *sql.Tx, query string, scan func(*sql.Rows) (Row, error)) ([]Row, error) {
+func readRows[T any](ctx context.Context, tx *sql.Tx, query string, scan func(*sql.Rows) (T, error)) ([]T, error) {
 	rs, err := tx.QueryContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
 	defer rs.Close()
-	var out []Row
+	var out []T
 	for rs.Next() {
 		r, err := scan(rs)
 		if err != nil {
@@ -96,5 +104,17 @@ func scanRegistryRow(rs *sql.Rows) (Row, error) {
 	err := rs.Scan(nullable{&r.Servant}, nullable{&r.Endpoint}, nullable{&r.PresentState}, nullable{&r.Node},
 		nullable{&r.Adapter}, nullable{&r.EnableGroup})
 	r.SettingState = r.PresentState
+	return r, err
+}
+
+func scanGroupRule(rs *sql.Rows) (GroupRuleRow, error) {
+	var r GroupRuleRow
+	err := rs.Scan(nullable{&r.ID}, nullable{&r.AllowIPRule}, nullable{&r.Name})
+	return r, err
+}
+
+func scanPriority(rs *sql.Rows) (PriorityRow, error) {
+	var r PriorityRow
+	err := rs.Scan(nullable{&r.ID}, nullable{&r.GroupList}, nullable{&r.Station})
 	return r, err
 }

@@ -74,8 +74,8 @@ func TestSyncOnce_followsDatabaseChanges(t *testing.T) {
 
 	e, ok := c.Snapshot().Lookup("Demo.HelloServer.HelloObj")
 	require.True(t, ok)
-	require.Equal(t, []string{"10.0.0.11"}, hosts(e.Active))
-	require.ElementsMatch(t, []string{"10.0.0.12", "10.0.0.13"}, hosts(e.Inactive))
+	require.Equal(t, []string{"10.0.0.11"}, hosts(e.All.Active))
+	require.ElementsMatch(t, []string{"10.0.0.12", "10.0.0.13"}, hosts(e.All.Inactive))
 	_, ok = c.Snapshot().Lookup("Shop.CartServer.CartSslObj")
 	require.False(t, ok)
 }
@@ -84,7 +84,7 @@ func TestSyncOnce_followsDatabaseChanges(t *testing.T) {
 // what it had.
 func TestSyncOnce_unreachableDatabaseKeepsCache(t *testing.T) {
 	c := cachetest.Open(t, "")
-	_, err := c.Apply([]cache.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")})
+	_, err := c.Apply(cache.State{Servants: []cache.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}})
 	require.NoError(t, err)
 	sqlDB, err := sync.OpenDB("root@tcp(127.0.0.1:1)/db_tars?timeout=1s")
 	require.NoError(t, err)

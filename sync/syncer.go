@@ -42,8 +42,8 @@ func DefaultOptions() Options {
 type Result struct {
 	Report Report
 	Apply  cache.ApplyStats
-	// GroupRules is the number of IDC group rules found (not applied yet).
-	GroupRules int
+	// GroupWarnings are BuildGroups' warnings about the IDC group tables.
+	GroupWarnings []string
 }
 
 // Syncer keeps a cache equal to the registry database. See the package
@@ -54,9 +54,9 @@ type Syncer struct {
 	opts  Options
 
 	// The fields below are owned by the goroutine running Run or SyncOnce.
-	failures   int                 // consecutive failed syncs
-	rejected   map[string]struct{} // rejected rows of the last fetch, already logged
-	groupsWarn bool                // the group-rule warning was logged
+	failures int                 // consecutive failed syncs
+	rejected map[string]struct{} // rejected rows of the last fetch, already logged
+	warned   map[string]struct{} // group warnings of the last fetch, already logged
 }
 
 // New returns a Syncer that reads db and applies to c. It starts nothing.
@@ -74,7 +74,7 @@ func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
 	if opts.After == nil {
 		opts.After = def.After
 	}
-	return &Syncer{db: db, cache: c, opts: opts, rejected: map[string]struct{}{}}
+	return &Syncer{db: db, cache: c, opts: opts, rejected: map[string]struct{}{}, warned: map[string]struct{}{}}
 }
 
 // SyncOnce fetches the registry, builds the records and applies them to the cache.
@@ -87,13 +87,14 @@ func (s *Syncer) SyncOnce(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	servants, rep := Build(f.Rows)
+	groups, warns := BuildGroups(f.GroupRules, f.Priorities)
 	s.logRejections(rep.Rejected)
-	s.warnGroups(f.GroupRules)
-	stats, err := s.cache.Apply(servants)
+	s.logGroupWarnings(warns)
+	stats, err := s.cache.Apply(cache.State{Servants: servants, Groups: groups})
 	if err != nil {
 		return Result{}, fmt.Errorf("sync: %w", err)
 	}
-	return Result{Report: rep, Apply: stats, GroupRules: f.GroupRules}, nil
+	return Result{Report: rep, Apply: stats, GroupWarnings: warns}, nil
 }
 
 // Run syncs at once and then every Interval until ctx is cancelled, backing off
@@ -121,7 +122,7 @@ func (s *Syncer) tick(ctx context.Context) time.Duration {
 	s.recovered()
 	if res.Apply.Changed() {
 		s.opts.Logger.Info("sync applied", "written", res.Apply.Written, "deleted", res.Apply.Deleted,
-			"unchanged", res.Apply.Unchanged, "rows", res.Report.Rows, "took", res.Apply.Duration)
+			"unchanged", res.Apply.Unchanged, "groups_changed", res.Apply.GroupsChanged, "rows", res.Report.Rows, "took", res.Apply.Duration)
 	}
 	return s.opts.Interval
 }
@@ -165,9 +166,14 @@ func (s *Syncer) logRejections(rej []Rejection) {
 	s.rejected = now
 }
 
-func (s *Syncer) warnGroups(n int) {
-	if n > 0 && !s.groupsWarn {
-		s.opts.Logger.Warn("t_server_group_rule has rules that tarscache does not apply yet: group-aware methods answer every endpoint", "rules", n)
+// logGroupWarnings logs each group warning once for as long as it holds.
+func (s *Syncer) logGroupWarnings(warns []string) {
+	now := make(map[string]struct{}, len(warns))
+	for _, w := range warns {
+		now[w] = struct{}{}
+		if _, seen := s.warned[w]; !seen {
+			s.opts.Logger.Warn("IDC group rule will not match as written", "detail", w)
+		}
 	}
-	s.groupsWarn = n > 0
+	s.warned = now
 }

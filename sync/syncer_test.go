@@ -59,7 +59,7 @@ func (tk *ticker) after(d time.Duration) <-chan time.Time {
 // the cache keeps what it had, and cancelling the context ends the loop.
 func TestSyncer_Run_outageLoggedOnceWithBackoff(t *testing.T) {
 	c := cachetest.Open(t, "")
-	_, err := c.Apply([]cache.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")})
+	_, err := c.Apply(cache.State{Servants: []cache.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}})
 	require.NoError(t, err)
 	db, err := sync.OpenDB("root@tcp(127.0.0.1:1)/db_tars?timeout=1s")
 	require.NoError(t, err)

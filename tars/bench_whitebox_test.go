@@ -49,7 +49,7 @@ func benchCache(b *testing.B) *cache.Cache {
 		servants = append(servants, cachetest.Servant(fmt.Sprintf("App.S%d.Obj", i), int32(20000+i), hosts[:3]...))
 	}
 	c := cachetest.Open(b, "")
-	_, err := c.Apply(servants)
+	_, err := c.Apply(cache.State{Servants: servants})
 	require.NoError(b, err)
 	return c
 }

@@ -3,7 +3,6 @@ package tars
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -76,10 +75,7 @@ func (d *dispatcher) call(req *requestf.RequestPacket, p peer) (rsp requestf.Res
 		}
 	}()
 	err := d.queryf.Dispatch(requestContext(req, p), d.handler, req, &rsp, true)
-	switch {
-	case errors.Is(err, ErrNotImplemented):
-		return reply(req, basef.TARSSERVERUNKNOWNERR, err.Error())
-	case err != nil:
+	if err != nil {
 		return reply(req, basef.TARSSERVERDECODEERR, fmt.Sprintf("decode %s arguments: %v", req.SFuncName, err))
 	}
 	rsp.CPacketType = req.CPacketType

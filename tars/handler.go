@@ -2,7 +2,9 @@ package tars
 
 import (
 	"context"
-	"fmt"
+	"strings"
+
+	"github.com/TarsCloud/TarsGo/tars/util/current"
 
 	"github.com/tarscache/tarscache/cache"
 	"github.com/tarscache/tarscache/protocol/endpointf"
@@ -28,23 +30,29 @@ var _ queryf.QueryFServantWithContext = (*Handler)(nil)
 // NewHandler returns a Handler answering from src.
 func NewHandler(src Source) *Handler { return &Handler{src: src} }
 
-func (h *Handler) lookup(id string) *cache.Entry {
-	e, ok := h.src.Snapshot().Lookup(id)
-	if !ok {
-		return &cache.Entry{}
+// retFailed is the ret of SameStation for an unknown station and of SameSet for a
+// malformed setId or a set with nothing in the asked area and group.
+const retFailed = -1
+
+// lookup returns the snapshot and the entry of id (an empty entry when unknown).
+func (h *Handler) lookup(id string) (*cache.Snapshot, *cache.Entry) {
+	snap := h.src.Snapshot()
+	if e, ok := snap.Lookup(id); ok {
+		return snap, e
 	}
-	return e
+	return snap, &cache.Entry{}
 }
 
 // FindObjectById returns the active endpoints of id (none for an unknown id).
 func (h *Handler) FindObjectById(_ context.Context, id string) ([]endpointf.EndpointF, error) {
-	return h.lookup(id).Active, nil
+	_, e := h.lookup(id)
+	return e.All.Active, nil
 }
 
 // FindObjectById4Any returns all active and all inactive endpoints of id, ret 0.
 func (h *Handler) FindObjectById4Any(_ context.Context, id string, active, inactive *[]endpointf.EndpointF) (int32, error) {
-	e := h.lookup(id)
-	*active, *inactive = e.Active, e.Inactive
+	_, e := h.lookup(id)
+	*active, *inactive = e.All.Active, e.All.Inactive
 	return 0, nil
 }
 
@@ -53,21 +61,86 @@ func (h *Handler) FindObjectById4All(ctx context.Context, id string, active, ina
 	return h.FindObjectByIdInSameGroup(ctx, id, active, inactive)
 }
 
-// FindObjectByIdInSameGroup answers as the official registry does while no IDC
-// group rule exists, where every client is in no group: all active and all
-// inactive endpoints, ret 0.
+// FindObjectByIdInSameGroup answers with the registry's group-priority walk for
+// the caller's IDC group: the caller's own group, then its priority rows, then the
+// endpoints without a group, then everything. A caller in no group gets
+// everything. Always ret 0.
 func (h *Handler) FindObjectByIdInSameGroup(ctx context.Context, id string, active, inactive *[]endpointf.EndpointF) (int32, error) {
-	return h.FindObjectById4Any(ctx, id, active, inactive)
+	snap, e := h.lookup(id)
+	l := e.InGroup(snap.GroupOf(caller(ctx)))
+	*active, *inactive = l.Active, l.Inactive
+	return 0, nil
 }
 
-// FindObjectByIdInSameStation is not implemented yet and returns ErrNotImplemented.
-func (h *Handler) FindObjectByIdInSameStation(_ context.Context, _, _ string, _, _ *[]endpointf.EndpointF) (int32, error) {
-	return 0, fmt.Errorf("findObjectByIdInSameStation: %w", ErrNotImplemented)
+// FindObjectByIdInSameStation returns the endpoints whose grouprealid is in the
+// first priority row of station: ret -1 when no row names the station, else ret 0
+// (possibly with empty lists).
+func (h *Handler) FindObjectByIdInSameStation(_ context.Context, id, station string, active, inactive *[]endpointf.EndpointF) (int32, error) {
+	snap, e := h.lookup(id)
+	if !snap.HasStation(station) {
+		return retFailed, nil
+	}
+	l := e.InStation(station)
+	*active, *inactive = l.Active, l.Inactive
+	return 0, nil
 }
 
-// FindObjectByIdInSameSet is not implemented yet and returns ErrNotImplemented.
-func (h *Handler) FindObjectByIdInSameSet(_ context.Context, _, _ string, _, _ *[]endpointf.EndpointF) (int32, error) {
-	return 0, fmt.Errorf("findObjectByIdInSameSet: %w", ErrNotImplemented)
+// FindObjectByIdInSameSet returns the endpoints of the set setId ("name.area.group",
+// group "*" for the whole area), else of the area's wildcard group. ret -1 for a
+// malformed setId or when the servant has the set name but nothing in that area
+// and group. When the servant has no endpoint in a set of that name, it answers
+// as FindObjectByIdInSameGroup does.
+func (h *Handler) FindObjectByIdInSameSet(ctx context.Context, id, setID string, active, inactive *[]endpointf.EndpointF) (int32, error) {
+	name, area, group, ok := splitSetID(setID)
+	if !ok {
+		return retFailed, nil
+	}
+	_, e := h.lookup(id)
+	l, match := e.InSet(name, area, group)
+	switch match {
+	case cache.SetUnknown:
+		return h.FindObjectByIdInSameGroup(ctx, id, active, inactive)
+	case cache.SetEmpty:
+		return retFailed, nil
+	}
+	*active, *inactive = l.Active, l.Inactive
+	return 0, nil
+}
+
+// caller is the registry's idea of who asks (TarsCpp's Current::getHostName): the
+// request context's node_name when set, else the peer's IP address.
+func caller(ctx context.Context) string {
+	if rc, ok := current.GetRequestContext(ctx); ok {
+		if name := rc["node_name"]; name != "" {
+			return name
+		}
+	}
+	ip, _ := current.GetClientIPFromContext(ctx)
+	return ip
+}
+
+// splitSetID checks a setId as the registry does: split at dots with empty parts
+// dropped, it must leave exactly a name, an area and a group, and neither the
+// name nor the area may be "*". So "a..b.c" reads as "a.b.c". It does not allocate.
+func splitSetID(setID string) (name, area, group string, ok bool) {
+	var parts [3]string
+	n := 0
+	for rest := setID; rest != ""; {
+		tok, after, _ := strings.Cut(rest, ".")
+		rest = after
+		if tok == "" {
+			continue
+		}
+		if n == len(parts) {
+			return "", "", "", false
+		}
+		parts[n] = tok
+		n++
+	}
+	if n != len(parts) || parts[0] == "*" || parts[1] == "*" {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
 }
 
 // FindSubsetConfigById returns ret 0 and enable=false: no subset rules exist yet.

@@ -39,7 +39,7 @@ func sampleCache(t *testing.T) *cache.Cache {
 	c := cachetest.Open(t, "")
 	s := cachetest.Servant("Demo.HelloServer.HelloObj", 10015, "10.0.0.1", "10.0.0.2", "10.0.0.3")
 	s.Endpoints[2].Active = false
-	_, err := c.Apply([]cache.Servant{s})
+	_, err := c.Apply(cache.State{Servants: []cache.Servant{s}})
 	require.NoError(t, err)
 	return c
 }

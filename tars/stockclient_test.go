@@ -51,8 +51,7 @@ func TestServer_QueryF_unknownServant(t *testing.T) {
 	require.Empty(t, in)
 }
 
-// findSubsetConfigById says "no rule"; enterprise methods answer -1; methods not
-// implemented yet fail explicitly instead of answering wrong.
+// findSubsetConfigById says "no rule"; enterprise methods answer -1.
 func TestServer_QueryF_otherMethods(t *testing.T) {
 	srv := serve(t, sampleCache(t))
 	q := tarstest.QueryClient(t, srv.Addr())
@@ -66,8 +65,4 @@ func TestServer_QueryF_otherMethods(t *testing.T) {
 	ret, err = q.RegisterQuery("Demo.HelloServer.HelloObj", "me")
 	require.NoError(t, err)
 	require.Equal(t, int32(-1), ret)
-
-	var a, in []endpointf.EndpointF
-	_, err = q.FindObjectByIdInSameSet("Demo.HelloServer.HelloObj", "a.b.c", &a, &in)
-	require.ErrorContains(t, err, "findObjectByIdInSameSet: not implemented by this tarscache")
 }

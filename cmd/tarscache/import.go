@@ -46,7 +46,7 @@ Example:
 }
 
 func importRecords(w io.Writer, o importOptions) error {
-	servants, err := readRecords(o.file)
+	st, err := readRecords(o.file)
 	if err != nil {
 		return err
 	}
@@ -58,24 +58,25 @@ func importRecords(w io.Writer, o importOptions) error {
 	if n := c.Snapshot().Len(); n > 0 && !o.replace {
 		return fmt.Errorf("import: %s already holds %d servants: use --replace to overwrite them", o.data, n)
 	}
-	stats, err := c.Apply(servants)
+	n := len(st.Servants)
+	stats, err := c.Apply(st)
 	if err != nil {
 		return fmt.Errorf("import %s: %w", o.file, err)
 	}
 	fmt.Fprintf(w, "imported %d servants into %s (%d written, %d deleted, %d unchanged)\n",
-		len(servants), o.data, stats.Written, stats.Deleted, stats.Unchanged)
+		n, o.data, stats.Written, stats.Deleted, stats.Unchanged)
 	return nil
 }
 
-func readRecords(path string) ([]cache.Servant, error) {
+func readRecords(path string) (cache.State, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("import: %w", err)
+		return cache.State{}, fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	servants, err := cache.ReadJSON(f)
+	st, err := cache.ReadJSON(f)
 	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", path, err)
+		return cache.State{}, fmt.Errorf("import %s: %w", path, err)
 	}
-	return servants, nil
+	return st, nil
 }

@@ -23,6 +23,7 @@ type serveOptions struct {
 	data         string
 	listen       string
 	syncInterval time.Duration
+	advertise    cli.StringSlice
 }
 
 func serveCommand() *cli.Command {
@@ -42,6 +43,9 @@ Example:
 				Usage: "`HOST:PORT` to serve QueryF (tars.tarsregistry.QueryObj) on"},
 			&cli.DurationFlag{Name: "sync-interval", Value: 2 * time.Second, EnvVars: []string{"TARSCACHE_SYNC_INTERVAL"}, Destination: &o.syncInterval,
 				Usage: "time between two syncs from MySQL"},
+			&cli.StringSliceFlag{Name: "advertise", EnvVars: []string{"TARSCACHE_ADVERTISE"}, Destination: &o.advertise,
+				Usage: "answer lookups of tars.tarsregistry.QueryObj with this `ENDPOINT` (\"tcp -h HOST -p PORT -t MS\"; repeatable) " +
+					"instead of the registry's own rows, so that clients and tarsnode are pointed at tarscache"},
 		},
 		OnUsageError: subcommandUsage,
 		Action: func(c *cli.Context) error {
@@ -68,7 +72,11 @@ func dataFlag(dst *string) cli.Flag {
 func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	c, err := cache.Open(o.data, cache.Options{Logger: log})
+	override, err := advertised(o.advertise.Value())
+	if err != nil {
+		return err
+	}
+	c, err := cache.Open(o.data, cache.Options{Logger: log, Override: override})
 	if err != nil {
 		return err
 	}
@@ -83,9 +91,27 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	}
 	defer db.Close()
 	log.Info("serving", "listen", srv.Addr().String(), "data", o.data, "servants", c.Snapshot().Len(),
-		"dsn", sync.RedactDSN(o.dsn), "sync_interval", o.syncInterval)
+		"dsn", sync.RedactDSN(o.dsn), "sync_interval", o.syncInterval, "advertise", o.advertise.Value())
 	syncer := sync.New(db, c, sync.Options{Interval: o.syncInterval, Logger: log})
 	return runUntilDone(ctx, srv, syncer, log)
+}
+
+// advertised turns the --advertise endpoints into the record that answers for the
+// locator's own servant, or nil when there are none.
+func advertised(endpoints []string) ([]cache.Servant, error) {
+	if len(endpoints) == 0 {
+		return nil, nil
+	}
+	s := cache.Servant{ID: tars.ServantName}
+	for _, text := range endpoints {
+		a, err := sync.ParseEndpoint(text)
+		if err != nil {
+			return nil, usageErrorf("--advertise %q: %v", text, err)
+		}
+		s.Endpoints = append(s.Endpoints, cache.Endpoint{Active: true, Proto: a.Proto, Host: a.Host, Port: a.Port,
+			Timeout: a.Timeout, Weight: a.Weight, WeightType: a.WeightType, AuthType: a.AuthType, Origin: "--advertise"})
+	}
+	return []cache.Servant{s}, nil
 }
 
 // runUntilDone owns the server and syncer goroutines and returns when ctx ends or

@@ -1,0 +1,179 @@
+package cache
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// groupIndex answers the registry's IDC group questions for one Groups: which
+// group an address is in and which priority row a station names. It is built once
+// per Groups and never changes.
+type groupIndex struct {
+	groups Groups
+	// wild holds the Addresses tokens of the exact form "%u.%u.%u.*", the only
+	// wildcards the registry's lookup can produce, by their three bytes.
+	wild map[[3]byte]int32
+	// stations maps each station to the index of its first priority row.
+	stations map[string]int
+	// clientGroups are the ids a client can be in (the values of Addresses),
+	// ascending and unique.
+	clientGroups []int32
+}
+
+func newGroupIndex(g Groups) *groupIndex {
+	x := &groupIndex{groups: g, wild: map[[3]byte]int32{}, stations: map[string]int{}}
+	for token, id := range g.Addresses {
+		if k, ok := wildKey(token); ok {
+			x.wild[k] = id
+		}
+		x.clientGroups = append(x.clientGroups, id)
+	}
+	slices.Sort(x.clientGroups)
+	x.clientGroups = slices.Compact(x.clientGroups)
+	for i, p := range g.Priorities {
+		if _, seen := x.stations[p.Station]; !seen {
+			x.stations[p.Station] = i
+		}
+	}
+	return x
+}
+
+// groupOf is the registry's getGroupId: the group of an exact Addresses token,
+// else of the "a.b.c.*" wildcard the registry derives from addr, else -1.
+func (x *groupIndex) groupOf(addr string) int32 {
+	if id, ok := x.groups.Addresses[addr]; ok {
+		return id
+	}
+	if id, ok := x.wild[starKey(addr)]; ok {
+		return id
+	}
+	return -1
+}
+
+// realGroup is an endpoint's grouprealid: its ip_group_name's group when the
+// trimmed name is set (-1 when unknown, without falling back to the address),
+// else its host's group.
+func (x *groupIndex) realGroup(ep *Endpoint) int32 {
+	if name := strings.Trim(ep.IPGroupName, " \r\n\t"); name != "" {
+		if id, ok := x.groups.Names[name]; ok {
+			return id
+		}
+		return -1
+	}
+	return x.groupOf(ep.Host)
+}
+
+// workGroup is an endpoint's groupworkid: its grouprealid when enable_group is
+// on, else -1.
+func (x *groupIndex) workGroup(ep *Endpoint, real int32) int32 {
+	if ep.EnableGroup {
+		return real
+	}
+	return -1
+}
+
+// wildKey recognises a token the registry's wildcard lookup can match: three
+// decimal bytes as printf's %u writes them, then ".*".
+func wildKey(token string) ([3]byte, bool) {
+	var k [3]byte
+	parts := strings.Split(token, ".")
+	if len(parts) != 4 || parts[3] != "*" {
+		return k, false
+	}
+	for i, p := range parts[:3] {
+		n, err := strconv.ParseUint(p, 10, 8)
+		if err != nil || strconv.FormatUint(n, 10) != p {
+			return k, false
+		}
+		k[i] = byte(n)
+	}
+	return k, true
+}
+
+// starKey is the registry's Ip2StarStr(stringIpToInt(addr)) as three bytes. The
+// original cuts addr at its first three dots with 32-bit unsigned positions (a
+// missing dot is 0xFFFFFFFF, and one past it wraps to 0), reads each of the first
+// three parts like TC_Common::strto<unsigned int> and keeps the low byte. So
+// "10.1.2.3" gives 10.1.2, "a.b" reads "a", "b", "a", and a name without dots
+// gives its own number three times (0.0.0 for "node-a"). It does not allocate.
+func starKey(addr string) [3]byte {
+	p1 := cFind(addr, 0)
+	p2 := cFind(addr, p1+1)
+	p3 := cFind(addr, p2+1)
+	return [3]byte{
+		cStrtoByte(cSubstr(addr, 0, p1)),
+		cStrtoByte(cSubstr(addr, p1+1, p2-p1-1)),
+		cStrtoByte(cSubstr(addr, p2+1, p3-p2-1)),
+	}
+}
+
+// cFind is std::string::find('.', from) stored into a uint32.
+func cFind(s string, from uint32) uint32 {
+	if uint64(from) >= uint64(len(s)) {
+		return math.MaxUint32
+	}
+	i := strings.IndexByte(s[from:], '.')
+	if i < 0 {
+		return math.MaxUint32
+	}
+	return from + uint32(i)
+}
+
+// cSubstr is std::string::substr(pos, n); pos never passes the end here.
+func cSubstr(s string, pos, n uint32) string {
+	end := min(uint64(pos)+uint64(n), uint64(len(s)))
+	return s[pos:end]
+}
+
+// cStrtoByte is TC_Common::strto<unsigned int> (strtoul, base 16 after a
+// leading "0x", else base 10) cast to unsigned char.
+func cStrtoByte(s string) byte {
+	if strings.HasPrefix(s, "0x") {
+		return byte(cStrtoul(s, 16))
+	}
+	return byte(cStrtoul(s, 10))
+}
+
+// cStrtoul is C's strtoul for base 10 or 16: blanks, a sign, an optional 0x in
+// base 16, then digits; ULONG_MAX on overflow; a minus sign negates modulo 2^64.
+func cStrtoul(s string, base uint64) uint64 {
+	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg, s = s[0] == '-', s[1:]
+	}
+	if base == 16 && len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X") && digitValue(s[2]) < 16 {
+		s = s[2:]
+	}
+	var n uint64
+	overflow := false
+	for i := 0; i < len(s) && digitValue(s[i]) < base; i++ {
+		d := digitValue(s[i])
+		if n > (math.MaxUint64-d)/base {
+			overflow = true
+		}
+		n = n*base + d
+	}
+	switch {
+	case overflow:
+		return math.MaxUint64
+	case neg:
+		return -n
+	}
+	return n
+}
+
+// digitValue is the value of a hexadecimal digit, or 99 for anything else.
+func digitValue(c byte) uint64 {
+	switch {
+	case c >= '0' && c <= '9':
+		return uint64(c - '0')
+	case c >= 'a' && c <= 'f':
+		return uint64(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return uint64(c-'A') + 10
+	}
+	return 99
+}

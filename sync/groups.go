@@ -1,0 +1,110 @@
+package sync
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tarscache/tarscache/cache"
+)
+
+// GroupRuleRow is one t_server_group_rule row (NULLs as "").
+type GroupRuleRow struct {
+	ID, AllowIPRule, Name string
+}
+
+// PriorityRow is one t_group_priority row (NULLs as "").
+type PriorityRow struct {
+	ID, GroupList, Station string
+}
+
+// BuildGroups turns the IDC group tables into the configuration the registry
+// loads: every '|'-separated allow_ip_rule token (untrimmed, empty ones dropped)
+// maps to its rule's group_id, a later rule overwriting an earlier one;
+// group_name maps to group_id; each priority's group_list is split on '|', ',' or
+// ';' and each token read as C's atoi reads it. Rows arrive in the registry's
+// order: rules by group_id, priorities by list_order.
+//
+// It also returns a warning for every token the registry cannot match the way an
+// operator likely meant (CIDR blocks, wildcards other than "a.b.c.*", blanks,
+// group ids that are not numbers). Warnings change nothing in the result.
+func BuildGroups(rules []GroupRuleRow, prios []PriorityRow) (cache.Groups, []string) {
+	g := cache.Groups{Addresses: map[string]int32{}, Names: map[string]int32{}}
+	var warns []string
+	for _, r := range rules {
+		id := cInt(r.ID)
+		for _, tok := range splitAny(r.AllowIPRule, "|") {
+			g.Addresses[tok] = id
+			warns = appendTokenWarning(warns, r.ID, tok)
+		}
+		if r.Name != "" {
+			g.Names[r.Name] = id
+		}
+	}
+	for _, p := range prios {
+		pr, w := priority(p)
+		g.Priorities = append(g.Priorities, pr)
+		warns = append(warns, w...)
+	}
+	return g, warns
+}
+
+func priority(p PriorityRow) (cache.Priority, []string) {
+	pr := cache.Priority{ID: cInt(p.ID), Station: p.Station}
+	var warns []string
+	for _, tok := range splitAny(p.GroupList, "|,;") {
+		id := cInt(tok)
+		if !isCNumber(tok) {
+			warns = append(warns, fmt.Sprintf("sync: t_group_priority id=%s: group_list entry %q is not a number and reads as %d", p.ID, tok, id))
+		}
+		pr.Groups = append(pr.Groups, id)
+	}
+	slices.Sort(pr.Groups)
+	pr.Groups = slices.Compact(pr.Groups)
+	return pr, warns
+}
+
+// splitAny splits s at any byte of seps, dropping empty parts (TC_Common::sepstr).
+func splitAny(s, seps string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(seps, r) })
+}
+
+func appendTokenWarning(warns []string, id, tok string) []string {
+	if why := tokenProblem(tok); why != "" {
+		warns = append(warns, fmt.Sprintf("sync: t_server_group_rule group_id=%s: allow_ip_rule entry %q %s; "+
+			"the registry matches exact addresses and \"a.b.c.*\" only", id, tok, why))
+	}
+	return warns
+}
+
+func tokenProblem(tok string) string {
+	switch {
+	case strings.TrimSpace(tok) != tok:
+		return "has blanks, which are part of the match"
+	case strings.Contains(tok, "/"):
+		return "looks like a CIDR block but matches only a client named exactly that"
+	case strings.Contains(tok, "*") && !isStarRule(tok):
+		return "is a wildcard the registry never derives, so it matches only a client named exactly that"
+	}
+	return ""
+}
+
+// isStarRule reports whether tok has the form "a.b.c.*" with decimal bytes.
+func isStarRule(tok string) bool {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 4 || parts[3] != "*" {
+		return false
+	}
+	for _, p := range parts[:3] {
+		if !isCNumber(p) || len(p) > 3 || cInt(p) > 255 {
+			return false
+		}
+	}
+	return true
+}
+
+// isCNumber reports whether s is an optionally signed run of decimal digits.
+func isCNumber(s string) bool {
+	s = strings.TrimLeft(s, "+-")
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
