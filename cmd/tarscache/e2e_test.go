@@ -227,3 +227,41 @@ func TestQuery_unreachableLocator(t *testing.T) {
 	require.Equal(t, 1, err.(*exec.ExitError).ExitCode())
 	require.Contains(t, string(out), "tarscache: query findObjectById4Any of A.B.C")
 }
+
+// With --advertise, lookups of the locator's own servant (what tarsnode writes into
+// every server's config) answer tarscache's endpoints instead of the registry's
+// rows; other servants are untouched, and the file keeps the registry's rows.
+func TestServe_advertise(t *testing.T) {
+	db := testdb.New(t, "conformance/rows.sql")
+	loc := freeAddr(t)
+	self := fmt.Sprintf("tcp -h 127.0.0.1 -p %d -t 60000", loc.Port)
+	data := filepath.Join(t.TempDir(), "tarscache.db")
+	serve := start(t, tarscacheBin, "serve", "--dsn", db.DSN, "--data", data, "--listen", loc.String(),
+		"--advertise", self, "--advertise", "tcp -h 10.9.0.2 -p 17890 -t 60000")
+	q := tarstest.QueryClient(t, loc)
+	require.Eventually(t, func() bool { a, _ := lists(t, q, "Rows.DupObj"); return len(a) == 2 },
+		10*time.Second, 50*time.Millisecond, "tarscache never synced; output:\n%s", serve.output())
+
+	var a, in []endpointf.EndpointF
+	ret, err := q.FindObjectById4All("tars.tarsregistry.QueryObj", &a, &in)
+	require.NoError(t, err)
+	require.Zero(t, ret)
+	require.ElementsMatch(t, []string{loc.String(), "10.9.0.2:17890"}, []string{
+		fmt.Sprintf("%s:%d", a[0].Host, a[0].Port), fmt.Sprintf("%s:%d", a[1].Host, a[1].Port)})
+	require.Empty(t, in)
+	require.NoError(t, serve.stop(t))
+
+	out, err := exec.Command(tarscacheBin, "dump", "--data", data, "tars.tarsregistry.").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "10.0.5.1", "the file keeps the registry's own rows")
+	require.NotContains(t, string(out), "10.9.0.2")
+}
+
+// A malformed --advertise endpoint is a usage error naming the endpoint.
+func TestServe_badAdvertise(t *testing.T) {
+	out, err := exec.Command(tarscacheBin, "serve", "--data", filepath.Join(t.TempDir(), "x.db"),
+		"--advertise", "tcp -h 10.0.0.1 -p 80abc").CombinedOutput()
+	require.Error(t, err)
+	require.Equal(t, 2, err.(*exec.ExitError).ExitCode(), "%s", out)
+	require.Contains(t, string(out), `--advertise "tcp -h 10.0.0.1 -p 80abc"`)
+}
