@@ -2,14 +2,16 @@
 // the servant records of package cache, exactly as the official registry's full
 // load does.
 //
-// A fetch runs two queries inside one read-only, repeatable-read transaction, so
-// that both see the same database state: t_adapter_conf RIGHT JOIN t_server_conf
-// (every deployed server with its adapters) and t_registry_info (the registry's own
-// heartbeat rows). Build applies the official per-row rules: the Tars endpoint
+// A fetch runs its queries inside one read-only, repeatable-read transaction, so
+// that all see the same database state: t_adapter_conf RIGHT JOIN t_server_conf
+// (every deployed server with its adapters), t_registry_info (the registry's own
+// heartbeat rows), t_server_group_rule and t_group_priority (IDC groups). Build applies the official per-row rules: the Tars endpoint
 // grammar (ParseEndpoint), backup servers (bak_flag=1) never reach clients, the
 // active rule (setting_state, present_state and flow_state), node names, set
 // columns. Rows whose endpoint does not parse are dropped, counted and reported
-// once per distinct row.
+// once per distinct row. BuildGroups reads the group tables as the registry does
+// (C's atoi and strtoul included) and warns, once while it stands, about each rule
+// part that cannot match the way it reads (CIDR blocks, other wildcards, blanks).
 //
 // A Syncer owns the loop: it syncs once at start, then every interval, applies each
 // successful fetch to the cache, and on failure keeps the cache as it is and retries
@@ -17,8 +19,8 @@
 // each.
 //
 // What it does not do: it never serves queries (package tars does), never writes
-// to MySQL, and does not load IDC group rules or priorities yet: when
-// t_server_group_rule has rows it says so in its logs.
+// to MySQL, and does not compute per-endpoint group ids (package cache does, when it
+// builds a snapshot, so that a group change rewrites no record).
 //
 // Concurrency: Build and ParseEndpoint are pure functions. A Syncer's Run and
 // SyncOnce must not run concurrently with each other; the Syncer's loop is owned

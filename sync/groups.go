@@ -3,6 +3,7 @@ package sync
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tarscache/tarscache/cache"
@@ -40,6 +41,10 @@ func BuildGroups(rules []GroupRuleRow, prios []PriorityRow) (cache.Groups, []str
 		if r.Name != "" {
 			g.Names[r.Name] = id
 		}
+		if strings.Trim(r.Name, " \r\n\t") != r.Name {
+			warns = append(warns, fmt.Sprintf("sync: t_server_group_rule group_id=%s: group_name %q has blanks at its ends; "+
+				"ip_group_name is trimmed before it is looked up, so no server can name this group", r.ID, r.Name))
+		}
 	}
 	for _, p := range prios {
 		pr, w := priority(p)
@@ -54,8 +59,8 @@ func priority(p PriorityRow) (cache.Priority, []string) {
 	var warns []string
 	for _, tok := range splitAny(p.GroupList, "|,;") {
 		id := cInt(tok)
-		if !isCNumber(tok) {
-			warns = append(warns, fmt.Sprintf("sync: t_group_priority id=%s: group_list entry %q is not a number and reads as %d", p.ID, tok, id))
+		if !readsAsWritten(tok) {
+			warns = append(warns, fmt.Sprintf("sync: t_group_priority id=%s: group_list entry %q is not a group id and reads as %d", p.ID, tok, id))
 		}
 		pr.Groups = append(pr.Groups, id)
 	}
@@ -79,7 +84,7 @@ func appendTokenWarning(warns []string, id, tok string) []string {
 
 func tokenProblem(tok string) string {
 	switch {
-	case strings.TrimSpace(tok) != tok:
+	case strings.ContainsAny(tok, " \t\r\n\v\f"):
 		return "has blanks, which are part of the match"
 	case strings.Contains(tok, "/"):
 		return "looks like a CIDR block but matches only a client named exactly that"
@@ -89,22 +94,31 @@ func tokenProblem(tok string) string {
 	return ""
 }
 
-// isStarRule reports whether tok has the form "a.b.c.*" with decimal bytes.
+// isStarRule reports whether tok has the form "a.b.c.*" with bytes written as
+// printf's %u writes them, the only wildcards the registry's lookup derives.
 func isStarRule(tok string) bool {
 	parts := strings.Split(tok, ".")
 	if len(parts) != 4 || parts[3] != "*" {
 		return false
 	}
 	for _, p := range parts[:3] {
-		if !isCNumber(p) || len(p) > 3 || cInt(p) > 255 {
+		n, err := strconv.ParseUint(p, 10, 8)
+		if err != nil || strconv.FormatUint(n, 10) != p {
 			return false
 		}
 	}
 	return true
 }
 
-// isCNumber reports whether s is an optionally signed run of decimal digits.
-func isCNumber(s string) bool {
-	s = strings.TrimLeft(s, "+-")
-	return s != "" && strings.Trim(s, "0123456789") == ""
+// readsAsWritten reports whether a group_list entry is a 32-bit decimal number (blanks
+// around it and one sign allowed) or "0x" and hexadecimal digits, which strto<int>
+// reads as the number they show.
+func readsAsWritten(tok string) bool {
+	t := strings.TrimSpace(tok)
+	if hex, ok := strings.CutPrefix(tok, "0x"); ok {
+		_, err := strconv.ParseUint(hex, 16, 32)
+		return err == nil
+	}
+	_, err := strconv.ParseInt(t, 10, 32)
+	return err == nil
 }

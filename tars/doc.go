@@ -11,14 +11,16 @@
 // recovers a panicking handler (TARSSERVERUNKNOWNERR, logged): a bad request can
 // end its connection, never the process.
 //
-// Handler implements QueryF with the official registry's answers: findObjectById
-// (active endpoints), findObjectById4Any (all active and all inactive),
-// findObjectByIdInSameGroup and findObjectById4All (all active and all inactive,
-// which is the official answer while no IDC group rule exists), and
-// findSubsetConfigById (enable=false, no rules yet). An unknown servant gets ret 0
-// and empty lists. The enterprise methods answer -1 as the open-source registry
-// does. findObjectByIdInSameStation and findObjectByIdInSameSet are not
-// implemented yet and fail with an explicit error rather than a wrong answer.
+// Handler implements QueryF with the official registry's answers
+// (docs/compatibility.md): findObjectById (active endpoints), findObjectById4Any (all
+// active and all inactive), findObjectByIdInSameGroup and findObjectById4All (the
+// group-priority walk for the caller, who is the request context's node_name or else
+// the peer address), findObjectByIdInSameStation (ret -1 for an unknown station),
+// findObjectByIdInSameSet (setId checked as officially, ret -1 for nothing found, the
+// group walk for an unknown set name) and findSubsetConfigById (enable=false, no rules
+// yet). An unknown servant gets ret 0 and empty lists. The enterprise methods answer
+// -1 as the open-source registry does. The answers themselves are built ahead of
+// time by package cache; a method picks one and sets the return code.
 //
 // What it does not do: it never reads MySQL or the bbolt file; it never mutates a
 // snapshot.
