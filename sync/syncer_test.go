@@ -129,3 +129,28 @@ func TestSyncer_SyncOnce_rejectedRowLoggedOnce(t *testing.T) {
 	sync3()
 	require.Equal(t, 2, logs.count("row dropped"))
 }
+
+// A group rule the registry cannot match as written is logged once while it stands;
+// a group rule edit reaches the answers at the next sync.
+func TestSyncer_SyncOnce_groupRules(t *testing.T) {
+	db := testdb.New(t, "conformance/groups.sql")
+	c := cachetest.Open(t, "")
+	logs := &logBuffer{}
+	s := sync.New(db.SQL, c, sync.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	for range 3 {
+		_, err := s.SyncOnce(context.Background())
+		require.NoError(t, err)
+	}
+	require.Equal(t, 1, logs.count("IDC group rule will not match as written"))
+	require.Equal(t, 1, logs.count(`allow_ip_rule entry \"10.5.5.0/24\"`))
+	require.Equal(t, int32(5), c.Snapshot().GroupOf("10.5.5.0/24"))
+	require.Equal(t, int32(-1), c.Snapshot().GroupOf("10.5.5.5"))
+
+	db.Exec(t, `UPDATE t_server_group_rule SET allow_ip_rule='10.5.5.*' WHERE group_id=5`)
+	res, err := s.SyncOnce(context.Background())
+	require.NoError(t, err)
+	require.True(t, res.Apply.GroupsChanged)
+	require.Zero(t, res.Apply.Written)
+	require.Empty(t, res.GroupWarnings)
+	require.Equal(t, int32(5), c.Snapshot().GroupOf("10.5.5.5"))
+}

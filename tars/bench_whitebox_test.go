@@ -13,6 +13,7 @@ import (
 	"github.com/TarsCloud/TarsGo/tars/protocol/codec"
 	"github.com/TarsCloud/TarsGo/tars/protocol/res/basef"
 	"github.com/TarsCloud/TarsGo/tars/protocol/res/requestf"
+	"github.com/TarsCloud/TarsGo/tars/util/current"
 	"github.com/TarsCloud/TarsGo/tars/util/rogger"
 	"github.com/TarsCloud/TarsGo/tars/util/tools"
 	"github.com/stretchr/testify/require"
@@ -33,7 +34,10 @@ const (
 )
 
 // benchCache returns a cache (checked and closed when the benchmark ends) holding
-// benchID and 1,000 servants of 3 endpoints around it.
+// benchID and 1,000 servants of 3 endpoints around it. benchID's endpoints
+// 10.0.0.1-5 are in IDC group 1 and set shop.sz.1, 10.0.0.6-10 in group 2 (by
+// ip_group_name) and set shop.sz.2; a priority row (station "south") holds both
+// groups. Clients of 127.0.0.1 are in no group.
 func benchCache(b *testing.B) *cache.Cache {
 	b.Helper()
 	hosts := make([]string, benchActive+benchInactive)
@@ -41,15 +45,22 @@ func benchCache(b *testing.B) *cache.Cache {
 		hosts[i] = fmt.Sprintf("10.0.0.%d", i+1)
 	}
 	s := cachetest.Servant(benchID, 10015, hosts...)
-	for i := benchActive; i < len(hosts); i++ {
-		s.Endpoints[i].Active = false
+	for i := range s.Endpoints {
+		ep := &s.Endpoints[i]
+		ep.Active = i < benchActive
+		ep.EnableGroup, ep.EnableSet, ep.SetName, ep.SetArea, ep.SetGroup = true, true, "shop", "sz", "1"
+		if i >= len(hosts)/2 {
+			ep.IPGroupName, ep.SetGroup = "sh", "2"
+		}
 	}
 	servants := []cache.Servant{s}
 	for i := range 1000 {
 		servants = append(servants, cachetest.Servant(fmt.Sprintf("App.S%d.Obj", i), int32(20000+i), hosts[:3]...))
 	}
+	groups := cache.Groups{Addresses: map[string]int32{"10.0.0.*": 1}, Names: map[string]int32{"sz": 1, "sh": 2},
+		Priorities: []cache.Priority{{ID: 1, Station: "south", Groups: []int32{1, 2}}}}
 	c := cachetest.Open(b, "")
-	_, err := c.Apply(cache.State{Servants: servants})
+	_, err := c.Apply(cache.State{Servants: servants, Groups: groups})
 	require.NoError(b, err)
 	return c
 }
@@ -116,22 +127,58 @@ func BenchmarkDispatch_4Any10(b *testing.B) { benchDispatch(b, "findObjectById4A
 // (active list only) for a servant of 10 endpoints, network excluded.
 func BenchmarkDispatch_byId10(b *testing.B) { benchDispatch(b, "findObjectById") }
 
-// BenchmarkHandler_sameGroup10 measures the handler method alone: snapshot lookup
-// and the two reply lists, without decoding or encoding.
-func BenchmarkHandler_sameGroup10(b *testing.B) {
+// handlerCall is one QueryF method call on a Handler.
+type handlerCall func(h *Handler, ctx context.Context, active, inactive *[]endpointf.EndpointF) (int32, error)
+
+// benchHandler times a handler method alone: snapshot lookup, the caller's group
+// and the reply lists, without decoding or encoding. The caller is "10.0.0.200"
+// (IDC group 1) by its request context, as a Tars server's calls carry it.
+func benchHandler(b *testing.B, call handlerCall, wantActive, wantInactive int) {
 	h := NewHandler(benchCache(b))
-	ctx := context.Background()
+	ctx := current.ContextWithTarsCurrent(context.Background())
+	current.SetClientIPWithContext(ctx, "127.0.0.1")
+	current.SetRequestContext(ctx, map[string]string{"node_name": "10.0.0.200"})
 	var active, inactive []endpointf.EndpointF
-	_, err := h.FindObjectByIdInSameGroup(ctx, benchID, &active, &inactive)
+	ret, err := call(h, ctx, &active, &inactive)
 	require.NoError(b, err)
-	require.Len(b, active, benchActive)
-	require.Len(b, inactive, benchInactive)
+	require.Zero(b, ret)
+	require.Len(b, active, wantActive)
+	require.Len(b, inactive, wantInactive)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := h.FindObjectByIdInSameGroup(ctx, benchID, &active, &inactive); err != nil {
+		if _, err := call(h, ctx, &active, &inactive); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkHandler_sameGroup10 measures findObjectByIdInSameGroup for a caller in
+// IDC group 1 of a servant with 10 endpoints in two groups.
+func BenchmarkHandler_sameGroup10(b *testing.B) {
+	benchHandler(b, func(h *Handler, ctx context.Context, a, in *[]endpointf.EndpointF) (int32, error) {
+		return h.FindObjectByIdInSameGroup(ctx, benchID, a, in)
+	}, 5, 0)
+}
+
+// BenchmarkHandler_sameSet10 measures findObjectByIdInSameSet for set shop.sz.2.
+func BenchmarkHandler_sameSet10(b *testing.B) {
+	benchHandler(b, func(h *Handler, ctx context.Context, a, in *[]endpointf.EndpointF) (int32, error) {
+		return h.FindObjectByIdInSameSet(ctx, benchID, "shop.sz.2", a, in)
+	}, 3, 2)
+}
+
+// BenchmarkHandler_sameStation10 measures findObjectByIdInSameStation.
+func BenchmarkHandler_sameStation10(b *testing.B) {
+	benchHandler(b, func(h *Handler, ctx context.Context, a, in *[]endpointf.EndpointF) (int32, error) {
+		return h.FindObjectByIdInSameStation(ctx, benchID, "south", a, in)
+	}, benchActive, benchInactive)
+}
+
+// BenchmarkHandler_4Any10 measures findObjectById4Any.
+func BenchmarkHandler_4Any10(b *testing.B) {
+	benchHandler(b, func(h *Handler, ctx context.Context, a, in *[]endpointf.EndpointF) (int32, error) {
+		return h.FindObjectById4Any(ctx, benchID, a, in)
+	}, benchActive, benchInactive)
 }
 
 // benchServer starts a Server over c on a free loopback port and closes it when
