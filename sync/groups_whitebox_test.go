@@ -154,7 +154,7 @@ func TestBuildGroups_loadsTablesLikeRegistry(t *testing.T) {
 			},
 		},
 		{
-			name: "a group_name with blanks at its ends is kept as written and warned about",
+			name:  "a group_name with blanks at its ends is kept as written and warned about",
 			rules: []GroupRuleRow{{ID: "8", AllowIPRule: "10.0.8.*", Name: " bj"}},
 			want: cache.Groups{
 				Addresses: map[string]int32{"10.0.8.*": 8},
