@@ -28,6 +28,8 @@ test: lint
 fuzz:
 	$(GO) test ./sync -run '^$$' -fuzz '^FuzzParseEndpoint$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cache -run '^$$' -fuzz '^FuzzDecodeRecord$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cache -run '^$$' -fuzz '^FuzzDecodeGroups$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./tars -run '^$$' -fuzz '^FuzzSplitSetID$$' -fuzztime $(FUZZTIME)
 
 ## lint: go vet and gofmt
 lint:

@@ -2,6 +2,7 @@ package tars
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/TarsCloud/TarsGo/tars/util/current"
@@ -52,4 +53,27 @@ func TestCaller(t *testing.T) {
 		current.SetRequestContext(ctx, tc.context)
 		require.Equal(t, tc.want, caller(ctx), tc.name)
 	}
+}
+
+// FuzzSplitSetID checks any setId against a plain reading of the registry's rule:
+// it never panics, and an accepted setId has three non-empty dot-free parts that
+// are exactly its non-empty dot-separated fields.
+func FuzzSplitSetID(f *testing.F) {
+	for _, s := range []string{"shop.sz.1", "shop..sz.*", "*.a.b", "a.b", ".", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, setID string) {
+		name, area, group, ok := splitSetID(setID)
+		var fields []string
+		for _, p := range strings.Split(setID, ".") {
+			if p != "" {
+				fields = append(fields, p)
+			}
+		}
+		want := len(fields) == 3 && fields[0] != "*" && fields[1] != "*"
+		require.Equal(t, want, ok, "%q", setID)
+		if ok {
+			require.Equal(t, fields, []string{name, area, group}, "%q", setID)
+		}
+	})
 }
