@@ -74,10 +74,11 @@ func (e *Entry) InSet(name, area, group string) (Lists, SetMatch) {
 	return Lists{}, SetEmpty
 }
 
-// wired is one endpoint on its way into an Entry: its EndpointF and group ids.
+// wired is one endpoint on its way into an Entry: the record's endpoint and its
+// EndpointF in the entry's All lists.
 type wired struct {
 	ep     *Endpoint
-	f      endpointf.EndpointF
+	f      *endpointf.EndpointF
 	active bool
 }
 
@@ -88,22 +89,38 @@ type builder struct {
 	x   *groupIndex
 }
 
+// newBuilder builds the EndpointF of every endpoint of s into All, sized exactly.
 func newBuilder(s *Servant, x *groupIndex) *builder {
-	b := &builder{eps: make([]wired, len(s.Endpoints)), x: x}
+	active := 0
 	for i := range s.Endpoints {
-		ep := &s.Endpoints[i]
-		real := x.realGroup(ep)
-		b.eps[i] = wired{ep: ep, active: ep.Active, f: wireEndpoint(ep, real, x.workGroup(ep, real))}
-		b.all.add(&b.eps[i])
+		if s.Endpoints[i].Active {
+			active++
+		}
+	}
+	b := &builder{eps: make([]wired, len(s.Endpoints)), x: x}
+	b.all = Lists{Active: make([]endpointf.EndpointF, 0, active), Inactive: make([]endpointf.EndpointF, 0, len(s.Endpoints)-active)}
+	for i := range s.Endpoints {
+		b.eps[i] = b.wire(&s.Endpoints[i])
 	}
 	return b
 }
 
+func (b *builder) wire(ep *Endpoint) wired {
+	real := b.x.realGroup(ep)
+	f := wireEndpoint(ep, real, b.x.workGroup(ep, real))
+	list := &b.all.Inactive
+	if ep.Active {
+		list = &b.all.Active
+	}
+	*list = append(*list, f)
+	return wired{ep: ep, f: &(*list)[len(*list)-1], active: ep.Active}
+}
+
 func (l *Lists) add(w *wired) {
 	if w.active {
-		l.Active = append(l.Active, w.f)
+		l.Active = append(l.Active, *w.f)
 	} else {
-		l.Inactive = append(l.Inactive, w.f)
+		l.Inactive = append(l.Inactive, *w.f)
 	}
 }
 

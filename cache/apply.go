@@ -38,9 +38,12 @@ type change struct {
 	values  [][]byte
 	removed []string
 	same    int
-	// groups is the new groups value, nil when the groups did not change.
+	// groupsChanged says the groups must be written: groups is their new value
+	// (nil for none, which deletes the stored value) and index their lookup tables.
+	groupsChanged bool
 	groups        []byte
 	groupsVersion uint32
+	index         *groupIndex
 }
 
 // Apply makes the stored state equal to st, a complete fetch of the registry:
@@ -61,12 +64,12 @@ func (c *Cache) Apply(st State) (ApplyStats, error) {
 	if err != nil {
 		return ApplyStats{}, fmt.Errorf("cache: apply: %w", err)
 	}
-	stats := ApplyStats{Written: len(ch.put), Deleted: len(ch.removed), Unchanged: ch.same, GroupsChanged: ch.groups != nil}
+	stats := ApplyStats{Written: len(ch.put), Deleted: len(ch.removed), Unchanged: ch.same, GroupsChanged: ch.groupsChanged}
 	if stats.Changed() {
 		if err := c.db.Update(ch.write); err != nil {
 			return ApplyStats{}, fmt.Errorf("cache: apply to %s: %w", c.path, err)
 		}
-		c.snap.Store(ch.next(cur, &st.Groups))
+		c.snap.Store(ch.next(cur))
 	}
 	stats.Duration = time.Since(start)
 	return stats, nil
@@ -77,10 +80,7 @@ func diff(cur *Snapshot, st *State) (*change, error) {
 	if err := validateGroups(&st.Groups); err != nil {
 		return nil, err
 	}
-	ch := &change{}
-	if value, version := encodeGroups(&st.Groups); version != cur.groupsVersion {
-		ch.groups, ch.groupsVersion = value, version
-	}
+	ch := groupsChange(cur, &st.Groups)
 	seen := make(map[string]struct{}, len(st.Servants))
 	for i := range st.Servants {
 		s := &st.Servants[i]
@@ -92,7 +92,7 @@ func diff(cur *Snapshot, st *State) (*change, error) {
 			ch.same++
 			continue
 		}
-		ch.put = append(ch.put, newEntry(*s, version, cur.index))
+		ch.put = append(ch.put, newEntry(*s, version, ch.index))
 		ch.values = append(ch.values, value)
 	}
 	for id := range cur.entries {
@@ -103,14 +103,29 @@ func diff(cur *Snapshot, st *State) (*change, error) {
 	return ch, nil
 }
 
-// next is the snapshot after the change is committed. New groups rebuild every
-// entry; otherwise only the changed ones were built.
-func (ch *change) next(cur *Snapshot, g *Groups) *Snapshot {
-	next := cur.with(ch.put, ch.removed)
-	if ch.groups != nil {
-		next = next.rebuild(*g, ch.groupsVersion)
+// groupsChange starts the change of a fetch with its groups: a fetch without groups
+// matches a file without a groups value, so neither writes one.
+func groupsChange(cur *Snapshot, g *Groups) *change {
+	if g.Empty() {
+		if cur.groupsVersion == 0 {
+			return &change{index: cur.index}
+		}
+		return &change{groupsChanged: true, index: newGroupIndex(Groups{})}
 	}
-	return next
+	value, version := encodeGroups(g)
+	if version == cur.groupsVersion {
+		return &change{index: cur.index}
+	}
+	return &change{groupsChanged: true, groups: value, groupsVersion: version, index: newGroupIndex(*g)}
+}
+
+// next is the snapshot after the change is committed. The changed entries were
+// built with the new groups; new groups rebuild the unchanged ones too.
+func (ch *change) next(cur *Snapshot) *Snapshot {
+	if ch.groupsChanged {
+		cur = cur.rebuild(ch.index, ch.groupsVersion, ch.put)
+	}
+	return cur.with(ch.put, ch.removed)
 }
 
 func checkServant(s *Servant, seen map[string]struct{}) error {
@@ -123,10 +138,8 @@ func checkServant(s *Servant, seen map[string]struct{}) error {
 
 // write is the transaction body of Apply.
 func (ch *change) write(tx *bolt.Tx) error {
-	if ch.groups != nil {
-		if err := tx.Bucket(bucketMeta).Put(keyGroups, ch.groups); err != nil {
-			return fmt.Errorf("put groups: %w", err)
-		}
+	if err := ch.writeGroups(tx.Bucket(bucketMeta)); err != nil {
+		return err
 	}
 	b := tx.Bucket(bucketServants)
 	for i, e := range ch.put {
@@ -138,6 +151,22 @@ func (ch *change) write(tx *bolt.Tx) error {
 		if err := b.Delete([]byte(id)); err != nil {
 			return fmt.Errorf("delete %q: %w", id, err)
 		}
+	}
+	return nil
+}
+
+func (ch *change) writeGroups(meta *bolt.Bucket) error {
+	switch {
+	case !ch.groupsChanged:
+		return nil
+	case ch.groups == nil:
+		if err := meta.Delete(keyGroups); err != nil {
+			return fmt.Errorf("delete groups: %w", err)
+		}
+		return nil
+	}
+	if err := meta.Put(keyGroups, ch.groups); err != nil {
+		return fmt.Errorf("put groups: %w", err)
 	}
 	return nil
 }

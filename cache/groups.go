@@ -32,7 +32,7 @@ type Priority struct {
 }
 
 // Empty reports whether g holds no rule and no priority.
-func (g *Groups) Empty() bool {
+func (g Groups) Empty() bool {
 	return len(g.Addresses) == 0 && len(g.Names) == 0 && len(g.Priorities) == 0
 }
 

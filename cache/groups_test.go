@@ -178,3 +178,25 @@ func TestEntry_InSet(t *testing.T) {
 		require.ElementsMatch(t, tc.hosts, hosts(l.Active), "%s.%s.%s", tc.name, tc.area, tc.group)
 	}
 }
+
+// Emptying the group tables removes the stored groups: after a restart nobody is
+// in a group. A file that never had groups gets no groups value written.
+func TestCache_Apply_groupsRemoved(t *testing.T) {
+	path := cachetest.Path(t)
+	c, err := cache.Open(path, cache.Options{})
+	require.NoError(t, err)
+	stats, err := c.Apply(cache.State{Servants: []cache.Servant{groupedServant()}})
+	require.NoError(t, err)
+	require.False(t, stats.GroupsChanged, "no groups in the fetch and none stored: nothing to write")
+	_, err = c.Apply(cache.State{Servants: []cache.Servant{groupedServant()}, Groups: twoGroups()})
+	require.NoError(t, err)
+	stats, err = c.Apply(cache.State{Servants: []cache.Servant{groupedServant()}})
+	require.NoError(t, err)
+	require.True(t, stats.GroupsChanged)
+	require.Equal(t, int32(-1), c.Snapshot().GroupOf("10.1.1.9"))
+	require.NoError(t, c.Close())
+
+	c = cachetest.Open(t, path)
+	require.Equal(t, int32(-1), c.Snapshot().GroupOf("10.1.1.9"))
+	require.True(t, c.Snapshot().Groups().Empty())
+}

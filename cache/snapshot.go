@@ -103,16 +103,24 @@ func (s *Snapshot) with(put []*Entry, removed []string) *Snapshot {
 	return &next
 }
 
-// rebuild returns a snapshot of s's records, pinned ones included, built anew
-// for groups g stored with version.
-func (s *Snapshot) rebuild(g Groups, version uint32) *Snapshot {
-	x := newGroupIndex(g)
-	return &Snapshot{entries: rebuilt(s.entries, x), pinned: rebuilt(s.pinned, x), index: x, groupsVersion: version}
+// rebuild returns a snapshot of s's records, pinned ones included, built anew for
+// the group index x stored with version; records about to be replaced by fresh
+// entries are left as they are.
+func (s *Snapshot) rebuild(x *groupIndex, version uint32, fresh []*Entry) *Snapshot {
+	skip := make(map[string]bool, len(fresh))
+	for _, e := range fresh {
+		skip[e.Servant.ID] = true
+	}
+	return &Snapshot{entries: rebuilt(s.entries, x, skip), pinned: rebuilt(s.pinned, x, nil), index: x, groupsVersion: version}
 }
 
-func rebuilt(m map[string]*Entry, x *groupIndex) map[string]*Entry {
+func rebuilt(m map[string]*Entry, x *groupIndex, skip map[string]bool) map[string]*Entry {
 	out := make(map[string]*Entry, len(m))
 	for id, e := range m {
+		if skip[id] {
+			out[id] = e
+			continue
+		}
 		out[id] = newEntry(e.Servant, e.Version, x)
 	}
 	return out
