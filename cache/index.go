@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tarscache/tarscache/internal/cnum"
 )
 
 // groupIndex answers the registry's IDC group questions for one Groups: which
@@ -103,9 +105,9 @@ func starKey(addr string) [3]byte {
 	p2 := cFind(addr, p1+1)
 	p3 := cFind(addr, p2+1)
 	return [3]byte{
-		cStrtoByte(cSubstr(addr, 0, p1)),
-		cStrtoByte(cSubstr(addr, p1+1, p2-p1-1)),
-		cStrtoByte(cSubstr(addr, p2+1, p3-p2-1)),
+		byte(cnum.Uint(cSubstr(addr, 0, p1))),
+		byte(cnum.Uint(cSubstr(addr, p1+1, p2-p1-1))),
+		byte(cnum.Uint(cSubstr(addr, p2+1, p3-p2-1))),
 	}
 }
 
@@ -125,55 +127,4 @@ func cFind(s string, from uint32) uint32 {
 func cSubstr(s string, pos, n uint32) string {
 	end := min(uint64(pos)+uint64(n), uint64(len(s)))
 	return s[pos:end]
-}
-
-// cStrtoByte is TC_Common::strto<unsigned int> (strtoul, base 16 after a
-// leading "0x", else base 10) cast to unsigned char.
-func cStrtoByte(s string) byte {
-	if strings.HasPrefix(s, "0x") {
-		return byte(cStrtoul(s, 16))
-	}
-	return byte(cStrtoul(s, 10))
-}
-
-// cStrtoul is C's strtoul for base 10 or 16: blanks, a sign, an optional 0x in
-// base 16, then digits; ULONG_MAX on overflow; a minus sign negates modulo 2^64.
-func cStrtoul(s string, base uint64) uint64 {
-	s = strings.TrimLeft(s, " \t\n\v\f\r")
-	neg := false
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		neg, s = s[0] == '-', s[1:]
-	}
-	if base == 16 && len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X") && digitValue(s[2]) < 16 {
-		s = s[2:]
-	}
-	var n uint64
-	overflow := false
-	for i := 0; i < len(s) && digitValue(s[i]) < base; i++ {
-		d := digitValue(s[i])
-		if n > (math.MaxUint64-d)/base {
-			overflow = true
-		}
-		n = n*base + d
-	}
-	switch {
-	case overflow:
-		return math.MaxUint64
-	case neg:
-		return -n
-	}
-	return n
-}
-
-// digitValue is the value of a hexadecimal digit, or 99 for anything else.
-func digitValue(c byte) uint64 {
-	switch {
-	case c >= '0' && c <= '9':
-		return uint64(c - '0')
-	case c >= 'a' && c <= 'f':
-		return uint64(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return uint64(c-'A') + 10
-	}
-	return 99
 }

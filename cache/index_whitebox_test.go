@@ -2,7 +2,6 @@ package cache
 
 import (
 	"fmt"
-	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -106,72 +105,6 @@ func TestWildKey_acceptsEveryPrintedWildcard(t *testing.T) {
 			require.Equal(t, k, got, token)
 			require.Equal(t, k, starKey(token), token)
 		}
-	}
-}
-
-// cStrtoul reads like glibc's strtoul in bases 10 and 16.
-func TestCStrtoul_readsLikeGlibc(t *testing.T) {
-	cases := []struct {
-		name string
-		s    string
-		base uint64
-		want uint64
-	}{
-		{"empty is zero", "", 10, 0},
-		{"decimal digits", "42", 10, 42},
-		{"leading blanks and trailing garbage", "  42abc", 10, 42},
-		{"vertical tab and form feed are blanks", "\v\f12", 10, 12},
-		{"stops at an inner blank", "1 2", 10, 1},
-		{"a plus sign", "+7", 10, 7},
-		{"minus one wraps", "-1", 10, math.MaxUint64},
-		{"a sign without digits is zero", "- 1", 10, 0},
-		{"two signs are zero", "--1", 10, 0},
-		{"ULONG_MAX itself", "18446744073709551615", 10, math.MaxUint64},
-		{"one past ULONG_MAX saturates", "18446744073709551616", 10, math.MaxUint64},
-		{"one more than that still saturates", "18446744073709551617", 10, math.MaxUint64},
-		{"far past ULONG_MAX saturates", "99999999999999999999999", 10, math.MaxUint64},
-		{"a negated ULONG_MAX is one", "-18446744073709551615", 10, 1},
-		{"a negative overflow saturates unnegated", "-18446744073709551617", 10, math.MaxUint64},
-		{"0x in base 10 is zero", "0x1f", 10, 0},
-		{"hex letters in base 10 stop the number", "12ab", 10, 12},
-		{"0x prefix in base 16", "0x1f", 16, 31},
-		{"0X prefix in base 16", "0X1F", 16, 31},
-		{"hex without prefix", "1f", 16, 31},
-		{"a bare 0x is zero", "0x", 16, 0},
-		{"0x before a non-digit reads the zero only", "0xg", 16, 0},
-		{"blanks and a sign before 0x", " -0x10", 16, math.MaxUint64 - 15},
-		{"all ones in hex", "ffffffffffffffff", 16, math.MaxUint64},
-		{"hex overflow saturates", "0x10000000000000000", 16, math.MaxUint64},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			require.Equal(t, c.want, cStrtoul(c.s, c.base), "strtoul(%q, %d)", c.s, c.base)
-		})
-	}
-}
-
-// cStrtoByte is TC_Common::strto<unsigned int> kept to one byte.
-func TestCStrtoByte_readsLikeStrtoUnsignedInt(t *testing.T) {
-	cases := []struct {
-		name string
-		s    string
-		want byte
-	}{
-		{"empty is zero", "", 0},
-		{"a byte", "200", 200},
-		{"above 255 keeps the low byte", "300", 44},
-		{"minus one is 255", "-1", 255},
-		{"a 0x prefix reads hexadecimal", "0x10", 16},
-		{"a long hexadecimal keeps the low byte", "0x1ff", 255},
-		{"a bare 0x is zero", "0x", 0},
-		{"an upper-case 0X reads decimal", "0X10", 0},
-		{"a blank before 0x reads decimal", " 0x10", 0},
-		{"overflow saturates to 255", "99999999999999999999999", 255},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			require.Equal(t, c.want, cStrtoByte(c.s), "strto<unsigned int>(%q)", c.s)
-		})
 	}
 }
 

@@ -2,10 +2,10 @@ package sync
 
 import (
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/internal/cnum"
 )
 
 // Table names a row's source.
@@ -115,7 +115,7 @@ func rowEndpoint(r *Row) (cache.Endpoint, string, error) {
 	if r.Servant == "" {
 		return cache.Endpoint{}, DropEmptyServant, fmt.Errorf("sync: %s row %s: endpoint %q has no servant name", r.Table, r.Origin(), r.Endpoint)
 	}
-	bak := cInt(r.BakFlag)
+	bak := cnum.Int(r.BakFlag)
 	if bak == 1 {
 		return cache.Endpoint{}, DropBackup, nil
 	}
@@ -136,54 +136,4 @@ func newEndpoint(r *Row, a Address, bak int32) cache.Endpoint {
 // isActive is the official rule; the comparisons are exact and case-sensitive.
 func isActive(r *Row) bool {
 	return r.SettingState == "active" && r.PresentState == "active" && r.FlowState != "inactive"
-}
-
-// cInt converts like TarsCpp's TC_Common::strto<int>: strtol in base 16 after a
-// leading "0x", else C's atoi (glibc: strtol in base 10), truncated to 32 bits.
-func cInt(s string) int32 {
-	if strings.HasPrefix(s, "0x") {
-		return int32(cStrtol(s, 16))
-	}
-	return int32(cStrtol(s, 10))
-}
-
-// cStrtol is C's strtol for base 10 or 16: blanks, a sign, an optional 0x in base
-// 16, then digits, saturating at the int64 range.
-func cStrtol(s string, base int64) int64 {
-	s = strings.TrimLeft(s, " \t\n\v\f\r")
-	neg := false
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		neg, s = s[0] == '-', s[1:]
-	}
-	if base == 16 && len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X") && digit(s[2]) < 16 {
-		s = s[2:]
-	}
-	var n uint64 // magnitude, saturated at 1<<63
-	for i := 0; i < len(s) && digit(s[i]) < base; i++ {
-		if n > (1<<63)/uint64(base) {
-			n = 1 << 63
-			continue
-		}
-		n = min(n*uint64(base)+uint64(digit(s[i])), 1<<63)
-	}
-	switch {
-	case neg:
-		return -int64(min(n, 1<<63-1)) - int64(n>>63)
-	case n >= 1<<63:
-		return math.MaxInt64
-	}
-	return int64(n)
-}
-
-// digit is the value of a hexadecimal digit, or 99 for anything else.
-func digit(c byte) int64 {
-	switch {
-	case c >= '0' && c <= '9':
-		return int64(c - '0')
-	case c >= 'a' && c <= 'f':
-		return int64(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return int64(c-'A') + 10
-	}
-	return 99
 }

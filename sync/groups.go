@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/internal/cnum"
 )
 
 // GroupRuleRow is one t_server_group_rule row (NULLs as "").
@@ -33,7 +34,7 @@ func BuildGroups(rules []GroupRuleRow, prios []PriorityRow) (cache.Groups, []str
 	g := cache.Groups{Addresses: map[string]int32{}, Names: map[string]int32{}}
 	var warns []string
 	for _, r := range rules {
-		id := cInt(r.ID)
+		id := cnum.Int(r.ID)
 		for _, tok := range splitAny(r.AllowIPRule, "|") {
 			g.Addresses[tok] = id
 			warns = appendTokenWarning(warns, r.ID, tok)
@@ -55,10 +56,10 @@ func BuildGroups(rules []GroupRuleRow, prios []PriorityRow) (cache.Groups, []str
 }
 
 func priority(p PriorityRow) (cache.Priority, []string) {
-	pr := cache.Priority{ID: cInt(p.ID), Station: p.Station}
+	pr := cache.Priority{ID: cnum.Int(p.ID), Station: p.Station}
 	var warns []string
 	for _, tok := range splitAny(p.GroupList, "|,;") {
-		id := cInt(tok)
+		id := cnum.Int(tok)
 		if !readsAsWritten(tok) {
 			warns = append(warns, fmt.Sprintf("sync: t_group_priority id=%s: group_list entry %q is not a group id and reads as %d", p.ID, tok, id))
 		}
