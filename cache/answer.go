@@ -39,6 +39,9 @@ type setArea struct {
 // (Snapshot.GroupOf): the result of the registry's group-priority walk, computed
 // when the entry was built. A client in no group (-1) gets All.
 func (e *Entry) InGroup(g int32) Lists {
+	if g == -1 {
+		return e.All // also when a rule's group_id itself reads as -1
+	}
 	if l, ok := e.byGroup[g]; ok {
 		return l
 	}
@@ -159,6 +162,9 @@ func (b *builder) activeAny(keep func(*wired) bool) bool {
 func (b *builder) groupAnswers() map[int32]Lists {
 	var out map[int32]Lists
 	for _, g := range b.x.clientGroups {
+		if g == -1 {
+			continue // the registry answers everything to a client in group -1
+		}
 		l := b.pick(b.walk(g))
 		if len(l.Active) != len(b.all.Active) || len(l.Inactive) != len(b.all.Inactive) {
 			if out == nil {

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -88,7 +89,7 @@ func diff(cur *Snapshot, st *State) (*change, error) {
 			return nil, err
 		}
 		value, version := encodeRecord(s)
-		if old, ok := cur.Stored(s.ID); ok && old.Version == version {
+		if old, ok := cur.Stored(s.ID); ok && old.Version == version && slices.Equal(old.Servant.Endpoints, s.Endpoints) {
 			ch.same++
 			continue
 		}
@@ -113,7 +114,7 @@ func groupsChange(cur *Snapshot, g *Groups) *change {
 		return &change{groupsChanged: true, index: newGroupIndex(Groups{})}
 	}
 	value, version := encodeGroups(g)
-	if version == cur.groupsVersion {
+	if version == cur.groupsVersion && g.equal(cur.index.groups) {
 		return &change{index: cur.index}
 	}
 	return &change{groupsChanged: true, groups: value, groupsVersion: version, index: newGroupIndex(*g)}

@@ -36,6 +36,15 @@ func (g Groups) Empty() bool {
 	return len(g.Addresses) == 0 && len(g.Names) == 0 && len(g.Priorities) == 0
 }
 
+// equal reports whether g and o are the same configuration (a CRC32 match alone
+// could be a collision).
+func (g *Groups) equal(o Groups) bool {
+	return maps.Equal(g.Addresses, o.Addresses) && maps.Equal(g.Names, o.Names) &&
+		slices.EqualFunc(g.Priorities, o.Priorities, func(a, b Priority) bool {
+			return a.ID == b.ID && a.Station == b.Station && slices.Equal(a.Groups, b.Groups)
+		})
+}
+
 // Bounds on a groups value, so that a damaged one cannot make the decoder allocate much.
 const (
 	maxGroupKeys       = 1 << 20

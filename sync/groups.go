@@ -24,7 +24,8 @@ type PriorityRow struct {
 // loads: every '|'-separated allow_ip_rule token (untrimmed, empty ones dropped)
 // maps to its rule's group_id, a later rule overwriting an earlier one;
 // group_name maps to group_id; each priority's group_list is split on '|', ',' or
-// ';' and each token read as C's atoi reads it. Rows arrive in the registry's
+// ';' and each token read as TarsCpp's strto<int> reads it (atoi, or hexadecimal
+// after "0x"). Rows arrive in the registry's
 // order: rules by group_id, priorities by list_order.
 //
 // It also returns a warning for every token the registry cannot match the way an

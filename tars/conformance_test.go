@@ -34,6 +34,8 @@ type call struct {
 	// node is the request context's node_name; without it the client is known by
 	// its address, 127.0.0.1 in these tests.
 	node string
+	// emptyNode sends node_name as an empty string rather than leaving it out.
+	emptyNode bool
 	// full compares every EndpointF field (see render), not only host:port.
 	full             bool
 	ret              int32
@@ -42,7 +44,8 @@ type call struct {
 
 // Hosts of testdata/conformance/groups.sql.
 var (
-	groupObjAll      = []string{"10.1.1.1:9000", "10.2.2.1:9000", "10.3.3.1:9000", "10.9.9.1:9000", "10.2.2.9:9000", "10.7.7.1:9000", "10.7.7.2:9000"}
+	groupObjAll      = []string{"10.1.1.1:9000", "10.2.2.1:9000", "10.3.3.1:9000", "10.9.9.1:9000", "10.2.2.9:9000", "10.7.7.1:9000", "10.7.7.2:9000", "10.7.7.3:9000"}
+	group2           = []string{"10.2.2.1:9000"}
 	groupObjInactive = []string{"10.1.1.2:9000"}
 	group1           = []string{"10.1.1.1:9000"}
 	group3           = []string{"10.3.3.1:9000", "10.7.7.1:9000"}
@@ -54,10 +57,20 @@ var groupCalls = []call{
 	{name: "findObjectById4All is the same group walk", method: "all", id: "Conf.GroupServer.GroupObj", node: "10.1.1.50",
 		active: group1, inactive: groupObjInactive},
 	{name: "a client in group 2 gets only group 2's working endpoints", method: "group", id: "Conf.GroupServer.GroupObj", node: "10.2.2.50",
-		active: []string{"10.2.2.1:9000"}},
+		active: group2},
+	{name: "an exact rule entry beats the wildcard of its address", method: "group", id: "Conf.GroupServer.GroupObj", node: "10.1.1.77",
+		active: group2},
+	{name: "an entry listed by two rules belongs to the later group_id", method: "group", id: "Conf.GroupServer.GroupObj", node: "node-y",
+		active: group2},
+	{name: "rule entries are not trimmed: \" node-z\" does not match node-z", method: "group", id: "Conf.GroupServer.GroupObj", node: "node-z",
+		active: groupObjAll, inactive: groupObjInactive},
+	{name: "a rule whose group_id reads as -1 leaves its clients in no group", method: "group", id: "Conf.GroupServer.GroupObj", node: "10.6.6.6",
+		active: groupObjAll, inactive: groupObjInactive},
 	{name: "a node name matches an exact rule token; ip_group_name puts 10.7.7.1 in group 3", method: "group", id: "Conf.GroupServer.GroupObj", node: "node-x",
 		active: group3},
 	{name: "without node_name the peer address 127.0.0.1 (group 1) identifies the client", method: "group", id: "Conf.GroupServer.GroupObj",
+		active: group1, inactive: groupObjInactive},
+	{name: "an empty node_name counts as none: the peer address identifies the client", method: "group", id: "Conf.GroupServer.GroupObj", emptyNode: true,
 		active: group1, inactive: groupObjInactive},
 	{name: "a group without endpoints walks to its first priority row (id 2: groups 3 and 4)", method: "group", id: "Conf.GroupServer.GroupObj", node: "10.4.4.4",
 		active: group3},
@@ -78,8 +91,9 @@ var groupCalls = []call{
 			"10.3.3.1:9000 tcp t=3000 w=-1/0 auth=0 bak=0 group=3/3 set=\"\" node=\"10.3.3.1\"",
 			"10.9.9.1:9000 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.9.9.1\"",
 			"10.2.2.9:9000 tcp t=3000 w=-1/0 auth=0 bak=0 group=2/-1 set=\"\" node=\"10.2.2.9\"",
-			"10.7.7.1:9000 tcp t=3000 w=-1/0 auth=0 bak=0 group=3/3 set=\"\" node=\"10.7.7.1\"",
+			"10.7.7.1:9000 tcp t=3000 w=30/0 auth=0 bak=0 group=3/3 set=\"\" node=\"10.7.7.1\"",
 			"10.7.7.2:9000 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.7.7.2\"",
+			"10.7.7.3:9000 tcp t=3000 w=-1/0 auth=0 bak=0 group=2/-1 set=\"\" node=\"10.7.7.3\"",
 		},
 		inactive: []string{"10.1.1.2:9000 tcp t=3000 w=-1/0 auth=0 bak=0 group=1/1 set=\"\" node=\"10.1.1.2\""}},
 	{name: "no working endpoint in the group or its priorities: the endpoints without a group, with their own inactive list",
@@ -90,11 +104,18 @@ var groupCalls = []call{
 	{name: "a priority row with only inactive endpoints is passed over, its lists dropped", method: "group", id: "Conf.PrioServer.PrioObj", node: "10.2.2.50",
 		active: []string{"10.4.4.5:9000"}},
 	{name: "an unknown servant is ret 0 with empty lists", method: "group", id: "Conf.NoSuch.Obj", node: "10.1.1.50"},
+	{name: "an unknown servant is ret 0 with empty lists for findObjectById4Any", method: "any", id: "Conf.NoSuch.Obj"},
 
 	{name: "a station's endpoints are those whose grouprealid is in its row, enable_group or not", method: "station", id: "Conf.GroupServer.GroupObj", arg: "south",
-		active: []string{"10.1.1.1:9000", "10.2.2.1:9000", "10.2.2.9:9000"}, inactive: groupObjInactive},
-	{name: "a station named by two rows uses its first row by list_order", method: "station", id: "Conf.GroupServer.GroupObj", arg: "north",
-		active: group3},
+		active: []string{"10.1.1.1:9000", "10.2.2.1:9000", "10.2.2.9:9000", "10.7.7.3:9000"}, inactive: groupObjInactive},
+	{name: "a station named by two rows uses its first row by list_order; weightType 2 is answered as 0", method: "station", id: "Conf.GroupServer.GroupObj", arg: "north", full: true,
+		active: []string{
+			"10.3.3.1:9000 tcp t=3000 w=-1/0 auth=0 bak=0 group=3/3 set=\"\" node=\"10.3.3.1\"",
+			"10.7.7.1:9000 tcp t=3000 w=30/0 auth=0 bak=0 group=3/3 set=\"\" node=\"10.7.7.1\"",
+		}},
+	{name: "a group_list of -1, x and 0x3 holds the groups -1, 0 and 3", method: "station", id: "Conf.GroupServer.GroupObj", arg: "west",
+		active: []string{"10.3.3.1:9000", "10.9.9.1:9000", "10.7.7.1:9000", "10.7.7.2:9000"}},
+	{name: "an empty station is a station name like any other: unknown here", method: "station", id: "Conf.GroupServer.GroupObj", arg: "", ret: -1},
 	{name: "a station may answer ret 0 with nothing active", method: "station", id: "Conf.DownServer.DownObj", arg: "east",
 		inactive: []string{"10.2.2.4:9000"}},
 	{name: "a station with no endpoint of the servant is ret 0 and empty", method: "station", id: "Conf.MixServer.MixObj", arg: "north"},
@@ -106,7 +127,8 @@ var groupCalls = []call{
 
 // Hosts of testdata/conformance/sets.sql.
 var (
-	cartAll      = []string{"10.0.1.1:9100", "10.0.1.3:9100", "10.0.1.4:9100", "10.0.1.5:9100", "10.0.1.6:9100", "10.0.1.8:9100", "10.0.1.9:9100"}
+	cartAll = []string{"10.0.1.1:9100", "10.0.1.3:9100", "10.0.1.4:9100", "10.0.1.5:9100", "10.0.1.6:9100", "10.0.1.8:9100", "10.0.1.9:9100",
+		"10.0.1.10:9100", "10.0.1.11:9100", "10.0.1.13:9100"}
 	cartInactive = []string{"10.0.1.2:9100", "10.0.1.7:9100"}
 )
 
@@ -115,8 +137,8 @@ var setCalls = []call{
 		active: []string{"10.0.1.1:9100"}, inactive: []string{"10.0.1.2:9100"}},
 	{name: "empty parts of a setId are dropped", method: "set", id: "Shop.CartServer.CartObj", arg: "shop..sz.1.",
 		active: []string{"10.0.1.1:9100"}, inactive: []string{"10.0.1.2:9100"}},
-	{name: "another group of the same area", method: "set", id: "Shop.CartServer.CartObj", arg: "shop.sz.2",
-		active: []string{"10.0.1.3:9100"}},
+	{name: "another group of the same area; weightType 2 is answered as 0", method: "set", id: "Shop.CartServer.CartObj", arg: "shop.sz.2", full: true,
+		active: []string{"10.0.1.3:9100 tcp t=3000 w=30/0 auth=0 bak=0 group=9/-1 set=\"shop.sz.2\" node=\"10.0.1.3\""}},
 	{name: "a group without endpoints falls back to the area's wildcard group", method: "set", id: "Shop.CartServer.CartObj", arg: "shop.sz.9",
 		active: []string{"10.0.1.4:9100"}},
 	{name: "a group with only inactive endpoints does not fall back (lowercase enable_set counts)", method: "set", id: "Shop.CartServer.CartObj", arg: "shop.sz.3",
@@ -129,6 +151,10 @@ var setCalls = []call{
 		active: cartAll, inactive: cartInactive},
 	{name: "an unknown set name falls back to the group walk (client in group 9)", method: "set", id: "Shop.CartServer.CartObj", arg: "other.sz.1", node: "10.0.1.100",
 		active: []string{"10.0.1.5:9100"}},
+	{name: "a set name whose only endpoint is a backup is unknown: the group walk answers", method: "set", id: "Shop.CartServer.CartObj", arg: "bak.sz.1",
+		active: cartAll, inactive: cartInactive},
+	{name: "a set name whose only endpoints fail validation is unknown: the group walk answers", method: "set", id: "Shop.CartServer.CartObj", arg: "inv.sz.1",
+		active: cartAll, inactive: cartInactive},
 	{name: "a servant without sets falls back to the group walk", method: "set", id: "Shop.PlainServer.PlainObj", arg: "shop.sz.1",
 		active: []string{"10.0.2.1:9100"}},
 	{name: "an unknown servant falls back to the group walk: ret 0, empty", method: "set", id: "Shop.NoSuch.Obj", arg: "shop.sz.1"},
@@ -140,12 +166,15 @@ var setCalls = []call{
 	{name: "other methods return set endpoints with their setId, invalid sets included", method: "byid", id: "Shop.CartServer.CartObj", full: true,
 		active: []string{
 			"10.0.1.1:9100 tcp t=3000 w=-1/0 auth=0 bak=0 group=9/-1 set=\"shop.sz.1\" node=\"10.0.1.1\"",
-			"10.0.1.3:9100 tcp t=3000 w=-1/0 auth=0 bak=0 group=9/-1 set=\"shop.sz.2\" node=\"10.0.1.3\"",
+			"10.0.1.3:9100 tcp t=3000 w=30/0 auth=0 bak=0 group=9/-1 set=\"shop.sz.2\" node=\"10.0.1.3\"",
 			"10.0.1.4:9100 tcp t=3000 w=-1/0 auth=0 bak=0 group=9/-1 set=\"shop.sz.*\" node=\"10.0.1.4\"",
 			"10.0.1.5:9100 tcp t=3000 w=-1/0 auth=0 bak=0 group=9/9 set=\"shop.sh.1\" node=\"10.0.1.5\"",
 			"10.0.1.6:9100 tcp t=3000 w=-1/0 auth=0 bak=0 group=9/-1 set=\"\" node=\"10.0.1.6\"",
 			"10.0.1.8:9100 tcp t=3000 w=-1/0 auth=0 bak=0 group=9/-1 set=\"..\" node=\"10.0.1.8\"",
 			"10.0.1.9:9100 tcp t=3000 w=-1/0 auth=0 bak=0 group=9/-1 set=\"*.sz.1\" node=\"10.0.1.9\"",
+			"10.0.1.10:9100 tcp t=3000 w=-1/0 auth=0 bak=0 group=9/-1 set=\"shop.*.1\" node=\"10.0.1.10\"",
+			"10.0.1.11:9100 tcp t=3000 w=-1/0 auth=0 bak=0 group=9/-1 set=\"shop.sz.\" node=\"10.0.1.11\"",
+			"10.0.1.13:9100 tcp t=3000 w=-1/0 auth=0 bak=0 group=9/-1 set=\"inv.*.1\" node=\"10.0.1.13\"",
 		}},
 }
 
@@ -162,6 +191,20 @@ var rowCalls = []call{
 			"10.0.3.4:9200 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.4\"",
 			"10.0.3.9:9200 tcp t=3000 w=40/2 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.9\"",
 		}},
+	{name: "the group walk answers active weightType 2 as 0 too, inactive keeps 2", method: "group", id: "Rows.StateServer.StateObj", full: true,
+		active: []string{
+			"10.0.3.1:9200 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.1\"",
+			"10.0.3.6:9200 tcp t=3000 w=-1/0 auth=0 bak=2 group=-1/-1 set=\"\" node=\"10.0.3.6\"",
+			"10.0.3.8:9200 tcp t=3000 w=40/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.8\"",
+		},
+		inactive: []string{
+			"10.0.3.2:9200 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.2\"",
+			"10.0.3.3:9200 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.3\"",
+			"10.0.3.4:9200 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.4\"",
+			"10.0.3.9:9200 tcp t=3000 w=40/2 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.9\"",
+		}},
+	{name: "node_name is answered trimmed", method: "byid", id: "Rows.TrimServer.TrimObj", full: true,
+		active: []string{"10.0.3.10:9200 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.10\""}},
 	{name: "a servant declared by two servers' adapters has both endpoints", method: "any", id: "Rows.DupObj",
 		active: []string{"10.0.4.1:9300", "10.0.4.2:9301"}},
 	{name: "servant ids are case-sensitive (Rows.CaseObj)", method: "byid", id: "Rows.CaseObj", active: []string{"10.0.4.1:9310"}},
@@ -169,10 +212,12 @@ var rowCalls = []call{
 	{name: "servant ids are case-sensitive (ROWS.CASEOBJ is unknown)", method: "byid", id: "ROWS.CASEOBJ"},
 	{name: "the registry's own servant merges its adapter row and its t_registry_info rows", method: "all", id: "tars.tarsregistry.QueryObj", full: true,
 		active: []string{
-			"10.0.5.1:17890 tcp t=60000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.5.1\"",
-			"10.0.5.1:17890 tcp t=10000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"3.0.20\"",
+			"10.0.5.1:17890 tcp t=60000 w=-1/0 auth=0 bak=0 group=7/-1 set=\"\" node=\"10.0.5.1\"",
+			"10.0.5.1:17890 tcp t=10000 w=-1/0 auth=0 bak=0 group=7/-1 set=\"\" node=\"3.0.20\"",
 		},
-		inactive: []string{"10.0.5.2:17890 tcp t=10000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"3.0.20\""}},
+		inactive: []string{"10.0.5.2:17890 tcp t=10000 w=-1/0 auth=0 bak=0 group=7/-1 set=\"\" node=\"3.0.20\""}},
+	{name: "a t_registry_info row's enable_group counts, and its tars_version is trimmed", method: "any", id: "tars.tarsregistry.RegistryObj", full: true,
+		active: []string{"10.0.5.1:17891 tcp t=10000 w=-1/0 auth=0 bak=0 group=7/7 set=\"\" node=\"3.0.20\""}},
 }
 
 func TestConformance(t *testing.T) {
@@ -215,7 +260,7 @@ func syncedCache(t *testing.T, fixture string) *cache.Cache {
 func ask(q *queryf.QueryF, c call) (ret int32, active, inactive []endpointf.EndpointF, err error) {
 	ctx := context.Background()
 	reqCtx := map[string]string{}
-	if c.node != "" {
+	if c.node != "" || c.emptyNode {
 		reqCtx["node_name"] = c.node
 	}
 	switch c.method {

@@ -67,9 +67,14 @@ func (h *Handler) FindObjectById4All(ctx context.Context, id string, active, ina
 // everything. Always ret 0.
 func (h *Handler) FindObjectByIdInSameGroup(ctx context.Context, id string, active, inactive *[]endpointf.EndpointF) (int32, error) {
 	snap, e := h.lookup(id)
-	l := e.InGroup(snap.GroupOf(caller(ctx)))
+	l := sameGroup(ctx, snap, e)
 	*active, *inactive = l.Active, l.Inactive
 	return 0, nil
+}
+
+// sameGroup is the group walk's answer of e for the caller of ctx.
+func sameGroup(ctx context.Context, snap *cache.Snapshot, e *cache.Entry) cache.Lists {
+	return e.InGroup(snap.GroupOf(caller(ctx)))
 }
 
 // FindObjectByIdInSameStation returns the endpoints whose grouprealid is in the
@@ -95,11 +100,11 @@ func (h *Handler) FindObjectByIdInSameSet(ctx context.Context, id, setID string,
 	if !ok {
 		return retFailed, nil
 	}
-	_, e := h.lookup(id)
+	snap, e := h.lookup(id)
 	l, match := e.InSet(name, area, group)
 	switch match {
 	case cache.SetUnknown:
-		return h.FindObjectByIdInSameGroup(ctx, id, active, inactive)
+		l = sameGroup(ctx, snap, e)
 	case cache.SetEmpty:
 		return retFailed, nil
 	}

@@ -27,6 +27,12 @@ INSERT INTO t_adapter_conf (application, server_name, node_name, adapter_name, s
   ('Rows', 'StateServer', '10.0.3.8', 'StateObjAdapter', 'Rows.StateServer.StateObj', 'tcp -h 10.0.3.8 -p 9200 -t 3000 -v 2 -w 40'),
   ('Rows', 'StateServer', '10.0.3.9', 'StateObjAdapter', 'Rows.StateServer.StateObj', 'tcp -h 10.0.3.9 -p 9200 -t 3000 -v 2 -w 40');
 
+-- A node_name with blanks around it is answered trimmed.
+INSERT INTO t_server_conf (application, server_name, node_name, setting_state, present_state) VALUES
+  ('Rows', 'TrimServer', ' 10.0.3.10 ', 'active', 'active');
+INSERT INTO t_adapter_conf (application, server_name, node_name, adapter_name, servant, endpoint) VALUES
+  ('Rows', 'TrimServer', ' 10.0.3.10 ', 'TrimObjAdapter', 'Rows.TrimServer.TrimObj', 'tcp -h 10.0.3.10 -p 9200 -t 3000');
+
 -- Rows.DupObj is declared by adapters of two different servers: one servant, two endpoints.
 -- Rows.CaseObj and rows.caseobj are two servants: ids are case-sensitive.
 INSERT INTO t_server_conf (application, server_name, node_name, setting_state, present_state) VALUES
@@ -42,6 +48,9 @@ INSERT INTO t_adapter_conf (application, server_name, node_name, adapter_name, s
 -- The registry's own servant: seeded in t_adapter_conf like any server (node
 -- 10.0.5.1, -t 60000) and heartbeating in t_registry_info (10.0.5.1 active, whose
 -- nodeName is its tars_version, and 10.0.5.2 inactive). One answer holds all three.
+-- Group 7 holds 10.0.5.*: the registry rows' enable_group column counts (N for
+-- QueryObj, Y for RegistryObj, whose tars_version has blanks and is trimmed).
+INSERT INTO t_server_group_rule (group_id, allow_ip_rule, group_name) VALUES (7, '10.0.5.*', 'registry');
 INSERT INTO t_server_conf (application, server_name, node_name, setting_state, present_state) VALUES
   ('tars', 'tarsregistry', '10.0.5.1', 'active', 'active');
 INSERT INTO t_adapter_conf (application, server_name, node_name, adapter_name, servant, endpoint) VALUES
@@ -49,3 +58,5 @@ INSERT INTO t_adapter_conf (application, server_name, node_name, adapter_name, s
 INSERT INTO t_registry_info (locator_id, servant, endpoint, last_heartbeat, present_state, tars_version) VALUES
   ('10.0.5.1:17890', 'tars.tarsregistry.QueryObj', 'tcp -h 10.0.5.1 -p 17890 -t 10000', NOW(), 'active', '3.0.20'),
   ('10.0.5.2:17890', 'tars.tarsregistry.QueryObj', 'tcp -h 10.0.5.2 -p 17890 -t 10000', NOW(), 'inactive', '3.0.20');
+INSERT INTO t_registry_info (locator_id, servant, endpoint, last_heartbeat, present_state, tars_version, enable_group) VALUES
+  ('10.0.5.1:17890', 'tars.tarsregistry.RegistryObj', 'tcp -h 10.0.5.1 -p 17891 -t 10000', NOW(), 'active', ' 3.0.20 ', 'Y');
