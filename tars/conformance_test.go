@@ -178,31 +178,27 @@ var setCalls = []call{
 		}},
 }
 
+// Rows.StateServer.StateObj of testdata/conformance/rows.sql, every field: active
+// weightType 2 is answered as 0, inactive keeps 2.
+var (
+	stateActive = []string{
+		"10.0.3.1:9200 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.1\"",
+		"10.0.3.6:9200 tcp t=3000 w=-1/0 auth=0 bak=2 group=-1/-1 set=\"\" node=\"10.0.3.6\"",
+		"10.0.3.8:9200 tcp t=3000 w=40/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.8\"",
+	}
+	stateInactive = []string{
+		"10.0.3.2:9200 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.2\"",
+		"10.0.3.3:9200 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.3\"",
+		"10.0.3.4:9200 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.4\"",
+		"10.0.3.9:9200 tcp t=3000 w=40/2 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.9\"",
+	}
+)
+
 var rowCalls = []call{
 	{name: "the active rule, bak_flag and unparsable rows", method: "any", id: "Rows.StateServer.StateObj", full: true,
-		active: []string{
-			"10.0.3.1:9200 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.1\"",
-			"10.0.3.6:9200 tcp t=3000 w=-1/0 auth=0 bak=2 group=-1/-1 set=\"\" node=\"10.0.3.6\"",
-			"10.0.3.8:9200 tcp t=3000 w=40/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.8\"",
-		},
-		inactive: []string{
-			"10.0.3.2:9200 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.2\"",
-			"10.0.3.3:9200 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.3\"",
-			"10.0.3.4:9200 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.4\"",
-			"10.0.3.9:9200 tcp t=3000 w=40/2 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.9\"",
-		}},
+		active: stateActive, inactive: stateInactive},
 	{name: "the group walk answers active weightType 2 as 0 too, inactive keeps 2", method: "group", id: "Rows.StateServer.StateObj", full: true,
-		active: []string{
-			"10.0.3.1:9200 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.1\"",
-			"10.0.3.6:9200 tcp t=3000 w=-1/0 auth=0 bak=2 group=-1/-1 set=\"\" node=\"10.0.3.6\"",
-			"10.0.3.8:9200 tcp t=3000 w=40/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.8\"",
-		},
-		inactive: []string{
-			"10.0.3.2:9200 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.2\"",
-			"10.0.3.3:9200 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.3\"",
-			"10.0.3.4:9200 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.4\"",
-			"10.0.3.9:9200 tcp t=3000 w=40/2 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.9\"",
-		}},
+		active: stateActive, inactive: stateInactive},
 	{name: "node_name is answered trimmed", method: "byid", id: "Rows.TrimServer.TrimObj", full: true,
 		active: []string{"10.0.3.10:9200 tcp t=3000 w=-1/0 auth=0 bak=0 group=-1/-1 set=\"\" node=\"10.0.3.10\""}},
 	{name: "a servant declared by two servers' adapters has both endpoints", method: "any", id: "Rows.DupObj",
