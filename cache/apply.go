@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
@@ -19,6 +20,9 @@ type ApplyStats struct {
 	// GroupsChanged reports that the IDC group configuration was written (every
 	// answer was then rebuilt for it).
 	GroupsChanged bool
+	// LastSyncWritten reports that the time of the last sync was written, alone
+	// (an idle checkpoint, see Options.LastSyncEvery) or with the changes.
+	LastSyncWritten bool
 	// Duration is the time Apply took, encoding and commit included.
 	Duration time.Duration
 }
@@ -31,6 +35,9 @@ func (s ApplyStats) Changed() bool { return s.Written+s.Deleted > 0 || s.GroupsC
 type State struct {
 	Servants []Servant
 	Groups   Groups
+	// FetchedAt is when the fetch started; it becomes the cache's LastSync. The
+	// zero time (an import, for example) leaves LastSync as it is.
+	FetchedAt time.Time
 }
 
 // change is the work one Apply has to do.
@@ -45,6 +52,8 @@ type change struct {
 	groups        []byte
 	groupsVersion uint32
 	index         *groupIndex
+	// lastSync is the sync time to write, 0 for none.
+	lastSync int64
 }
 
 // Apply makes the stored state equal to st, a complete fetch of the registry:
@@ -66,14 +75,35 @@ func (c *Cache) Apply(st State) (ApplyStats, error) {
 		return ApplyStats{}, fmt.Errorf("cache: apply: %w", err)
 	}
 	stats := ApplyStats{Written: len(ch.put), Deleted: len(ch.removed), Unchanged: ch.same, GroupsChanged: ch.groupsChanged}
-	if stats.Changed() {
+	ch.lastSync = c.lastSyncToWrite(st.FetchedAt, stats.Changed())
+	stats.LastSyncWritten = ch.lastSync != 0
+	if stats.Changed() || stats.LastSyncWritten {
 		if err := c.db.Update(ch.write); err != nil {
 			return ApplyStats{}, fmt.Errorf("cache: apply to %s: %w", c.path, err)
 		}
+		if ch.lastSync != 0 {
+			c.storedSync = ch.lastSync
+		}
 		c.snap.Store(ch.next(cur))
+	}
+	if !st.FetchedAt.IsZero() {
+		c.lastSync.Store(st.FetchedAt.UnixNano())
 	}
 	stats.Duration = time.Since(start)
 	return stats, nil
+}
+
+// lastSyncToWrite returns the sync time an Apply writes (0 for none): with any
+// change, else once the stored one is LastSyncEvery old.
+func (c *Cache) lastSyncToWrite(fetchedAt time.Time, changed bool) int64 {
+	if fetchedAt.IsZero() {
+		return 0
+	}
+	t := fetchedAt.UnixNano()
+	if changed || t-c.storedSync >= int64(c.lastSyncEvery) {
+		return t
+	}
+	return 0
 }
 
 // diff compares a fetch with the current snapshot.
@@ -141,6 +171,11 @@ func checkServant(s *Servant, seen map[string]struct{}) error {
 func (ch *change) write(tx *bolt.Tx) error {
 	if err := ch.writeGroups(tx.Bucket(bucketMeta)); err != nil {
 		return err
+	}
+	if ch.lastSync != 0 {
+		if err := tx.Bucket(bucketMeta).Put(keyLastSync, binary.BigEndian.AppendUint64(nil, uint64(ch.lastSync))); err != nil {
+			return fmt.Errorf("put last sync: %w", err)
+		}
 	}
 	b := tx.Bucket(bucketServants)
 	for i, e := range ch.put {

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,7 @@ var (
 	bucketMeta     = []byte("meta")
 	keyFormat      = []byte("format")
 	keyGroups      = []byte("groups")
+	keyLastSync    = []byte("last_sync")
 )
 
 // Options configure Open. The zero value is usable; DefaultOptions documents the defaults.
@@ -32,6 +34,12 @@ type Options struct {
 	LockTimeout time.Duration
 	// ReadOnly opens the file with a shared lock and forbids Apply. The file must exist.
 	ReadOnly bool
+	// LastSyncEvery bounds how often an Apply that changes nothing writes the time
+	// of the last successful sync: at most once per LastSyncEvery, so that idle syncs
+	// write nothing in between and a restart still knows how stale its data is
+	// (never more than LastSyncEvery too pessimistic). Zero means
+	// DefaultOptions().LastSyncEvery.
+	LastSyncEvery time.Duration
 	// Override lists records answered in place of the stored records with the same
 	// ids (tarscache serve --advertise uses it for the locator's own servant).
 	// They are validated by Open, never written to the file, and Apply leaves them
@@ -41,15 +49,21 @@ type Options struct {
 
 // DefaultOptions returns the options Open uses for zero fields.
 func DefaultOptions() Options {
-	return Options{Logger: slog.New(slog.DiscardHandler), LockTimeout: 2 * time.Second}
+	return Options{Logger: slog.New(slog.DiscardHandler), LockTimeout: 2 * time.Second, LastSyncEvery: 5 * time.Minute}
 }
 
 // Cache is an open tarscache file and the snapshot served from it. See the package
 // documentation for the concurrency contract.
 type Cache struct {
-	db     *bolt.DB
-	path   string
-	logger *slog.Logger
+	db            *bolt.DB
+	path          string
+	logger        *slog.Logger
+	lastSyncEvery time.Duration
+
+	// lastSync is the time of the last successful sync in Unix nanoseconds (0 for
+	// never), as served; storedSync is the value in the file, owned by writeMu.
+	lastSync   atomic.Int64
+	storedSync int64
 
 	// snap is the snapshot queries read: stored by Open and, under writeMu, by
 	// Apply after each commit; loaded lock-free by any goroutine.
@@ -77,7 +91,7 @@ func Open(path string, opts Options) (*Cache, error) {
 	if err := validateAll(opts.Override); err != nil {
 		return nil, errors.Join(fmt.Errorf("cache: open %s: override: %w", path, err), db.Close())
 	}
-	c := &Cache{db: db, path: path, logger: opts.Logger}
+	c := &Cache{db: db, path: path, logger: opts.Logger, lastSyncEvery: opts.LastSyncEvery}
 	if err := c.load(opts.ReadOnly, opts.Override); err != nil {
 		return nil, errors.Join(fmt.Errorf("cache: open %s: %w", path, err), db.Close())
 	}
@@ -91,6 +105,9 @@ func withDefaults(opts Options) Options {
 	}
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = def.LockTimeout
+	}
+	if opts.LastSyncEvery <= 0 {
+		opts.LastSyncEvery = def.LastSyncEvery
 	}
 	return opts
 }
@@ -118,13 +135,17 @@ func (c *Cache) load(readOnly bool, override []Servant) error {
 			return err
 		}
 		var err error
-		snap, err = readSnapshot(tx)
+		if snap, err = readSnapshot(tx); err != nil {
+			return err
+		}
+		c.storedSync, err = readLastSync(tx)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	c.snap.Store(snap.withPinned(override))
+	c.lastSync.Store(c.storedSync)
 	return nil
 }
 
@@ -204,6 +225,28 @@ func readGroups(tx *bolt.Tx) (Groups, uint32, error) {
 		return Groups{}, 0, fmt.Errorf("%w %q: %w", ErrCorrupt, keyGroups, err)
 	}
 	return g, version, nil
+}
+
+// readLastSync reads the stored time of the last successful sync (0 when none).
+func readLastSync(tx *bolt.Tx) (int64, error) {
+	v := tx.Bucket(bucketMeta).Get(keyLastSync)
+	switch len(v) {
+	case 0:
+		return 0, nil
+	case 8:
+		return int64(binary.BigEndian.Uint64(v)), nil
+	}
+	return 0, fmt.Errorf("%w %q: %d bytes, want 8", ErrCorrupt, keyLastSync, len(v))
+}
+
+// LastSync returns the time of the last successful sync of this file (the start
+// of its fetch), or the zero time when it was never synced (a new or imported
+// file). It survives restarts.
+func (c *Cache) LastSync() time.Time {
+	if n := c.lastSync.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
 }
 
 // Snapshot returns the current snapshot. It never blocks and never touches the file.

@@ -24,6 +24,8 @@
 //     endpoints and the set index. A query is a few map reads and no allocation.
 //   - Options.Override records answer in place of stored ones without being stored
 //     (tarscache serve --advertise).
+//   - LastSync is the time of the last successful sync, kept in the file with every
+//     change and at most every Options.LastSyncEvery while nothing changes.
 //
 // What it does not do: it never talks to MySQL (package sync does), does not decide
 // which answer a QueryF method gets or its return code (package tars does, from the

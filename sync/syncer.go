@@ -30,12 +30,15 @@ type Options struct {
 	// After returns a channel that delivers once d has passed; tests replace it
 	// to drive the loop without sleeping. Nil means time.After.
 	After func(d time.Duration) <-chan time.Time
+	// Now is the clock that stamps each fetch (the cache's LastSync). It is never
+	// compared with the database's timestamps. Nil means time.Now.
+	Now func() time.Time
 }
 
 // DefaultOptions returns the options a Syncer uses for zero fields.
 func DefaultOptions() Options {
 	return Options{Interval: 2 * time.Second, FetchTimeout: 30 * time.Second,
-		Logger: slog.New(slog.DiscardHandler), After: time.After}
+		Logger: slog.New(slog.DiscardHandler), After: time.After, Now: time.Now}
 }
 
 // Result says what one successful sync did.
@@ -74,6 +77,9 @@ func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
 	if opts.After == nil {
 		opts.After = def.After
 	}
+	if opts.Now == nil {
+		opts.Now = def.Now
+	}
 	return &Syncer{db: db, cache: c, opts: opts, rejected: map[string]struct{}{}, warned: map[string]struct{}{}}
 }
 
@@ -82,6 +88,7 @@ func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
 func (s *Syncer) SyncOnce(ctx context.Context) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FetchTimeout)
 	defer cancel()
+	start := s.opts.Now()
 	f, err := FetchAll(ctx, s.db)
 	if err != nil {
 		return Result{}, err
@@ -90,7 +97,7 @@ func (s *Syncer) SyncOnce(ctx context.Context) (Result, error) {
 	groups, warns := BuildGroups(f.GroupRules, f.Priorities)
 	s.logRejections(rep.Rejected)
 	s.logGroupWarnings(warns)
-	stats, err := s.cache.Apply(cache.State{Servants: servants, Groups: groups})
+	stats, err := s.cache.Apply(cache.State{Servants: servants, Groups: groups, FetchedAt: start})
 	if err != nil {
 		return Result{}, fmt.Errorf("sync: %w", err)
 	}
@@ -112,6 +119,7 @@ func (s *Syncer) Run(ctx context.Context) error {
 
 // tick runs one sync, logs what matters and returns the time to wait for the next.
 func (s *Syncer) tick(ctx context.Context) time.Duration {
+	before := s.cache.LastSync()
 	res, err := s.SyncOnce(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -119,7 +127,7 @@ func (s *Syncer) tick(ctx context.Context) time.Duration {
 		}
 		return s.failed(err)
 	}
-	s.recovered()
+	s.recovered(s.cache.LastSync().Sub(before))
 	if res.Apply.Changed() {
 		s.opts.Logger.Info("sync applied", "written", res.Apply.Written, "deleted", res.Apply.Deleted,
 			"unchanged", res.Apply.Unchanged, "groups_changed", res.Apply.GroupsChanged, "rows", res.Report.Rows, "took", res.Apply.Duration)
@@ -133,14 +141,14 @@ func (s *Syncer) failed(err error) time.Duration {
 	s.failures++
 	if s.failures == 1 {
 		s.opts.Logger.Error("database unreachable: serving the cached records, retrying with backoff",
-			"servants", s.cache.Snapshot().Len(), "err", err)
+			"servants", s.cache.Snapshot().Len(), "last_sync", s.cache.LastSync(), "err", err)
 	}
 	return backoff(s.failures)
 }
 
-func (s *Syncer) recovered() {
+func (s *Syncer) recovered(stale time.Duration) {
 	if s.failures > 0 {
-		s.opts.Logger.Info("database reachable again", "failed_attempts", s.failures)
+		s.opts.Logger.Info("database reachable again", "failed_attempts", s.failures, "was_stale_for", stale.Round(time.Millisecond))
 	}
 	s.failures = 0
 }

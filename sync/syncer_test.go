@@ -155,3 +155,27 @@ func TestSyncer_SyncOnce_groupRules(t *testing.T) {
 	require.NotContains(t, strings.Join(res.GroupWarnings, "\n"), "10.5.5")
 	require.Equal(t, int32(5), c.Snapshot().GroupOf("10.5.5.5"))
 }
+
+// Each successful sync stamps the cache's LastSync with the start of its fetch,
+// by the syncer's own clock; an idle sync moves it without writing to the file.
+func TestSyncer_SyncOnce_stampsLastSync(t *testing.T) {
+	db := testdb.New(t, "sample.sql")
+	c := cachetest.Open(t, "")
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	s := sync.New(db.SQL, c, sync.Options{Now: func() time.Time { return now }})
+	_, err := s.SyncOnce(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, now, c.LastSync().UTC())
+	tx, err := c.TxID()
+	require.NoError(t, err)
+
+	now = now.Add(2 * time.Second)
+	res, err := s.SyncOnce(context.Background())
+	require.NoError(t, err)
+	require.False(t, res.Apply.Changed())
+	require.False(t, res.Apply.LastSyncWritten)
+	require.Equal(t, now, c.LastSync().UTC())
+	after, err := c.TxID()
+	require.NoError(t, err)
+	require.Equal(t, tx, after, "an idle sync writes nothing")
+}

@@ -100,7 +100,7 @@ func activeInReply(b *testing.B, out []byte, fn string) int32 {
 // benchDispatch times (*dispatcher).handle on one pre-encoded request for fn:
 // decode the packet, run the generated dispatch, look the id up, encode the reply.
 func benchDispatch(b *testing.B, fn string) {
-	d := &dispatcher{servant: ServantName, handler: NewHandler(benchCache(b)), queryf: new(queryf.QueryF),
+	d := &dispatcher{servant: ServantName, handler: NewHandler(benchCache(b), HandlerOptions{}), queryf: new(queryf.QueryF),
 		logger: slog.New(slog.DiscardHandler)}
 	pkt := benchRequest(fn, benchID)
 	p := peer{ip: "127.0.0.1", port: "40000"}
@@ -134,7 +134,7 @@ type handlerCall func(h *Handler, ctx context.Context, active, inactive *[]endpo
 // and the reply lists, without decoding or encoding. The caller is "10.0.0.200"
 // (IDC group 1) by its request context, as a Tars server's calls carry it.
 func benchHandler(b *testing.B, call handlerCall, wantActive, wantInactive int) {
-	h := NewHandler(benchCache(b))
+	h := NewHandler(benchCache(b), HandlerOptions{})
 	ctx := current.ContextWithTarsCurrent(context.Background())
 	current.SetClientIPWithContext(ctx, "127.0.0.1")
 	current.SetRequestContext(ctx, map[string]string{"node_name": "10.0.0.200"})
@@ -185,7 +185,7 @@ func BenchmarkHandler_4Any10(b *testing.B) {
 // the benchmark ends.
 func benchServer(b *testing.B, c *cache.Cache) *Server {
 	b.Helper()
-	srv, err := Listen("127.0.0.1:0", NewHandler(c), Options{})
+	srv, err := Listen("127.0.0.1:0", NewHandler(c, HandlerOptions{}), Options{})
 	require.NoError(b, err)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve() }()

@@ -3,6 +3,7 @@ package tars
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -75,7 +76,10 @@ func (d *dispatcher) call(req *requestf.RequestPacket, p peer) (rsp requestf.Res
 		}
 	}()
 	err := d.queryf.Dispatch(requestContext(req, p), d.handler, req, &rsp, true)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrStale):
+		return reply(req, basef.TARSSERVERUNKNOWNERR, err.Error())
+	case err != nil:
 		return reply(req, basef.TARSSERVERDECODEERR, fmt.Sprintf("decode %s arguments: %v", req.SFuncName, err))
 	}
 	rsp.CPacketType = req.CPacketType

@@ -20,7 +20,9 @@
 // group walk for an unknown set name) and findSubsetConfigById (enable=false, no rules
 // yet). An unknown servant gets ret 0 and empty lists. The enterprise methods answer
 // -1 as the open-source registry does. The answers themselves are built ahead of
-// time by package cache; a method picks one and sets the return code.
+// time by package cache; a method picks one and sets the return code. With
+// HandlerOptions.MaxStale, lookups fail (ErrStale, TARSSERVERUNKNOWNERR) once the
+// source's last sync is older than that.
 //
 // What it does not do: it never reads MySQL or the bbolt file; it never mutates a
 // snapshot.

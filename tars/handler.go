@@ -2,7 +2,9 @@ package tars
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/TarsCloud/TarsGo/tars/util/current"
 
@@ -14,21 +16,52 @@ import (
 // enterpriseRet is what the open-source registry answers to enterprise methods.
 const enterpriseRet = -1
 
-// Source gives the snapshot to answer from; *cache.Cache is one.
+// Source gives the snapshot to answer from and its age; *cache.Cache is one.
 type Source interface {
 	Snapshot() *cache.Snapshot
+	// LastSync is when the data was last read from the database (zero: never).
+	LastSync() time.Time
+}
+
+// HandlerOptions configure a Handler. The zero value answers stale data forever.
+type HandlerOptions struct {
+	// MaxStale bounds the age of the data answered: once the last successful sync
+	// is older, every lookup fails with ErrStale, so that clients keep the list
+	// they have. Zero means no bound. Data that was never synced (a new or
+	// imported file) is answered whatever its age.
+	MaxStale time.Duration
+	// Now is the clock MaxStale is measured with; nil means time.Now.
+	Now func() time.Time
 }
 
 // Handler implements QueryF over a Source. Replies share the snapshot's slices,
 // which is safe because neither the snapshot nor the reply encoder modifies them.
 type Handler struct {
-	src Source
+	src  Source
+	opts HandlerOptions
 }
 
 var _ queryf.QueryFServantWithContext = (*Handler)(nil)
 
 // NewHandler returns a Handler answering from src.
-func NewHandler(src Source) *Handler { return &Handler{src: src} }
+func NewHandler(src Source, opts HandlerOptions) *Handler {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Handler{src: src, opts: opts}
+}
+
+// fresh fails with ErrStale when the data is older than MaxStale.
+func (h *Handler) fresh() error {
+	if h.opts.MaxStale <= 0 {
+		return nil
+	}
+	last := h.src.LastSync()
+	if age := h.opts.Now().Sub(last); !last.IsZero() && age > h.opts.MaxStale {
+		return fmt.Errorf("%w: last sync from the database %s ago (--max-stale %s)", ErrStale, age.Round(time.Second), h.opts.MaxStale)
+	}
+	return nil
+}
 
 // retFailed is the ret of SameStation for an unknown station and of SameSet for a
 // malformed setId or a set with nothing in the asked area and group.
@@ -45,12 +78,18 @@ func (h *Handler) lookup(id string) (*cache.Snapshot, *cache.Entry) {
 
 // FindObjectById returns the active endpoints of id (none for an unknown id).
 func (h *Handler) FindObjectById(_ context.Context, id string) ([]endpointf.EndpointF, error) {
+	if err := h.fresh(); err != nil {
+		return nil, err
+	}
 	_, e := h.lookup(id)
 	return e.All.Active, nil
 }
 
 // FindObjectById4Any returns all active and all inactive endpoints of id, ret 0.
 func (h *Handler) FindObjectById4Any(_ context.Context, id string, active, inactive *[]endpointf.EndpointF) (int32, error) {
+	if err := h.fresh(); err != nil {
+		return 0, err
+	}
 	_, e := h.lookup(id)
 	*active, *inactive = e.All.Active, e.All.Inactive
 	return 0, nil
@@ -66,6 +105,9 @@ func (h *Handler) FindObjectById4All(ctx context.Context, id string, active, ina
 // endpoints without a group, then everything. A caller in no group gets
 // everything. Always ret 0.
 func (h *Handler) FindObjectByIdInSameGroup(ctx context.Context, id string, active, inactive *[]endpointf.EndpointF) (int32, error) {
+	if err := h.fresh(); err != nil {
+		return 0, err
+	}
 	snap, e := h.lookup(id)
 	l := sameGroup(ctx, snap, e)
 	*active, *inactive = l.Active, l.Inactive
@@ -81,6 +123,9 @@ func sameGroup(ctx context.Context, snap *cache.Snapshot, e *cache.Entry) cache.
 // first priority row of station: ret -1 when no row names the station, else ret 0
 // (possibly with empty lists).
 func (h *Handler) FindObjectByIdInSameStation(_ context.Context, id, station string, active, inactive *[]endpointf.EndpointF) (int32, error) {
+	if err := h.fresh(); err != nil {
+		return 0, err
+	}
 	snap, e := h.lookup(id)
 	if !snap.HasStation(station) {
 		return retFailed, nil
@@ -96,6 +141,9 @@ func (h *Handler) FindObjectByIdInSameStation(_ context.Context, id, station str
 // and group. When the servant has no endpoint in a set of that name, it answers
 // as FindObjectByIdInSameGroup does.
 func (h *Handler) FindObjectByIdInSameSet(ctx context.Context, id, setID string, active, inactive *[]endpointf.EndpointF) (int32, error) {
+	if err := h.fresh(); err != nil {
+		return 0, err
+	}
 	name, area, group, ok := splitSetID(setID)
 	if !ok {
 		return retFailed, nil

@@ -23,7 +23,7 @@ import (
 // serve starts a Server over src on a free loopback port and closes it at the end.
 func serve(t *testing.T, src tars.Source) *tars.Server {
 	t.Helper()
-	srv, err := tars.Listen("127.0.0.1:0", tars.NewHandler(src), tars.Options{})
+	srv, err := tars.Listen("127.0.0.1:0", tars.NewHandler(src, tars.HandlerOptions{}), tars.Options{})
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve() }()
@@ -132,6 +132,55 @@ type panicky struct{}
 
 func (panicky) Snapshot() *cache.Snapshot { panic("boom") }
 
+func (panicky) LastSync() time.Time { return time.Time{} }
+
+// syncedAt is a Source whose data was last synced at a given time.
+type syncedAt struct {
+	*cache.Cache
+	at time.Time
+}
+
+func (s syncedAt) LastSync() time.Time { return s.at }
+
+// Past --max-stale every lookup fails with TARSSERVERUNKNOWNERR saying how stale
+// the data is, so that clients keep their own lists; tars_ping still answers.
+// Within the bound, with no bound, or for data never synced, lookups answer.
+func TestServer_maxStale(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	cases := []struct {
+		name     string
+		lastSync time.Time
+		maxStale time.Duration
+		wantRet  int32
+	}{
+		{"fresh", now.Add(-time.Hour), 72 * time.Hour, basef.TARSSERVERSUCCESS},
+		{"stale", now.Add(-73 * time.Hour), 72 * time.Hour, basef.TARSSERVERUNKNOWNERR},
+		{"no bound", now.Add(-1000 * time.Hour), 0, basef.TARSSERVERSUCCESS},
+		{"never synced", time.Time{}, time.Hour, basef.TARSSERVERSUCCESS},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := tars.NewHandler(syncedAt{sampleCache(t), tc.lastSync}, tars.HandlerOptions{MaxStale: tc.maxStale, Now: clock})
+			srv, err := tars.Listen("127.0.0.1:0", h, tars.Options{})
+			require.NoError(t, err)
+			go func() { _ = srv.Serve() }()
+			t.Cleanup(func() { require.NoError(t, srv.Close()) })
+			conn := tarstest.Dial(t, srv.Addr())
+			for _, fn := range []string{"findObjectById", "findObjectById4Any", "findObjectById4All", "findObjectByIdInSameGroup"} {
+				conn.Write(t, tarstest.Request(request(tars.ServantName, fn, "Demo.HelloServer.HelloObj")))
+				rsp := conn.Read(t)
+				require.Equal(t, tc.wantRet, rsp.IRet, fn)
+				if tc.wantRet != basef.TARSSERVERSUCCESS {
+					require.Contains(t, rsp.SResultDesc, "last sync from the database 73h0m0s ago (--max-stale 72h0m0s)")
+				}
+			}
+			conn.Write(t, tarstest.Request(request(tars.ServantName, "tars_ping")))
+			require.Equal(t, basef.TARSSERVERSUCCESS, conn.Read(t).IRet)
+		})
+	}
+}
+
 // A panicking handler is recovered: the client gets TARSSERVERUNKNOWNERR and the
 // process and the connection survive.
 func TestServer_handlerPanicIsRecovered(t *testing.T) {
@@ -145,13 +194,13 @@ func TestServer_handlerPanicIsRecovered(t *testing.T) {
 
 // Close releases the port at once: a new server can bind it.
 func TestServer_Close_releasesPort(t *testing.T) {
-	srv, err := tars.Listen("127.0.0.1:0", tars.NewHandler(sampleCache(t)), tars.Options{})
+	srv, err := tars.Listen("127.0.0.1:0", tars.NewHandler(sampleCache(t), tars.HandlerOptions{}), tars.Options{})
 	require.NoError(t, err)
 	go srv.Serve() //nolint:errcheck // ends with ErrServerClosed
 	addr := srv.Addr().String()
 	tarstest.Dial(t, srv.Addr())
 	require.NoError(t, srv.Close())
-	again, err := tars.Listen(addr, tars.NewHandler(sampleCache(t)), tars.Options{})
+	again, err := tars.Listen(addr, tars.NewHandler(sampleCache(t), tars.HandlerOptions{}), tars.Options{})
 	require.NoError(t, err)
 	require.NoError(t, again.Close())
 }

@@ -24,6 +24,7 @@ type serveOptions struct {
 	listen       string
 	syncInterval time.Duration
 	advertise    cli.StringSlice
+	maxStale     time.Duration
 }
 
 func serveCommand() *cli.Command {
@@ -46,6 +47,8 @@ Example:
 			&cli.StringSliceFlag{Name: "advertise", EnvVars: []string{"TARSCACHE_ADVERTISE"}, Destination: &o.advertise,
 				Usage: "answer lookups of tars.tarsregistry.QueryObj with this `ENDPOINT` (\"tcp -h HOST -p PORT -t MS\"; repeatable) " +
 					"instead of the registry's own rows, so that clients and tarsnode are pointed at tarscache"},
+			&cli.DurationFlag{Name: "max-stale", Value: 72 * time.Hour, EnvVars: []string{"TARSCACHE_MAX_STALE"}, Destination: &o.maxStale,
+				Usage: "once the last successful sync is older than this, lookups fail so that clients keep their own lists (0: answer stale data forever)"},
 		},
 		OnUsageError: subcommandUsage,
 		Action: func(c *cli.Context) error {
@@ -81,7 +84,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		return err
 	}
 	defer c.Close()
-	srv, err := tars.Listen(o.listen, tars.NewHandler(c), tars.Options{Logger: log})
+	srv, err := tars.Listen(o.listen, tars.NewHandler(c, tars.HandlerOptions{MaxStale: o.maxStale}), tars.Options{Logger: log})
 	if err != nil {
 		return err
 	}
@@ -91,7 +94,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	}
 	defer db.Close()
 	log.Info("serving", "listen", srv.Addr().String(), "data", o.data, "servants", c.Snapshot().Len(),
-		"dsn", sync.RedactDSN(o.dsn), "sync_interval", o.syncInterval, "advertise", o.advertise.Value())
+		"dsn", sync.RedactDSN(o.dsn), "sync_interval", o.syncInterval, "max_stale", o.maxStale, "last_sync", c.LastSync(), "advertise", o.advertise.Value())
 	syncer := sync.New(db, c, sync.Options{Interval: o.syncInterval, Logger: log})
 	return runUntilDone(ctx, srv, syncer, log)
 }
