@@ -33,12 +33,17 @@ type Options struct {
 	// Now is the clock that stamps each fetch (the cache's LastSync). It is never
 	// compared with the database's timestamps. Nil means time.Now.
 	Now func() time.Time
+	// ProtectThreshold is the share, in percent, of the servants or of the active
+	// endpoints one fetch may take away; a fetch that takes more, or every servant,
+	// is held (see Held and AcceptHeld). Zero means DefaultProtectThreshold; a
+	// negative value keeps only the every-servant rule.
+	ProtectThreshold float64
 }
 
 // DefaultOptions returns the options a Syncer uses for zero fields.
 func DefaultOptions() Options {
 	return Options{Interval: 2 * time.Second, FetchTimeout: 30 * time.Second,
-		Logger: slog.New(slog.DiscardHandler), After: time.After, Now: time.Now}
+		Logger: slog.New(slog.DiscardHandler), After: time.After, Now: time.Now, ProtectThreshold: DefaultProtectThreshold}
 }
 
 // Result says what one successful sync did.
@@ -47,19 +52,24 @@ type Result struct {
 	Apply  cache.ApplyStats
 	// GroupWarnings are BuildGroups' warnings about the IDC group tables.
 	GroupWarnings []string
+	// Held is set when the fetch was held rather than applied (Apply is then zero).
+	Held *Held
 }
 
 // Syncer keeps a cache equal to the registry database. See the package
 // documentation for its loop and its concurrency contract.
 type Syncer struct {
-	db    *sql.DB
-	cache *cache.Cache
-	opts  Options
+	db      *sql.DB
+	cache   *cache.Cache
+	opts    Options
+	protect protection
 
 	// The fields below are owned by the goroutine running Run or SyncOnce.
 	failures int                 // consecutive failed syncs
 	rejected map[string]struct{} // rejected rows of the last fetch, already logged
 	warned   map[string]struct{} // group warnings of the last fetch, already logged
+	// loggedHeld is the impact of the held fetch last logged, nil when none is held.
+	loggedHeld *cache.Impact
 }
 
 // New returns a Syncer that reads db and applies to c. It starts nothing.
@@ -80,11 +90,16 @@ func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
 	if opts.Now == nil {
 		opts.Now = def.Now
 	}
-	return &Syncer{db: db, cache: c, opts: opts, rejected: map[string]struct{}{}, warned: map[string]struct{}{}}
+	if opts.ProtectThreshold == 0 {
+		opts.ProtectThreshold = def.ProtectThreshold
+	}
+	return &Syncer{db: db, cache: c, opts: opts, protect: protection{threshold: opts.ProtectThreshold},
+		rejected: map[string]struct{}{}, warned: map[string]struct{}{}}
 }
 
-// SyncOnce fetches the registry, builds the records and applies them to the cache.
-// On error the cache is unchanged.
+// SyncOnce fetches the registry, builds the records and applies them to the cache,
+// unless they would take away too much at once: then it holds them (Result.Held)
+// and the cache is unchanged. On error the cache is unchanged.
 func (s *Syncer) SyncOnce(ctx context.Context) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FetchTimeout)
 	defer cancel()
@@ -97,11 +112,15 @@ func (s *Syncer) SyncOnce(ctx context.Context) (Result, error) {
 	groups, warns := BuildGroups(f.GroupRules, f.Priorities)
 	s.logRejections(rep.Rejected)
 	s.logGroupWarnings(warns)
-	stats, err := s.cache.Apply(cache.State{Servants: servants, Groups: groups, FetchedAt: start})
-	if err != nil {
+	st := cache.State{Servants: servants, Groups: groups, FetchedAt: start}
+	res := Result{Report: rep, GroupWarnings: warns}
+	if res.Held = s.protect.check(s.cache.Impact(&st), start); res.Held != nil {
+		return res, nil
+	}
+	if res.Apply, err = s.cache.Apply(st); err != nil {
 		return Result{}, fmt.Errorf("sync: %w", err)
 	}
-	return Result{Report: rep, Apply: stats, GroupWarnings: warns}, nil
+	return res, nil
 }
 
 // Run syncs at once and then every Interval until ctx is cancelled, backing off
@@ -128,6 +147,7 @@ func (s *Syncer) tick(ctx context.Context) time.Duration {
 		return s.failed(err)
 	}
 	s.recovered(s.cache.LastSync().Sub(before))
+	s.logHeld(res.Held)
 	if res.Apply.Changed() {
 		s.opts.Logger.Info("sync applied", "written", res.Apply.Written, "deleted", res.Apply.Deleted,
 			"unchanged", res.Apply.Unchanged, "groups_changed", res.Apply.GroupsChanged, "rows", res.Report.Rows, "took", res.Apply.Duration)
@@ -172,6 +192,22 @@ func (s *Syncer) logRejections(rej []Rejection) {
 		}
 	}
 	s.rejected = now
+}
+
+// logHeld logs a held fetch when it is first held and whenever its numbers change.
+func (s *Syncer) logHeld(h *Held) {
+	if h == nil {
+		s.loggedHeld = nil
+		return
+	}
+	if s.loggedHeld != nil && *s.loggedHeld == h.Impact {
+		return
+	}
+	imp := h.Impact
+	s.loggedHeld = &imp
+	s.opts.Logger.Error("sync held: serving the previous data until the change is accepted", "reason", h.Reason,
+		"servants", imp.Servants, "servants_removed", imp.Removed,
+		"active_before", imp.ActiveBefore, "active_after", imp.ActiveAfter, "held_since", h.Since)
 }
 
 // logGroupWarnings logs each group warning once for as long as it holds.

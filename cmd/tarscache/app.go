@@ -56,7 +56,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageErrorf("%v", err)
 		},
-		Commands: []*cli.Command{serveCommand(), dumpCommand(), importCommand(), queryCommand()},
+		Commands: []*cli.Command{serveCommand(), syncCommand(), dumpCommand(), importCommand(), queryCommand()},
 	}
 }
 

@@ -134,3 +134,26 @@ func TestDump_fileHeldByServerFailsFast(t *testing.T) {
 	require.Contains(t, errOut, "file is locked by another process (is tarscache serve running on it?)")
 	require.Less(t, time.Since(start), 30*time.Second, "dump must not hang on a held file")
 }
+
+// sync reads db_tars once into the file. A fetch that would take away most of the
+// servants (here: t_adapter_conf emptied) is held: exit 1, nothing written, the
+// reason on stderr; --accept-held applies it.
+func TestSync_holdsAndAccepts(t *testing.T) {
+	db := testdb.New(t, "sample.sql")
+	path := filepath.Join(t.TempDir(), "tarscache.db")
+	code, out, errOut := runCLI("sync", "--dsn", db.DSN, "--data", path)
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "10 servants written, 0 deleted, 0 unchanged")
+
+	db.Exec(t, `DELETE FROM t_adapter_conf`)
+	code, _, errOut = runCLI("sync", "--dsn", db.DSN, "--data", path)
+	require.Equal(t, exitFailure, code)
+	require.Equal(t, "tarscache: sync held, nothing written: it would remove 9 of 10 servants (90%, more than 50%); "+
+		"check db_tars, then rerun with --accept-held to apply it\n", errOut)
+	_, out, _ = runCLI("dump", "--data", path)
+	require.Contains(t, out, "10 servants")
+
+	code, out, errOut = runCLI("sync", "--dsn", db.DSN, "--data", path, "--accept-held")
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "1 servants written, 9 deleted", "the registry servant keeps its t_registry_info rows only")
+}

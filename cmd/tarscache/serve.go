@@ -25,6 +25,7 @@ type serveOptions struct {
 	syncInterval time.Duration
 	advertise    cli.StringSlice
 	maxStale     time.Duration
+	protect      float64
 }
 
 func serveCommand() *cli.Command {
@@ -47,6 +48,7 @@ Example:
 			&cli.StringSliceFlag{Name: "advertise", EnvVars: []string{"TARSCACHE_ADVERTISE"}, Destination: &o.advertise,
 				Usage: "answer lookups of tars.tarsregistry.QueryObj with this `ENDPOINT` (\"tcp -h HOST -p PORT -t MS\"; repeatable) " +
 					"instead of the registry's own rows, so that clients and tarsnode are pointed at tarscache"},
+			protectFlag(&o.protect),
 			&cli.DurationFlag{Name: "max-stale", Value: 72 * time.Hour, EnvVars: []string{"TARSCACHE_MAX_STALE"}, Destination: &o.maxStale,
 				Usage: "once the last successful sync is older than this, lookups fail so that clients keep their own lists (0: answer stale data forever)"},
 		},
@@ -95,7 +97,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	defer db.Close()
 	log.Info("serving", "listen", srv.Addr().String(), "data", o.data, "servants", c.Snapshot().Len(),
 		"dsn", sync.RedactDSN(o.dsn), "sync_interval", o.syncInterval, "max_stale", o.maxStale, "last_sync", c.LastSync(), "advertise", o.advertise.Value())
-	syncer := sync.New(db, c, sync.Options{Interval: o.syncInterval, Logger: log})
+	syncer := sync.New(db, c, sync.Options{Interval: o.syncInterval, Logger: log, ProtectThreshold: syncerThreshold(o.protect)})
 	return runUntilDone(ctx, srv, syncer, log)
 }
 

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/sync"
+)
+
+// syncOptions are the settings of "tarscache sync".
+type syncOptions struct {
+	dsn        string
+	data       string
+	protect    float64
+	acceptHeld bool
+}
+
+func syncCommand() *cli.Command {
+	var o syncOptions
+	return &cli.Command{
+		Name:  "sync",
+		Usage: "read db_tars once into the cache file, then exit",
+		Description: `Runs one sync, as serve does at every interval, and prints what it wrote. A fetch that
+would take away more than --protect-threshold of the servants or of the active endpoints
+(or every servant) is held: nothing is written and the command fails, saying why. Check
+the database, then rerun with --accept-held to apply it. The file must not be held by a
+running "tarscache serve".
+
+Example:
+   tarscache sync --dsn 'tars:secret@tcp(db.example:3306)/db_tars' --data /var/lib/tarscache/tarscache.db`,
+		Flags: []cli.Flag{
+			dsnFlag(&o.dsn), dataFlag(&o.data), protectFlag(&o.protect),
+			&cli.BoolFlag{Name: "accept-held", EnvVars: []string{"TARSCACHE_ACCEPT_HELD"}, Destination: &o.acceptHeld,
+				Usage: "apply the fetch even if it would take away more than --protect-threshold"},
+		},
+		OnUsageError: subcommandUsage,
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErrorf("sync takes no arguments, got %q", c.Args().Slice())
+			}
+			return syncOnce(c.Context, c.App.Writer, o)
+		},
+	}
+}
+
+func protectFlag(dst *float64) cli.Flag {
+	return &cli.Float64Flag{Name: "protect-threshold", Value: sync.DefaultProtectThreshold, EnvVars: []string{"TARSCACHE_PROTECT_THRESHOLD"},
+		Destination: dst, Usage: "hold a fetch that takes away more than this `PERCENT` of the servants or of the active endpoints " +
+			"(0: hold only a fetch that removes every servant)"}
+}
+
+// syncerThreshold maps the flag's 0 ("only the every-servant rule") to the Syncer's
+// negative threshold.
+func syncerThreshold(percent float64) float64 {
+	if percent <= 0 {
+		return -1
+	}
+	return percent
+}
+
+func syncOnce(ctx context.Context, w io.Writer, o syncOptions) error {
+	c, err := cache.Open(o.data, cache.Options{})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	db, err := sync.OpenDB(o.dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	s := sync.New(db, c, sync.Options{ProtectThreshold: syncerThreshold(o.protect)})
+	if o.acceptHeld {
+		s.AcceptHeld()
+	}
+	res, err := s.SyncOnce(ctx)
+	if err != nil {
+		return err
+	}
+	if res.Held != nil {
+		return errors.New("sync held, nothing written: " + res.Held.Reason + "; check db_tars, then rerun with --accept-held to apply it")
+	}
+	fmt.Fprintf(w, "synced %s: %d servants written, %d deleted, %d unchanged, groups changed: %t; %d rows read, %d rejected\n",
+		o.data, res.Apply.Written, res.Apply.Deleted, res.Apply.Unchanged, res.Apply.GroupsChanged, res.Report.Rows, len(res.Report.Rejected))
+	return nil
+}
