@@ -14,7 +14,9 @@
 // part that cannot match the way it reads (CIDR blocks, other wildcards, blanks).
 //
 // A Syncer owns the loop: it syncs once at start, then every interval, applies each
-// successful fetch to the cache, and on failure keeps the cache as it is and retries
+// successful fetch to the cache (unless it would take away more than the protection
+// threshold of the servants or active endpoints, or every servant: such a fetch is
+// held, logged and applied only after AcceptHeld), and on failure keeps the cache as it is and retries
 // with exponential backoff, logging the loss and the recovery of the database once
 // each.
 //
