@@ -16,9 +16,9 @@
 // A Syncer owns the loop: it syncs once at start, then every interval, applies each
 // successful fetch to the cache (unless it would take away more than the protection
 // threshold of the servants or active endpoints, or every servant: such a fetch is
-// held, logged and applied only after AcceptHeld), and on failure keeps the cache as it is and retries
-// with exponential backoff, logging the loss and the recovery of the database once
-// each.
+// held, logged and applied only after AcceptHeld), and on failure keeps the cache
+// as it is and retries with exponential backoff, logging the loss and the recovery
+// of the database once each. Held and AcceptHeld are safe from any goroutine.
 //
 // What it does not do: it never serves queries (package tars does), never writes
 // to MySQL, and does not compute per-endpoint group ids (package cache does, when it
