@@ -213,7 +213,8 @@ func TestMariaDBQueryFailsWhenCutMidResult(t *testing.T) {
 
 	p.CutAfter(4096)
 	got, err := countRows(db, query)
-	require.Error(t, err, "a result cut in the middle must fail, not end early")
+	require.ErrorIs(t, err, mysql.ErrInvalidConn, "a result cut in the middle fails, it does not end early")
+	require.Greater(t, got, 0, "the rows before the cut were delivered before the error")
 	require.Less(t, got, rows)
 	t.Logf("cut after 4096 bytes: %d rows, then %v", got, err)
 	require.Equal(t, int64(1), p.Stats().Cut)
