@@ -6,21 +6,28 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tarscache/tarscache/cache"
 	"github.com/tarscache/tarscache/internal/cachetest"
 	"github.com/tarscache/tarscache/internal/testdb"
 	"github.com/tarscache/tarscache/sync"
 )
 
+// syncedSample returns the sample registry, a cache synced from it and its Syncer.
+func syncedSample(t *testing.T) (*testdb.DB, *cache.Cache, *sync.Syncer) {
+	db := testdb.New(t, "sample.sql")
+	c := cachetest.Open(t, "")
+	s := sync.New(db.SQL, c, sync.Options{})
+	_, err := s.SyncOnce(context.Background())
+	require.NoError(t, err)
+	return db, c, s
+}
+
 // A fetch that takes away too much at once (a truncated t_adapter_conf, every
 // server marked inactive) is held: the cache keeps serving the previous data until
 // the change is accepted. Smaller changes apply at once.
 func TestSyncer_SyncOnce_holdsMassRemoval(t *testing.T) {
-	db := testdb.New(t, "sample.sql")
-	c := cachetest.Open(t, "")
-	s := sync.New(db.SQL, c, sync.Options{})
+	db, c, s := syncedSample(t)
 	ctx := context.Background()
-	_, err := s.SyncOnce(ctx)
-	require.NoError(t, err)
 	require.Equal(t, 10, c.Snapshot().Len())
 
 	db.Exec(t, `DELETE FROM t_adapter_conf WHERE servant = 'Demo.HelloServer.AdminObj'`)
@@ -49,12 +56,8 @@ func TestSyncer_SyncOnce_holdsMassRemoval(t *testing.T) {
 
 // Every server going inactive at once (a mass node timeout) is held as well.
 func TestSyncer_SyncOnce_holdsMassDeactivation(t *testing.T) {
-	db := testdb.New(t, "sample.sql")
-	c := cachetest.Open(t, "")
-	s := sync.New(db.SQL, c, sync.Options{})
+	db, _, s := syncedSample(t)
 	ctx := context.Background()
-	_, err := s.SyncOnce(ctx)
-	require.NoError(t, err)
 	db.Exec(t, `UPDATE t_server_conf SET present_state = 'inactive'`)
 	res, err := s.SyncOnce(ctx)
 	require.NoError(t, err)
