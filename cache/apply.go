@@ -30,14 +30,23 @@ type ApplyStats struct {
 // Changed reports whether the apply wrote anything.
 func (s ApplyStats) Changed() bool { return s.Written+s.Deleted > 0 || s.GroupsChanged }
 
-// State is a complete fetch of the registry: every servant record and the IDC
-// group configuration.
+// State is a fetch of the registry: servant records and the IDC group
+// configuration. A complete State holds every servant; a partial one (an
+// incremental fetch) holds the servants that changed and names those removed,
+// and leaves every other servant as it is.
 type State struct {
 	Servants []Servant
 	Groups   Groups
 	// FetchedAt is when the fetch started; it becomes the cache's LastSync. The
 	// zero time (an import, for example) leaves LastSync as it is.
 	FetchedAt time.Time
+	// Partial marks an incremental fetch: only the servants in Servants and
+	// Removed change. Groups are always complete.
+	Partial bool
+	// Removed names the servants a partial fetch deletes; ids that are not stored
+	// are ignored. A complete State deletes every servant it does not hold, and
+	// must leave Removed empty.
+	Removed []string
 }
 
 // change is the work one Apply has to do.
@@ -56,11 +65,11 @@ type change struct {
 	lastSync int64
 }
 
-// Apply makes the stored state equal to st, a complete fetch of the registry:
-// records whose version changed (or that are new) are written, servants missing
-// from the fetch are deleted, the group configuration is written when it changed,
-// all in one write transaction; then the new Snapshot is swapped in. When nothing
-// changed it opens no write transaction.
+// Apply makes the stored state equal to st: records whose version changed (or
+// that are new) are written; servants missing from a complete fetch, or named in
+// a partial fetch's Removed, are deleted; the group configuration is written when
+// it changed; all in one write transaction. Then the new Snapshot is swapped in.
+// When nothing changed it opens no write transaction.
 //
 // Apply validates everything first (ErrBadRecord, ErrDuplicateServant) and then
 // writes nothing if anything is invalid. It takes ownership of st and sorts the
@@ -126,12 +135,43 @@ func diff(cur *Snapshot, st *State) (*change, error) {
 		ch.put = append(ch.put, newEntry(*s, version, ch.index))
 		ch.values = append(ch.values, value)
 	}
-	for id := range cur.entries {
-		if _, ok := seen[id]; !ok {
-			ch.removed = append(ch.removed, id)
+	removed, err := removals(cur, st, seen)
+	ch.removed = removed
+	return ch, err
+}
+
+// removals lists the stored servants st deletes.
+func removals(cur *Snapshot, st *State, seen map[string]struct{}) ([]string, error) {
+	if !st.Partial {
+		if len(st.Removed) > 0 {
+			return nil, fmt.Errorf("%w: a complete state names removed servants", ErrBadRecord)
+		}
+		return unseen(cur, seen), nil
+	}
+	var out []string
+	listed := make(map[string]struct{}, len(st.Removed))
+	for _, id := range st.Removed {
+		if _, both := seen[id]; both {
+			return nil, fmt.Errorf("%w: servant %q is both removed and kept", ErrBadRecord, id)
+		}
+		_, dup := listed[id]
+		listed[id] = struct{}{}
+		if _, stored := cur.entries[id]; stored && !dup {
+			out = append(out, id)
 		}
 	}
-	return ch, nil
+	return out, nil
+}
+
+// unseen lists the stored servants a complete fetch no longer holds.
+func unseen(cur *Snapshot, seen map[string]struct{}) []string {
+	var out []string
+	for id := range cur.entries {
+		if _, ok := seen[id]; !ok {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // groupsChange starts the change of a fetch with its groups: a fetch without groups

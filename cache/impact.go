@@ -17,20 +17,44 @@ type Impact struct {
 func (c *Cache) Impact(st *State) Impact {
 	cur := c.Snapshot()
 	imp := Impact{Servants: cur.Len()}
+	for _, e := range cur.entries {
+		imp.ActiveBefore += len(e.All.Active)
+	}
+	if st.Partial {
+		return partialImpact(cur, st, imp)
+	}
 	ids := make(map[string]struct{}, len(st.Servants))
 	for i := range st.Servants {
 		ids[st.Servants[i].ID] = struct{}{}
-		for j := range st.Servants[i].Endpoints {
-			if st.Servants[i].Endpoints[j].Active {
-				imp.ActiveAfter++
-			}
-		}
+		imp.ActiveAfter += st.Servants[i].active()
 	}
-	for id, e := range cur.entries {
-		imp.ActiveBefore += len(e.All.Active)
+	for id := range cur.entries {
 		if _, ok := ids[id]; !ok {
 			imp.Removed++
 		}
+	}
+	return imp
+}
+
+// partialImpact is Impact for an incremental fetch: the servants it does not
+// name keep their endpoints.
+func partialImpact(cur *Snapshot, st *State, imp Impact) Impact {
+	imp.ActiveAfter = imp.ActiveBefore
+	gone := make(map[string]struct{}, len(st.Removed))
+	for _, id := range st.Removed {
+		if e, ok := cur.entries[id]; ok {
+			if _, dup := gone[id]; !dup {
+				imp.Removed++
+				imp.ActiveAfter -= len(e.All.Active)
+			}
+			gone[id] = struct{}{}
+		}
+	}
+	for i := range st.Servants {
+		if e, ok := cur.entries[st.Servants[i].ID]; ok {
+			imp.ActiveAfter -= len(e.All.Active)
+		}
+		imp.ActiveAfter += st.Servants[i].active()
 	}
 	return imp
 }

@@ -55,3 +55,14 @@ func (e *Endpoint) SetID() string {
 	}
 	return e.SetName + "." + e.SetArea + "." + e.SetGroup
 }
+
+// active counts the servant's active endpoints.
+func (s *Servant) active() int {
+	n := 0
+	for i := range s.Endpoints {
+		if s.Endpoints[i].Active {
+			n++
+		}
+	}
+	return n
+}
