@@ -37,32 +37,61 @@ type Fetch struct {
 // repeatable-read transaction so that all queries see the same state. A failure
 // at any point returns an error and no rows.
 func FetchAll(ctx context.Context, db *sql.DB) (*Fetch, error) {
+	tx, err := beginRead(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to undo
+	return readFull(ctx, tx)
+}
+
+// beginRead starts the read-only repeatable-read transaction of one fetch.
+func beginRead(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
 	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
 	if err != nil {
 		return nil, fmt.Errorf("sync: begin read: %w", err)
 	}
-	defer tx.Rollback() //nolint:errcheck // read-only: nothing to undo
+	return tx, nil
+}
+
+// readFull reads every table of the full load within tx.
+func readFull(ctx context.Context, tx *sql.Tx) (*Fetch, error) {
 	f := &Fetch{}
-	if f.Rows, err = readRows(ctx, tx, queryServers, scanServerRow); err != nil {
+	var err error
+	if f.Rows, err = readRows(ctx, tx, scanServerRow, queryServers); err != nil {
 		return nil, fmt.Errorf("sync: read t_server_conf and t_adapter_conf: %w", err)
 	}
-	reg, err := readRows(ctx, tx, queryRegistry, scanRegistryRow)
+	reg, err := readRegistry(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	f.Rows = append(f.Rows, reg...)
+	return f, readGroups(ctx, tx, f)
+}
+
+func readRegistry(ctx context.Context, tx *sql.Tx) ([]Row, error) {
+	reg, err := readRows(ctx, tx, scanRegistryRow, queryRegistry)
 	if err != nil {
 		return nil, fmt.Errorf("sync: read t_registry_info: %w", err)
 	}
-	f.Rows = append(f.Rows, reg...)
-	if f.GroupRules, err = readRows(ctx, tx, queryGroupRules, scanGroupRule); err != nil {
-		return nil, fmt.Errorf("sync: read t_server_group_rule: %w", err)
-	}
-	if f.Priorities, err = readRows(ctx, tx, queryPriorities, scanPriority); err != nil {
-		return nil, fmt.Errorf("sync: read t_group_priority: %w", err)
-	}
-	return f, nil
+	return reg, nil
 }
 
-// readRows runs query and scans every row with scan.
-func readRows[T any](ctx context.Context, tx *sql.Tx, query string, scan func(*sql.Rows) (T, error)) ([]T, error) {
-	rs, err := tx.QueryContext(ctx, query)
+// readGroups reads the IDC group tables into f.
+func readGroups(ctx context.Context, tx *sql.Tx, f *Fetch) error {
+	var err error
+	if f.GroupRules, err = readRows(ctx, tx, scanGroupRule, queryGroupRules); err != nil {
+		return fmt.Errorf("sync: read t_server_group_rule: %w", err)
+	}
+	if f.Priorities, err = readRows(ctx, tx, scanPriority, queryPriorities); err != nil {
+		return fmt.Errorf("sync: read t_group_priority: %w", err)
+	}
+	return nil
+}
+
+// readRows runs query with args and scans every row with scan.
+func readRows[T any](ctx context.Context, tx *sql.Tx, scan func(*sql.Rows) (T, error), query string, args ...any) ([]T, error) {
+	rs, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package sync_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 
@@ -28,12 +29,10 @@ func hostsOf(t *testing.T, c *cache.Cache, id string) (active, inactive []string
 	return active, inactive
 }
 
-// Through a proxy that refuses connections, or cuts them in the middle of a
-// result: every failed sync leaves the answers, the file and the last-sync time as
-// they were; once the database is back, the next sync converges on what changed
-// meanwhile.
-func TestSyncer_SyncOnce_databaseOutage(t *testing.T) {
-	db := testdb.New(t, "sample.sql")
+// throughProxy returns a fault proxy in front of db and a pool that connects
+// through it; both are closed when the test ends.
+func throughProxy(t *testing.T, db *testdb.DB) (*faultproxy.Proxy, *sql.DB) {
+	t.Helper()
 	cfg, err := mysql.ParseDSN(db.DSN)
 	require.NoError(t, err)
 	px, err := faultproxy.Start(cfg.Addr)
@@ -43,12 +42,22 @@ func TestSyncer_SyncOnce_databaseOutage(t *testing.T) {
 	conn, err := sync.OpenDB(cfg.FormatDSN())
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
+	return px, conn
+}
 
+// Through a proxy that refuses connections, or cuts them in the middle of a
+// result: every failed sync leaves the answers, the file and the last-sync time as
+// they were; once the database is back, the next sync converges on what changed
+// meanwhile.
+func TestSyncer_SyncOnce_databaseOutage(t *testing.T) {
+	db := testdb.New(t, "sample.sql")
+	px, conn := throughProxy(t, db)
 	c := cachetest.Open(t, "")
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
-	s := sync.New(conn, c, sync.Options{Now: func() time.Time { return now }})
+	// Each sync below comes a minute after the last: a full one, the longest read.
+	s := sync.New(conn, c, sync.Options{Now: func() time.Time { return now }, FullInterval: 30 * time.Second})
 	ctx := context.Background()
-	_, err = s.SyncOnce(ctx)
+	_, err := s.SyncOnce(ctx)
 	require.NoError(t, err)
 	const id = "Demo.HelloServer.HelloObj"
 	active, inactive := hostsOf(t, c, id)

@@ -95,3 +95,17 @@ func (s *Syncer) AcceptHeld() {
 	defer s.protect.mu.Unlock()
 	s.protect.accept = true
 }
+
+// AcceptIfHeld accepts the fetch held now, as AcceptHeld does, and returns it; with
+// nothing held it accepts nothing and returns nil, so that no acceptance is left
+// for a later accident. It is safe to call from any goroutine.
+func (s *Syncer) AcceptIfHeld() *Held {
+	s.protect.mu.Lock()
+	defer s.protect.mu.Unlock()
+	if s.protect.held == nil {
+		return nil
+	}
+	s.protect.accept = true
+	h := *s.protect.held
+	return &h
+}

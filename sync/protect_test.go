@@ -54,14 +54,26 @@ func TestSyncer_SyncOnce_holdsMassRemoval(t *testing.T) {
 	require.Equal(t, []string{"tars.tarsregistry.QueryObj"}, c.Snapshot().IDs())
 }
 
-// Every server going inactive at once (a mass node timeout) is held as well.
+// Every server going inactive at once (a mass node timeout) is held as well, by
+// an incremental sync too. Accepting when nothing is held arms nothing; accepting
+// the held change (as the admin API does) applies it at the next sync.
 func TestSyncer_SyncOnce_holdsMassDeactivation(t *testing.T) {
-	db, _, s := syncedSample(t)
+	db, c, s := syncedSample(t)
 	ctx := context.Background()
+	require.Nil(t, s.AcceptIfHeld(), "nothing is held yet")
 	db.Exec(t, `UPDATE t_server_conf SET present_state = 'inactive'`)
 	res, err := s.SyncOnce(ctx)
 	require.NoError(t, err)
-	require.NotNil(t, res.Held)
+	require.NotNil(t, res.Held, "the earlier acceptance must not let this through")
+	require.Empty(t, res.Full, "held by an incremental sync")
 	require.Contains(t, res.Held.Reason, "active endpoints")
 	require.Zero(t, res.Apply.Written)
+
+	require.Equal(t, res.Held, s.AcceptIfHeld())
+	res, err = s.SyncOnce(ctx)
+	require.NoError(t, err)
+	require.Nil(t, res.Held)
+	require.Equal(t, sync.FullHeld, res.Full)
+	active, _ := hostsOf(t, c, "Demo.HelloServer.HelloObj")
+	require.Empty(t, active)
 }

@@ -33,6 +33,14 @@ type Options struct {
 	// Now is the clock that stamps each fetch (the cache's LastSync). It is never
 	// compared with the database's timestamps. Nil means time.Now.
 	Now func() time.Time
+	// FullInterval is the longest time between two full fetches: the safety net
+	// under incremental fetches, which rely on registry_timestamp.
+	FullInterval time.Duration
+	// Overlap is how far before the start of the last applied fetch (by MySQL's
+	// clock) the next incremental fetch looks for written rows: it must cover the
+	// one-second resolution of timestamp columns and the longest write
+	// transaction on the registry tables.
+	Overlap time.Duration
 	// ProtectThreshold is the share, in percent, of the servants or of the active
 	// endpoints one fetch may take away; a fetch that takes more, or every servant,
 	// is held (see Held and AcceptHeld). Zero means DefaultProtectThreshold; a
@@ -42,7 +50,7 @@ type Options struct {
 
 // DefaultOptions returns the options a Syncer uses for zero fields.
 func DefaultOptions() Options {
-	return Options{Interval: 2 * time.Second, FetchTimeout: 30 * time.Second,
+	return Options{Interval: 2 * time.Second, FetchTimeout: 30 * time.Second, FullInterval: 5 * time.Minute, Overlap: 5 * time.Second,
 		Logger: slog.New(slog.DiscardHandler), After: time.After, Now: time.Now, ProtectThreshold: DefaultProtectThreshold}
 }
 
@@ -54,6 +62,11 @@ type Result struct {
 	GroupWarnings []string
 	// Held is set when the fetch was held rather than applied (Apply is then zero).
 	Held *Held
+	// Full says why the fetch read every table (one of the Full* reasons); it is
+	// "" for an incremental fetch.
+	Full string
+	// ChangedServers is the number of servers an incremental fetch re-read.
+	ChangedServers int
 }
 
 // Syncer keeps a cache equal to the registry database. See the package
@@ -66,8 +79,10 @@ type Syncer struct {
 
 	// The fields below are owned by the goroutine running Run or SyncOnce.
 	failures int                 // consecutive failed syncs
-	rejected map[string]struct{} // rejected rows of the last fetch, already logged
+	rejected map[string]pair     // rejected rows, already logged, by the server they belong to
 	warned   map[string]struct{} // group warnings of the last fetch, already logged
+	marks    *marks              // left by the last applied fetch; nil before the first
+	heldLast bool                // the last fetch was held: the next one reads everything
 	// loggedHeld is the impact of the held fetch last logged, nil when none is held.
 	loggedHeld *cache.Impact
 }
@@ -80,6 +95,12 @@ func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
 	}
 	if opts.FetchTimeout <= 0 {
 		opts.FetchTimeout = def.FetchTimeout
+	}
+	if opts.FullInterval <= 0 {
+		opts.FullInterval = def.FullInterval
+	}
+	if opts.Overlap <= 0 {
+		opts.Overlap = def.Overlap
 	}
 	if opts.Logger == nil {
 		opts.Logger = def.Logger
@@ -94,33 +115,55 @@ func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
 		opts.ProtectThreshold = def.ProtectThreshold
 	}
 	return &Syncer{db: db, cache: c, opts: opts, protect: protection{threshold: opts.ProtectThreshold},
-		rejected: map[string]struct{}{}, warned: map[string]struct{}{}}
+		rejected: map[string]pair{}, warned: map[string]struct{}{}}
 }
 
 // SyncOnce fetches the registry, builds the records and applies them to the cache,
 // unless they would take away too much at once: then it holds them (Result.Held)
-// and the cache is unchanged. On error the cache is unchanged.
+// and the cache is unchanged. On error the cache is unchanged. The first fetch
+// of a Syncer reads every table; later ones read only what changed, unless
+// Result.Full says why not.
 func (s *Syncer) SyncOnce(ctx context.Context) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FetchTimeout)
 	defer cancel()
 	start := s.opts.Now()
-	f, err := FetchAll(ctx, s.db)
+	tx, err := beginRead(ctx, s.db)
 	if err != nil {
 		return Result{}, err
 	}
-	servants, rep := Build(f.Rows)
-	groups, warns := BuildGroups(f.GroupRules, f.Priorities)
-	s.logRejections(rep.Rejected)
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to undo
+	f, err := s.read(ctx, tx, start)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.apply(f, start)
+}
+
+// apply builds what f read and applies it, or holds it.
+func (s *Syncer) apply(f *fetched, start time.Time) (Result, error) {
+	servants, rep := Build(f.rows)
+	groups, warns := BuildGroups(f.groups.GroupRules, f.groups.Priorities)
+	s.logRejections(rep.Rejected, f.rereadPairs(s.registryBefore()))
 	s.logGroupWarnings(warns)
-	st := cache.State{Servants: servants, Groups: groups, FetchedAt: start}
-	res := Result{Report: rep, GroupWarnings: warns}
-	if res.Held = s.protect.check(s.cache.Impact(&st), start); res.Held != nil {
+	st := f.state(servants, groups, start)
+	res := Result{Report: rep, GroupWarnings: warns, Full: f.full, ChangedServers: len(f.changed)}
+	res.Held = s.protect.check(s.cache.Impact(&st), start)
+	if s.heldLast = res.Held != nil; s.heldLast {
 		return res, nil
 	}
+	var err error
 	if res.Apply, err = s.cache.Apply(st); err != nil {
 		return Result{}, fmt.Errorf("sync: %w", err)
 	}
+	s.advance(f, start)
 	return res, nil
+}
+
+func (s *Syncer) registryBefore() []Row {
+	if s.marks == nil {
+		return nil
+	}
+	return s.marks.registry
 }
 
 // Run syncs at once and then every Interval until ctx is cancelled, backing off
@@ -150,7 +193,8 @@ func (s *Syncer) tick(ctx context.Context) time.Duration {
 	s.logHeld(res.Held)
 	if res.Apply.Changed() {
 		s.opts.Logger.Info("sync applied", "written", res.Apply.Written, "deleted", res.Apply.Deleted,
-			"unchanged", res.Apply.Unchanged, "groups_changed", res.Apply.GroupsChanged, "rows", res.Report.Rows, "took", res.Apply.Duration)
+			"unchanged", res.Apply.Unchanged, "groups_changed", res.Apply.GroupsChanged, "rows", res.Report.Rows,
+			"full", res.Full, "changed_servers", res.ChangedServers, "took", res.Apply.Duration)
 	}
 	return s.opts.Interval
 }
@@ -181,15 +225,22 @@ func backoff(n int) time.Duration {
 }
 
 // logRejections logs each rejected row once for as long as it stays rejected.
-func (s *Syncer) logRejections(rej []Rejection) {
-	now := make(map[string]struct{}, len(rej))
+// reread names the servers whose rows the fetch read whole (nil: all of them):
+// their earlier rejections are forgotten unless they recur.
+func (s *Syncer) logRejections(rej []Rejection, reread map[pair]bool) {
+	now := make(map[string]pair, len(s.rejected)+len(rej))
+	for key, p := range s.rejected {
+		if reread != nil && !reread[p] {
+			now[key] = p
+		}
+	}
 	for _, r := range rej {
 		key := r.Err.Error()
-		now[key] = struct{}{}
 		if _, seen := s.rejected[key]; !seen {
 			s.opts.Logger.Warn("row dropped", "table", r.Row.Table, "application", r.Row.Application,
 				"server", r.Row.Server, "node", r.Row.Node, "adapter", r.Row.Adapter, "err", r.Err)
 		}
+		now[key] = rowPair(&r.Row)
 	}
 	s.rejected = now
 }

@@ -1,0 +1,123 @@
+package admin
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/tarscache/tarscache/sync"
+)
+
+// acceptNote tells the operator when an accepted change takes effect.
+const acceptNote = "the held change is applied at the next sync"
+
+// Held inspects and accepts the fetch a Syncer holds back; *sync.Syncer
+// implements it. Both methods must be safe to call from any goroutine.
+type Held interface {
+	// Held returns a copy of the fetch currently held, or nil.
+	Held() *sync.Held
+	// AcceptIfHeld makes the next successful fetch apply whatever it removes,
+	// once, and returns the fetch held now; with nothing held it accepts nothing
+	// and returns nil.
+	AcceptIfHeld() *sync.Held
+}
+
+// Options configure NewHandler. Held is required; DefaultOptions documents the
+// defaults of the other fields.
+type Options struct {
+	// Logger receives the handler's logs, such as accepted changes. Nil discards them.
+	Logger *slog.Logger
+	// Held is the Syncer whose held fetch the API reports and accepts.
+	Held Held
+	// Now is the clock used to log how long a change was held. Nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultOptions returns the options NewHandler uses for nil fields.
+func DefaultOptions() Options {
+	return Options{Logger: slog.New(slog.DiscardHandler), Now: time.Now}
+}
+
+func withDefaults(opts Options) Options {
+	def := DefaultOptions()
+	if opts.Logger == nil {
+		opts.Logger = def.Logger
+	}
+	if opts.Now == nil {
+		opts.Now = def.Now
+	}
+	return opts
+}
+
+// handler serves the routes; it keeps no state besides its dependencies.
+type handler struct {
+	held   Held
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// NewHandler returns the admin API's handler: every route of the package
+// documentation in one ServeMux, behind protection against cross-origin browser
+// requests. It panics if opts.Held is nil. The handler is safe for concurrent use.
+func NewHandler(opts Options) http.Handler {
+	if opts.Held == nil {
+		panic("admin: NewHandler: Options.Held is nil")
+	}
+	opts = withDefaults(opts)
+	h := &handler{held: opts.Held, logger: opts.Logger, now: opts.Now}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.HandleFunc("GET /v1/held", h.getHeld)
+	mux.HandleFunc("POST /v1/held/accept", h.acceptHeld)
+	return h.csrf(mux)
+}
+
+// csrf wraps next so that state-changing requests from another origin get 403.
+func (h *handler) csrf(next http.Handler) http.Handler {
+	p := http.NewCrossOriginProtection()
+	p.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		h.writeJSON(w, http.StatusForbidden, errorJSON{Error: "cross-origin request refused"})
+	}))
+	return p.Handler(next)
+}
+
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (h *handler) getHeld(w http.ResponseWriter, _ *http.Request) {
+	h.writeJSON(w, http.StatusOK, heldResponse(h.held.Held()))
+}
+
+// acceptHeld accepts the held fetch, if any: the check and the acceptance are one
+// call.
+func (h *handler) acceptHeld(w http.ResponseWriter, r *http.Request) {
+	held := h.held.AcceptIfHeld()
+	if held == nil {
+		h.writeJSON(w, http.StatusConflict, errorJSON{Error: "nothing is held"})
+		return
+	}
+	h.logAccept(r, held)
+	h.writeJSON(w, http.StatusAccepted, acceptJSON{Accepted: true, Reason: held.Reason, Note: acceptNote})
+}
+
+func (h *handler) logAccept(r *http.Request, held *sync.Held) {
+	imp := held.Impact
+	h.logger.Warn("admin: held change accepted; the next sync applies it",
+		"reason", held.Reason, "held_for", h.now().Sub(held.Since), "remote", r.RemoteAddr,
+		"servants", imp.Servants, "removed", imp.Removed,
+		"active_before", imp.ActiveBefore, "active_after", imp.ActiveAfter)
+}
+
+// writeJSON writes v as the JSON body of a status answer. A failed write means
+// the client is gone; it is logged at debug level only.
+func (h *handler) writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		h.logger.Debug("admin: write response", "err", err)
+	}
+}

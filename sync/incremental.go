@@ -1,0 +1,103 @@
+package sync
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// queryProbe opens every fetch: the lower bound of the next incremental fetch,
+// taken from MySQL's clock (NOW less the overlap), and a fingerprint of the two
+// large tables (row count and sum of ids, one index scan each) that moves when a
+// row is deleted, which registry_timestamp cannot show.
+const queryProbe = `SELECT DATE_FORMAT(NOW(6) - INTERVAL ? MICROSECOND, '%Y-%m-%d %H:%i:%s.%f'),
+ (SELECT CONCAT(COUNT(*), ':', COALESCE(SUM(id), 0)) FROM t_server_conf),
+ (SELECT CONCAT(COUNT(*), ':', COALESCE(SUM(id), 0)) FROM t_adapter_conf)`
+
+// queryChanged lists the servers with a row written since a time of MySQL's
+// clock; both registry_timestamp columns are indexed in the official schema.
+const queryChanged = `SELECT application, server_name FROM t_server_conf WHERE registry_timestamp >= ?
+ UNION SELECT application, server_name FROM t_adapter_conf WHERE registry_timestamp >= ?`
+
+// pairsPerQuery bounds the servers one re-read names, to keep statements small.
+const pairsPerQuery = 500
+
+// probe is what a fetch reads first.
+type probe struct {
+	// since is the lower bound of the next incremental fetch ("YYYY-MM-DD
+	// hh:mm:ss.ffffff" in MySQL's session time zone).
+	since string
+	// print is the fingerprint of t_server_conf and t_adapter_conf.
+	print string
+}
+
+func readProbe(ctx context.Context, tx *sql.Tx, overlap time.Duration) (probe, error) {
+	var p probe
+	var servers, adapters string
+	err := tx.QueryRowContext(ctx, queryProbe, overlap.Microseconds()).Scan(&p.since, nullable{&servers}, nullable{&adapters})
+	if err != nil {
+		return probe{}, fmt.Errorf("sync: read the database clock and table fingerprints: %w", err)
+	}
+	p.print = servers + "/" + adapters
+	return p, nil
+}
+
+// pair names one server: the unit an incremental fetch re-reads whole.
+type pair struct{ app, server string }
+
+// registryPair stands for the t_registry_info rows, which are read whole on every
+// fetch.
+var registryPair = pair{app: TableRegistry}
+
+func rowPair(r *Row) pair {
+	if r.Table == TableRegistry {
+		return registryPair
+	}
+	return pair{r.Application, r.Server}
+}
+
+// readChanged returns the servers with a row written at or after since.
+func readChanged(ctx context.Context, tx *sql.Tx, since string) ([]pair, error) {
+	ps, err := readRows(ctx, tx, scanPair, queryChanged, since, since)
+	if err != nil {
+		return nil, fmt.Errorf("sync: read servers changed since %s: %w", since, err)
+	}
+	return ps, nil
+}
+
+func scanPair(rs *sql.Rows) (pair, error) {
+	var p pair
+	err := rs.Scan(nullable{&p.app}, nullable{&p.server})
+	return p, err
+}
+
+// readPairs reads the full-load rows of the given servers, a batch at a time.
+func readPairs(ctx context.Context, tx *sql.Tx, pairs []pair) ([]Row, error) {
+	var out []Row
+	for batch := range slices.Chunk(pairs, pairsPerQuery) {
+		rows, err := readRows(ctx, tx, scanServerRow, pairsQuery(len(batch)), pairArgs(batch)...)
+		if err != nil {
+			return nil, fmt.Errorf("sync: read t_server_conf and t_adapter_conf of %d changed servers: %w", len(pairs), err)
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// pairsQuery is the full-load join restricted to n servers; MySQL answers it from
+// the (application, server_name, node_name) unique keys.
+func pairsQuery(n int) string {
+	return queryServers + " WHERE (s.application, s.server_name) IN (" +
+		strings.TrimSuffix(strings.Repeat("(?,?),", n), ",") + ")"
+}
+
+func pairArgs(ps []pair) []any {
+	args := make([]any, 0, 2*len(ps))
+	for _, p := range ps {
+		args = append(args, p.app, p.server)
+	}
+	return args
+}
