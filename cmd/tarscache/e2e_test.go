@@ -69,9 +69,12 @@ func (p *process) output() string {
 }
 
 // start runs bin with args; the test ends it with SIGKILL if it is still running.
+// Unless args say otherwise, the admin API listens on a free loopback port, so that
+// tests never compete for the default one.
 func start(t *testing.T, bin string, args ...string) *process {
 	t.Helper()
 	p := &process{cmd: exec.Command(bin, args...), done: make(chan error, 1)}
+	p.cmd.Env = append(os.Environ(), "TARSCACHE_ADMIN=127.0.0.1:0")
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	require.NoError(t, p.cmd.Start())
 	go func() { p.done <- p.cmd.Wait() }()

@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/internal/admin"
 	"github.com/tarscache/tarscache/sync"
 	"github.com/tarscache/tarscache/tars"
 )
@@ -26,6 +27,8 @@ type serveOptions struct {
 	advertise    cli.StringSlice
 	maxStale     time.Duration
 	protect      float64
+	fullInterval time.Duration
+	admin        string
 }
 
 func serveCommand() *cli.Command {
@@ -44,7 +47,11 @@ Example:
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:17890", EnvVars: []string{"TARSCACHE_LISTEN"}, Destination: &o.listen,
 				Usage: "`HOST:PORT` to serve QueryF (tars.tarsregistry.QueryObj) on"},
 			&cli.DurationFlag{Name: "sync-interval", Value: 2 * time.Second, EnvVars: []string{"TARSCACHE_SYNC_INTERVAL"}, Destination: &o.syncInterval,
-				Usage: "time between two syncs from MySQL"},
+				Usage: "time between two syncs from MySQL; each reads only the servers written since the last one"},
+			&cli.DurationFlag{Name: "full-sync-interval", Value: 5 * time.Minute, EnvVars: []string{"TARSCACHE_FULL_SYNC_INTERVAL"}, Destination: &o.fullInterval,
+				Usage: "longest time between two syncs that read every table (the safety net under incremental syncs)"},
+			&cli.StringFlag{Name: "admin", Value: admin.DefaultAddr, EnvVars: []string{"TARSCACHE_ADMIN"}, Destination: &o.admin,
+				Usage: "`HOST:PORT` of the admin HTTP API (/healthz, /v1/held); \"off\" disables it. It has no authentication: keep it on loopback"},
 			&cli.StringSliceFlag{Name: "advertise", EnvVars: []string{"TARSCACHE_ADVERTISE"}, Destination: &o.advertise,
 				Usage: "answer lookups of tars.tarsregistry.QueryObj with this `ENDPOINT` (\"tcp -h HOST -p PORT -t MS\"; repeatable) " +
 					"instead of the registry's own rows, so that clients and tarsnode are pointed at tarscache"},
@@ -95,10 +102,31 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		return errors.Join(err, srv.Close())
 	}
 	defer db.Close()
-	log.Info("serving", "listen", srv.Addr().String(), "data", o.data, "servants", c.Snapshot().Len(),
-		"dsn", sync.RedactDSN(o.dsn), "sync_interval", o.syncInterval, "max_stale", o.maxStale, "last_sync", c.LastSync(), "advertise", o.advertise.Value())
-	syncer := sync.New(db, c, sync.Options{Interval: o.syncInterval, Logger: log, ProtectThreshold: syncerThreshold(o.protect)})
-	return runUntilDone(ctx, srv, syncer, log)
+	syncer := sync.New(db, c, sync.Options{Interval: o.syncInterval, FullInterval: o.fullInterval, Logger: log,
+		ProtectThreshold: syncerThreshold(o.protect)})
+	adm, err := listenAdmin(o.admin, syncer, log)
+	if err != nil {
+		return errors.Join(err, srv.Close())
+	}
+	log.Info("serving", "listen", srv.Addr().String(), "admin", adminAddr(adm), "data", o.data, "servants", c.Snapshot().Len(),
+		"dsn", sync.RedactDSN(o.dsn), "sync_interval", o.syncInterval, "full_sync_interval", o.fullInterval,
+		"max_stale", o.maxStale, "last_sync", c.LastSync(), "advertise", o.advertise.Value())
+	return runUntilDone(ctx, srv, adm, syncer, log)
+}
+
+// listenAdmin binds the admin API, or returns nil when addr is "off".
+func listenAdmin(addr string, syncer *sync.Syncer, log *slog.Logger) (*admin.Server, error) {
+	if addr == "off" || addr == "" {
+		return nil, nil
+	}
+	return admin.Listen(addr, admin.NewHandler(admin.Options{Logger: log, Held: syncer}), log)
+}
+
+func adminAddr(adm *admin.Server) string {
+	if adm == nil {
+		return "off"
+	}
+	return adm.Addr().String()
 }
 
 // advertised turns the --advertise endpoints into the record that answers for the
@@ -119,14 +147,17 @@ func advertised(endpoints []string) ([]cache.Servant, error) {
 	return []cache.Servant{s}, nil
 }
 
-// runUntilDone owns the server and syncer goroutines and returns when ctx ends or
-// the server fails.
-func runUntilDone(ctx context.Context, srv *tars.Server, syncer *sync.Syncer, log *slog.Logger) error {
+// runUntilDone owns the server, admin and syncer goroutines and returns when ctx
+// ends or a server fails.
+func runUntilDone(ctx context.Context, srv *tars.Server, adm *admin.Server, syncer *sync.Syncer, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg gosync.WaitGroup
 	wg.Go(func() { _ = syncer.Run(ctx) })
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- srv.Serve() }()
+	if adm != nil {
+		go func() { served <- adminServe(adm) }()
+	}
 	var err error
 	select {
 	case <-ctx.Done():
@@ -136,5 +167,20 @@ func runUntilDone(ctx context.Context, srv *tars.Server, syncer *sync.Syncer, lo
 	}
 	cancel()
 	wg.Wait()
-	return errors.Join(err, srv.Close())
+	return errors.Join(err, closeAdmin(adm), srv.Close())
+}
+
+// adminServe runs the admin API; it returns only when it fails or is closed.
+func adminServe(adm *admin.Server) error {
+	if err := adm.Serve(); err != nil {
+		return fmt.Errorf("admin: %w", err)
+	}
+	return errors.New("admin API stopped")
+}
+
+func closeAdmin(adm *admin.Server) error {
+	if adm == nil {
+		return nil
+	}
+	return adm.Close()
 }
