@@ -124,6 +124,29 @@ func BenchmarkApply_oneChanged(b *testing.B) {
 	}
 }
 
+// BenchmarkApply_partialOneChanged measures what an incremental sync applies after
+// one server changed: a partial State of one servant among 20,000, written and
+// committed, and the new snapshot swapped in.
+func BenchmarkApply_partialOneChanged(b *testing.B) {
+	src := benchFetch(benchServants, benchNodes)
+	c := filledCache(b, src)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		b.StopTimer()
+		s := src[n%len(src)]
+		n++
+		s.Endpoints = slices.Clone(s.Endpoints)
+		s.Endpoints[0].Timeout += int32(n)
+		b.StartTimer()
+
+		stats, err := c.Apply(cache.State{Partial: true, Servants: []cache.Servant{s}})
+		if err != nil || stats.Written != 1 {
+			b.Fatalf("apply: %+v, %v; want exactly one record written", stats, err)
+		}
+	}
+}
+
 // BenchmarkSnapshot_Lookup measures the lookup of one servant id in a snapshot of
 // 20,000 servants: the cache's share of every QueryF call.
 func BenchmarkSnapshot_Lookup(b *testing.B) {

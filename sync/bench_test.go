@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -43,15 +44,17 @@ func benchRowsOf(servers, nodes int) []sync.Row {
 }
 
 // load100k fills t_server_conf and t_adapter_conf from MariaDB's sequence tables:
-// the same registry as benchRowsOf(benchServers, benchNodes).
+// the same registry as benchRowsOf(benchServers, benchNodes), written an hour ago
+// (dated at insert: an UPDATE would leave 200,000 old index entries for InnoDB to
+// purge, which slows the timestamp range scans until it has).
 const load100k = `
-INSERT INTO t_server_conf (application, server_name, node_name, setting_state, present_state, flow_state, bak_flag, enable_group, enable_set)
-  SELECT 'App', CONCAT('S', s.seq), CONCAT('10.0.', n.seq DIV 250, '.', n.seq MOD 250), 'active', 'active', 'active', 0, 'N', 'N'
+INSERT INTO t_server_conf (application, server_name, node_name, setting_state, present_state, flow_state, bak_flag, enable_group, enable_set, registry_timestamp)
+  SELECT 'App', CONCAT('S', s.seq), CONCAT('10.0.', n.seq DIV 250, '.', n.seq MOD 250), 'active', 'active', 'active', 0, 'N', 'N', NOW() - INTERVAL 1 HOUR
   FROM seq_1_to_20000 s, seq_1_to_5 n;
-INSERT INTO t_adapter_conf (application, server_name, node_name, adapter_name, servant, endpoint)
+INSERT INTO t_adapter_conf (application, server_name, node_name, adapter_name, servant, endpoint, registry_timestamp)
   SELECT 'App', CONCAT('S', s.seq), CONCAT('10.0.', n.seq DIV 250, '.', n.seq MOD 250),
     CONCAT('App.S', s.seq, '.ObjAdapter'), CONCAT('App.S', s.seq, '.Obj'),
-    CONCAT('tcp -h 10.0.', n.seq DIV 250, '.', n.seq MOD 250, ' -p ', 10000 + s.seq, ' -t 60000')
+    CONCAT('tcp -h 10.0.', n.seq DIV 250, '.', n.seq MOD 250, ' -p ', 10000 + s.seq, ' -t 60000'), NOW() - INTERVAL 1 HOUR
   FROM seq_1_to_20000 s, seq_1_to_5 n;
 `
 
@@ -65,21 +68,23 @@ func db100k(b *testing.B) *testdb.DB {
 
 // syncedCache returns a cache file (checked and closed when the benchmark ends)
 // with a Syncer over db that has already synced it once, and that sync's result.
-func syncedCache(b *testing.B, db *testdb.DB) (*sync.Syncer, sync.Result) {
+func syncedCache(b *testing.B, db *testdb.DB, opts sync.Options) (*sync.Syncer, sync.Result) {
 	b.Helper()
-	s := sync.New(db.SQL, cachetest.Open(b, ""), sync.Options{})
+	s := sync.New(db.SQL, cachetest.Open(b, ""), opts)
 	res, err := s.SyncOnce(context.Background())
 	require.NoError(b, err)
 	return s, res
 }
 
-// requireIdle checks, once and outside the timer, that a sync wrote nothing.
-func requireIdle(b *testing.B, s *sync.Syncer) {
+// requireIdle checks, once and outside the timer, that a sync wrote nothing, and
+// returns its result.
+func requireIdle(b *testing.B, s *sync.Syncer) sync.Result {
 	b.Helper()
 	res, err := s.SyncOnce(context.Background())
 	require.NoError(b, err)
 	require.Zero(b, res.Apply.Written)
 	require.Zero(b, res.Apply.Deleted)
+	return res
 }
 
 // syncIntoEmptyFiles times one full SyncOnce from db into a new, empty cache file
@@ -134,12 +139,13 @@ func BenchmarkBuild_100kRows(b *testing.B) {
 	}
 }
 
-// BenchmarkSyncOnce_sample measures the idle tick over the sample registry: fetch
-// every row from MariaDB, build the records and apply them to a cache that
-// already holds them (nothing written).
+// BenchmarkSyncOnce_sample measures the idle tick over the sample registry: the
+// probe (clock and fingerprints), no server changed, the small tables read whole
+// and compared (nothing written).
 func BenchmarkSyncOnce_sample(b *testing.B) {
 	db := testdb.New(b, "sample.sql")
-	s, _ := syncedCache(b, db)
+	db.Exec(b, ageRows) // a registry nobody is writing to
+	s, _ := syncedCache(b, db, sync.Options{})
 	syncIdle(b, s)
 }
 
@@ -147,7 +153,7 @@ func BenchmarkSyncOnce_sample(b *testing.B) {
 // into a new, empty cache file: fetch, build, apply and commit every record.
 func BenchmarkSyncOnce_sampleIntoEmptyFile(b *testing.B) {
 	db := testdb.New(b, "sample.sql")
-	_, res := syncedCache(b, db)
+	_, res := syncedCache(b, db, sync.Options{})
 	syncIntoEmptyFiles(b, db, res.Apply.Written)
 }
 
@@ -159,13 +165,56 @@ func BenchmarkSyncOnce_100kRows_intoEmpty(b *testing.B) {
 	syncIntoEmptyFiles(b, db, benchServers)
 }
 
-// BenchmarkSyncOnce_100kRows_unchanged measures the idle tick over 100,000 adapter
-// rows: fetch, build and compare everything with a cache that already holds it,
-// writing nothing.
+// BenchmarkSyncOnce_100kRows_unchanged measures a full reconcile over 100,000
+// adapter rows: fetch, build and compare everything with a cache that already
+// holds it, writing nothing. It runs every --full-sync-interval (5 minutes by
+// default) and whenever rows are deleted.
 func BenchmarkSyncOnce_100kRows_unchanged(b *testing.B) {
 	db := db100k(b)
-	s, res := syncedCache(b, db)
+	s, res := syncedCache(b, db, sync.Options{FullInterval: time.Nanosecond})
 	require.Equal(b, benchServers, res.Apply.Written)
 	require.Equal(b, benchRows, res.Report.Endpoints)
+	require.Equal(b, sync.FullPeriodic, requireIdle(b, s).Full)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.SyncOnce(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSyncOnce_100kRows_idleTick measures the tick paid every --sync-interval
+// over 100,000 adapter rows when nothing changed: the clock and the table
+// fingerprints (one index scan of each large table), no changed server, the
+// small tables read whole; nothing written.
+func BenchmarkSyncOnce_100kRows_idleTick(b *testing.B) {
+	db := db100k(b)
+	s, _ := syncedCache(b, db, sync.Options{})
+	require.Empty(b, requireIdle(b, s).Full)
 	syncIdle(b, s)
+}
+
+// BenchmarkSyncOnce_100kRows_oneChange measures the time from a change in MySQL to
+// the changed answer, less the wait for the next tick: each iteration flips one
+// server's present_state (the UPDATE is timed too) and runs the incremental sync
+// that re-reads that server and serves its new state.
+func BenchmarkSyncOnce_100kRows_oneChange(b *testing.B) {
+	db := db100k(b)
+	s, _ := syncedCache(b, db, sync.Options{})
+	const node = "10.0.0.3"
+	states := [2]string{"inactive", "active"}
+	b.ReportAllocs()
+	var update, tick time.Duration
+	for i := 0; b.Loop(); i++ {
+		t0 := time.Now()
+		db.Exec(b, "UPDATE t_server_conf SET present_state = ? WHERE application = 'App' AND server_name = 'S77' AND node_name = ?", states[i%2], node)
+		t1 := time.Now()
+		res, err := s.SyncOnce(context.Background())
+		if err != nil || res.Full != "" || res.Apply.Written != 1 {
+			b.Fatalf("sync after one change: %+v, %v", res, err)
+		}
+		update, tick = update+t1.Sub(t0), tick+time.Since(t1)
+	}
+	b.ReportMetric(float64(update.Microseconds())/float64(b.N)/1000, "update-ms/op")
+	b.ReportMetric(float64(tick.Microseconds())/float64(b.N)/1000, "tick-ms/op")
 }

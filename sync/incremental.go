@@ -11,11 +11,13 @@ import (
 
 // queryProbe opens every fetch: the lower bound of the next incremental fetch,
 // taken from MySQL's clock (NOW less the overlap), and a fingerprint of the two
-// large tables (row count and sum of ids, one index scan each) that moves when a
-// row is deleted, which registry_timestamp cannot show.
+// large tables that moves when a row is deleted, which registry_timestamp cannot
+// show: the row count (one scan of the smallest index) and the largest id (one
+// B-tree descent), so that a deletion and an insertion in the same interval
+// still move it, since InnoDB never hands out an id below the largest.
 const queryProbe = `SELECT DATE_FORMAT(NOW(6) - INTERVAL ? MICROSECOND, '%Y-%m-%d %H:%i:%s.%f'),
- (SELECT CONCAT(COUNT(*), ':', COALESCE(SUM(id), 0)) FROM t_server_conf),
- (SELECT CONCAT(COUNT(*), ':', COALESCE(SUM(id), 0)) FROM t_adapter_conf)`
+ (SELECT CONCAT(COUNT(*), ':', COALESCE(MAX(id), 0)) FROM t_server_conf),
+ (SELECT CONCAT(COUNT(*), ':', COALESCE(MAX(id), 0)) FROM t_adapter_conf)`
 
 // queryChanged lists the servers with a row written since a time of MySQL's
 // clock; both registry_timestamp columns are indexed in the official schema.

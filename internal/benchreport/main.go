@@ -33,8 +33,14 @@ import (
 	tcsync "github.com/tarscache/tarscache/sync"
 )
 
-// heavy selects the benchmarks that run in the second go test invocation.
-const heavy = "SyncOnce_100k"
+// large selects the 100,000-row sync benchmarks, which the first go test
+// invocation skips; heavy (the full syncs, about a second each) and ticks (the
+// incremental ones, tens of milliseconds) run them with fixed iteration counts.
+const (
+	large = "SyncOnce_100k"
+	heavy = "SyncOnce_100kRows_(intoEmpty|unchanged)"
+	ticks = "SyncOnce_100kRows_(idleTick|oneChange)"
+)
 
 // packages are the benchmarked packages, in report order.
 var packages = []string{"./cache", "./sync", "./tars"}
@@ -42,8 +48,8 @@ var packages = []string{"./cache", "./sync", "./tars"}
 const modulePath = "github.com/tarscache/tarscache/"
 
 type config struct {
-	out, benchtime, heavyBenchtime string
-	count                          int
+	out, benchtime, heavyBenchtime, tickBenchtime string
+	count                                         int
 }
 
 func main() {
@@ -51,7 +57,8 @@ func main() {
 	flag.StringVar(&cfg.out, "out", "docs/benchmarks.md", "Markdown file to write")
 	flag.IntVar(&cfg.count, "count", 5, "runs of each benchmark (go test -count)")
 	flag.StringVar(&cfg.benchtime, "benchtime", "1s", "go test -benchtime of the fast benchmarks")
-	flag.StringVar(&cfg.heavyBenchtime, "heavy-benchtime", "3x", "go test -benchtime of the 100,000-row sync benchmarks")
+	flag.StringVar(&cfg.heavyBenchtime, "heavy-benchtime", "3x", "go test -benchtime of the 100,000-row full sync benchmarks")
+	flag.StringVar(&cfg.tickBenchtime, "tick-benchtime", "30x", "go test -benchtime of the 100,000-row incremental sync benchmarks")
 	flag.Parse()
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
@@ -83,11 +90,13 @@ func run(cfg config) error {
 // commands returns the arguments of the go test invocations.
 func commands(cfg config) [][]string {
 	count := strconv.Itoa(cfg.count)
-	fast := append([]string{"test", "-run", "^$", "-bench", ".", "-skip", heavy,
+	fast := append([]string{"test", "-run", "^$", "-bench", ".", "-skip", large,
 		"-benchtime", cfg.benchtime, "-benchmem", "-count", count}, packages...)
 	slow := []string{"test", "-run", "^$", "-bench", heavy,
 		"-benchtime", cfg.heavyBenchtime, "-benchmem", "-count", count, "./sync"}
-	return [][]string{fast, slow}
+	tick := []string{"test", "-run", "^$", "-bench", ticks,
+		"-benchtime", cfg.tickBenchtime, "-benchmem", "-count", count, "./sync"}
+	return [][]string{fast, slow, tick}
 }
 
 // goTest runs go with args and returns its output; on failure the error holds it.
@@ -334,8 +343,8 @@ func writeIntro(w *strings.Builder, cfg config, cmds [][]string, m machine) {
 	for _, args := range cmds {
 		fmt.Fprintf(w, "    %s\n", shellLine(args))
 	}
-	fmt.Fprintf(w, "\nThe 100,000-row sync benchmarks (`%s`) load 200,000 rows as setup and then take about\n", heavy)
-	fmt.Fprintf(w, "half a second per iteration, so they run a fixed number of iterations in the second command.\n")
+	fmt.Fprintf(w, "\nThe 100,000-row sync benchmarks (`%s`) load 200,000 rows as setup, so they run a fixed\n", large)
+	fmt.Fprintf(w, "number of iterations: few for the full syncs (about a second each), more for the incremental ticks.\n")
 	fmt.Fprintf(w, "The database benchmarks need MySQL/MariaDB (`TARSCACHE_TEST_MYSQL`, default\n")
 	fmt.Fprintf(w, "`root@tcp(127.0.0.1:3306)/`); each creates and drops its own database through `internal/testdb`.\n")
 	fmt.Fprintf(w, "Setup (loading rows, creating and removing files) is not timed.\n\n")
@@ -368,10 +377,13 @@ var meanings = []meaning{
 	{"Full sync of the sample registry into an empty file", "BenchmarkSyncOnce_sampleIntoEmptyFile", "fetch, build, write and commit every record"},
 	{"Idle tick over the sample registry, nothing changed", "BenchmarkSyncOnce_sample", "paid every sync interval, 2 s by default"},
 	{"Full sync of 100,000 adapter rows, 20,000 servants × 5 nodes, into an empty file", "BenchmarkSyncOnce_100kRows_intoEmpty", "first start against a large registry"},
-	{"Sync of the same 100,000 rows into a file that already holds them", "BenchmarkSyncOnce_100kRows_unchanged", "the idle tick at that scale, paid every interval"},
+	{"Full reconcile of the same 100,000 rows into a file that already holds them, nothing written", "BenchmarkSyncOnce_100kRows_unchanged", "every --full-sync-interval (5 min) and after deletions"},
+	{"Idle tick over the same 100,000 rows: clock, table fingerprints, no changed server, nothing written", "BenchmarkSyncOnce_100kRows_idleTick", "paid every --sync-interval (2 s)"},
+	{"One server changed among 100,000 rows: the UPDATE, then the incremental tick that serves it", "BenchmarkSyncOnce_100kRows_oneChange", "a change is answered after the wait for the next tick plus this"},
 	{"…of which building the records from the rows, no database, no file", "BenchmarkBuild_100kRows", ""},
 	{"…of which comparing 20,000 servants with the file: Apply, nothing written", "BenchmarkApply_unchanged", ""},
-	{"One servant changed among 20,000: Apply only", "BenchmarkApply_oneChanged", "one record written and committed"},
+	{"One servant changed among 20,000, complete State (full reconcile): Apply only", "BenchmarkApply_oneChanged", "one record written and committed"},
+	{"One servant changed among 20,000, partial State (incremental tick): Apply only", "BenchmarkApply_partialOneChanged", "one record written and committed"},
 	{"Query path: one findObjectByIdInSameGroup answered, decode + lookup + encode, network excluded", "BenchmarkDispatch_sameGroup10", "servant of 10 endpoints"},
 	{"Query path end to end: stock TarsGo client over loopback, GOMAXPROCS callers at once", "BenchmarkServer_loopback_sameGroup10", "client and server in one process"},
 	{"Start-up: Open of a file holding 20,000 servants × 5 endpoints until it can answer", "BenchmarkCache_Open20k", ""},
@@ -392,14 +404,28 @@ func writeMeaning(w *strings.Builder, res *results) {
 		fmt.Fprintf(w, "| %s | %s | %s | `%s` |\n", what, t, mem, m.bench)
 	}
 	fmt.Fprintf(w, "\nThe sync figures include the database's own work (the server runs on the same machine);\n")
-	fmt.Fprintf(w, "the difference between the two 100,000-row syncs is the cost of writing and committing\n")
-	fmt.Fprintf(w, "20,000 new records. The loopback figure is wall time per call with GOMAXPROCS callers at once,\n")
-	fmt.Fprintf(w, "so its inverse approximates the calls per second one server answers on this machine.\n")
-	if b := res.find("BenchmarkSyncOnce_100kRows_unchanged"); b != nil {
-		defaultInterval := tcsync.DefaultOptions().Interval
-		share := b.median(nsOf) / float64(defaultInterval.Nanoseconds()) * 100
-		fmt.Fprintf(w, "At the default %s sync interval, the idle tick over 100,000 rows takes %.0f%% of each interval\n", defaultInterval, share)
+	fmt.Fprintf(w, "the difference between the two full 100,000-row syncs is the cost of writing and committing\n")
+	fmt.Fprintf(w, "20,000 new records. The idle tick is mostly MySQL counting the rows of t_server_conf and\n")
+	fmt.Fprintf(w, "t_adapter_conf (the fingerprint that reveals deletions). The loopback figure is wall time per\n")
+	fmt.Fprintf(w, "call with GOMAXPROCS callers at once, so its inverse approximates the calls per second one\n")
+	fmt.Fprintf(w, "server answers on this machine.\n")
+	writeTickShare(w, res)
+}
+
+// writeTickShare says what share of each default interval the idle tick takes, and
+// how long a change takes to be answered.
+func writeTickShare(w *strings.Builder, res *results) {
+	interval := tcsync.DefaultOptions().Interval
+	if b := res.find("BenchmarkSyncOnce_100kRows_idleTick"); b != nil {
+		share := b.median(nsOf) / float64(interval.Nanoseconds()) * 100
+		fmt.Fprintf(w, "At the default %s sync interval, the idle tick over 100,000 rows takes %.1f%% of each interval\n", interval, share)
 		fmt.Fprintf(w, "(wall time, the database's work included).\n")
+	}
+	if b := res.find("BenchmarkSyncOnce_100kRows_oneChange"); b != nil {
+		tick := time.Duration(b.median(nsOf))
+		fmt.Fprintf(w, "A change written to MySQL is answered after the wait for the next tick (0 to %s, %s on\n", interval, interval/2)
+		fmt.Fprintf(w, "average) plus %s: %s on average and at most %s at the default interval.\n",
+			humanTime(float64(tick)), humanTime(float64(interval/2+tick)), humanTime(float64(interval+tick)))
 	}
 }
 
