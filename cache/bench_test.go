@@ -105,43 +105,36 @@ func BenchmarkApply_unchanged(b *testing.B) {
 // servant changed since the last one: one record written and committed, and a new
 // snapshot map of 20,000 entries. Changing the servant is outside the timer.
 func BenchmarkApply_oneChanged(b *testing.B) {
-	src := benchFetch(benchServants, benchNodes)
-	c := filledCache(b, src)
-	b.ReportAllocs()
-	n := 0
-	for b.Loop() {
-		b.StopTimer()
-		s := &src[n%len(src)]
-		n++
-		s.Endpoints = slices.Clone(s.Endpoints) // the snapshot owns the previous array
-		s.Endpoints[0].Timeout++
-		b.StartTimer()
-
-		stats, err := c.Apply(cache.State{Servants: src})
-		if err != nil || stats.Written != 1 || stats.Deleted != 0 {
-			b.Fatalf("apply: %+v, %v; want exactly one record written", stats, err)
-		}
-	}
+	applyOneChanged(b, func(src []cache.Servant, _ int) cache.State { return cache.State{Servants: src} })
 }
 
 // BenchmarkApply_partialOneChanged measures what an incremental sync applies after
 // one server changed: a partial State of one servant among 20,000, written and
 // committed, and the new snapshot swapped in.
 func BenchmarkApply_partialOneChanged(b *testing.B) {
+	applyOneChanged(b, func(src []cache.Servant, i int) cache.State {
+		return cache.State{Partial: true, Servants: src[i : i+1]}
+	})
+}
+
+// applyOneChanged times the Apply of state(src, i) after servant i of the 20,000 ×
+// 5 fetch changed; it fails unless exactly that record is written.
+func applyOneChanged(b *testing.B, state func(src []cache.Servant, i int) cache.State) {
 	src := benchFetch(benchServants, benchNodes)
 	c := filledCache(b, src)
 	b.ReportAllocs()
 	n := 0
 	for b.Loop() {
 		b.StopTimer()
-		s := src[n%len(src)]
+		i := n % len(src)
 		n++
-		s.Endpoints = slices.Clone(s.Endpoints)
-		s.Endpoints[0].Timeout += int32(n)
+		src[i].Endpoints = slices.Clone(src[i].Endpoints) // the snapshot owns the previous array
+		src[i].Endpoints[0].Timeout++
+		st := state(src, i)
 		b.StartTimer()
 
-		stats, err := c.Apply(cache.State{Partial: true, Servants: []cache.Servant{s}})
-		if err != nil || stats.Written != 1 {
+		stats, err := c.Apply(st)
+		if err != nil || stats.Written != 1 || stats.Deleted != 0 {
 			b.Fatalf("apply: %+v, %v; want exactly one record written", stats, err)
 		}
 	}

@@ -2,8 +2,8 @@
 // the servant records of package cache, exactly as the official registry's full
 // load does.
 //
-// A fetch runs its queries inside one read-only, repeatable-read transaction, so
-// that all see the same database state: t_adapter_conf RIGHT JOIN t_server_conf
+// A full fetch runs its queries inside one read-only, repeatable-read transaction,
+// so that all see the same database state: t_adapter_conf RIGHT JOIN t_server_conf
 // (every deployed server with its adapters), t_registry_info (the registry's own
 // heartbeat rows), t_server_group_rule and t_group_priority (IDC groups). Build applies the official per-row rules: the Tars endpoint
 // grammar (ParseEndpoint), backup servers (bak_flag=1) never reach clients, the
@@ -13,12 +13,26 @@
 // (C's atoi and strtoul included) and warns, once while it stands, about each rule
 // part that cannot match the way it reads (CIDR blocks, other wildcards, blanks).
 //
-// A Syncer owns the loop: it syncs once at start, then every interval, applies each
-// successful fetch to the cache (unless it would take away more than the protection
-// threshold of the servants or active endpoints, or every servant: such a fetch is
-// held, logged and applied only after AcceptHeld), and on failure keeps the cache
-// as it is and retries with exponential backoff, logging the loss and the recovery
-// of the database once each. Held and AcceptHeld are safe from any goroutine.
+// A Syncer owns the loop: it syncs once at start, then every interval. Each fetch
+// is one read-only repeatable-read transaction that starts with a probe: MySQL's
+// clock (NOW) and a fingerprint of t_server_conf and t_adapter_conf (row count and
+// largest id). The first fetch reads every table. Later ones are incremental: they
+// re-read whole the servers (application, server_name) with a row whose
+// registry_timestamp is at or after the previous applied fetch's clock less
+// Options.Overlap, and every other server's rows for the servants those name, so
+// that each servant is rebuilt whole; t_registry_info and the group tables are read
+// whole every time. The local clock is never compared with the database's. A
+// moved fingerprint (deletions leave no timestamp), too many changed servers,
+// Options.FullInterval, or a held previous fetch make the fetch read every table.
+// Incremental or not, applying a fetch gives the records a full read would give.
+//
+// Each successful fetch is applied to the cache (unless it would take away more
+// than the protection threshold of the servants or active endpoints, or every
+// servant: such a fetch is held, logged and applied only after AcceptHeld or
+// AcceptIfHeld). On failure the cache stays as it is, the lower bound of the next
+// incremental fetch stays at the last applied one, and the Syncer retries with
+// exponential backoff, logging the loss and the recovery of the database once
+// each. Held, AcceptHeld and AcceptIfHeld are safe from any goroutine.
 //
 // What it does not do: it never serves queries (package tars does), never writes
 // to MySQL, and does not compute per-endpoint group ids (package cache does, when it

@@ -213,3 +213,49 @@ func port(t *testing.T, c *cache.Cache, id, node string) int32 {
 	t.Fatalf("%s has no endpoint on %s", id, node)
 	return 0
 }
+
+// A fetch that fails part-way (a column the query needs is gone, a table locked
+// past the fetch timeout) changes nothing: not the answers, not the file, not the
+// time of the last sync; the next good fetch goes on from the last applied one.
+func TestSyncOnce_failedFetchChangesNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		break_  func(t *testing.T, db *testdb.DB) (heal func())
+		wantErr string
+	}{
+		{"unexpected schema", func(t *testing.T, db *testdb.DB) func() {
+			db.Exec(t, `ALTER TABLE t_server_conf CHANGE flow_state flow_state_renamed varchar(16)`)
+			return func() { db.Exec(t, `ALTER TABLE t_server_conf CHANGE flow_state_renamed flow_state varchar(16)`) }
+		}, "Unknown column"},
+		{"table locked past the fetch timeout", func(t *testing.T, db *testdb.DB) func() {
+			conn, err := db.SQL.Conn(context.Background())
+			require.NoError(t, err)
+			_, err = conn.ExecContext(context.Background(), `LOCK TABLES t_adapter_conf WRITE`)
+			require.NoError(t, err)
+			return func() { conn.Close() } // closing the session releases the lock
+		}, "context deadline exceeded"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, c, s := quietSample(t, "", sync.Options{FetchTimeout: 500 * time.Millisecond})
+			db.Exec(t, `UPDATE t_server_conf SET present_state = 'inactive' WHERE server_name = 'HelloServer' AND node_name = '10.0.0.12'`)
+			tx, err := c.TxID()
+			require.NoError(t, err)
+			synced := c.LastSync()
+
+			heal := tc.break_(t, db)
+			_, err = s.SyncOnce(context.Background())
+			require.ErrorContains(t, err, tc.wantErr)
+			active, _ := hostsOf(t, c, "Demo.HelloServer.HelloObj")
+			require.ElementsMatch(t, []string{"10.0.0.11", "10.0.0.12"}, active)
+			after, err := c.TxID()
+			require.NoError(t, err)
+			require.Equal(t, tx, after)
+			require.Equal(t, synced, c.LastSync())
+
+			heal()
+			res := syncOnce(t, s)
+			active, _ = hostsOf(t, c, "Demo.HelloServer.HelloObj")
+			require.Equal(t, []string{"10.0.0.11"}, active, "converged (%s)", res.Full)
+		})
+	}
+}
