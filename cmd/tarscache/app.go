@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 
 	"github.com/urfave/cli/v2"
 )
@@ -48,7 +49,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:            "tarscache",
 		Usage:           "answer Tars service discovery (QueryF) from a bbolt cache of db_tars",
-		Version:         version + " (" + commit + ")",
+		Version:         versionText(),
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
@@ -56,8 +57,31 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageErrorf("%v", err)
 		},
-		Commands: []*cli.Command{serveCommand(), syncCommand(), dumpCommand(), importCommand(), queryCommand()},
+		Commands: []*cli.Command{serveCommand(), syncCommand(), dumpCommand(), exportCommand(), importCommand(), checkCommand(), queryCommand()},
 	}
+}
+
+// versionText is the version and commit --version prints. Without -ldflags (go
+// build, go install) the commit comes from the VCS stamp Go puts in the binary.
+func versionText() string {
+	c := commit
+	if info, ok := debug.ReadBuildInfo(); ok && c == "unknown" {
+		c = vcsRevision(info.Settings)
+	}
+	return version + " (" + c + ")"
+}
+
+func vcsRevision(settings []debug.BuildSetting) string {
+	rev, dirty := "unknown", ""
+	for _, s := range settings {
+		switch {
+		case s.Key == "vcs.revision":
+			rev = s.Value
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = "-dirty"
+		}
+	}
+	return rev + dirty
 }
 
 // newLogger returns the text logger every command writes to stderr.

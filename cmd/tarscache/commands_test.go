@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/tarscache/tarscache/cache"
 	"github.com/tarscache/tarscache/internal/testdb"
@@ -72,6 +73,9 @@ func TestCLI_failuresExplainThemselves(t *testing.T) {
 		{"import of a missing document", []string{"import", "--data", missing, "nope.json"}, exitFailure, "open nope.json"},
 		{"bad method", []string{"query", "--method", "everything", "A.B.C"}, exitUsage, `--method "everything"`},
 		{"serve with arguments", []string{"serve", "extra"}, exitUsage, `serve takes no arguments, got ["extra"]`},
+		{"check of a missing file", []string{"check", "--data", missing}, exitFailure, "no such file or directory"},
+		{"check of another kind of file", []string{"check", "--data", notCache}, exitFailure, "not a tarscache file"},
+		{"export with arguments", []string{"export", "Demo."}, exitUsage, `export takes no arguments, got ["Demo."]`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -156,4 +160,65 @@ func TestSync_holdsAndAccepts(t *testing.T) {
 	code, out, errOut = runCLI("sync", "--dsn", db.DSN, "--data", path, "--accept-held")
 	require.Equal(t, exitOK, code, errOut)
 	require.Contains(t, out, "1 servants written, 9 deleted", "the registry servant keeps its t_registry_info rows only")
+}
+
+// check passes a sound file with a summary, and fails naming the servant whose
+// stored record no longer matches its CRC32.
+func TestCheck_findsCorruptRecord(t *testing.T) {
+	path := importedFile(t)
+	code, out, errOut := runCLI("check", "--data", path)
+	require.Equal(t, exitOK, code, errOut)
+	require.Equal(t, path+": ok, 10 servants, last sync never\n", out)
+
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("servants"))
+		v := bytes.Clone(b.Get([]byte("Demo.HelloServer.HelloObj")))
+		v[len(v)-1] ^= 0xff
+		return b.Put([]byte("Demo.HelloServer.HelloObj"), v)
+	}))
+	require.NoError(t, db.Close())
+
+	code, _, errOut = runCLI("check", "--data", path)
+	require.Equal(t, exitFailure, code)
+	require.Contains(t, errOut, "Demo.HelloServer.HelloObj")
+}
+
+// export writes the whole cache, groups included, as the document import reads:
+// carried to a new file, it dumps the same records.
+func TestExport_roundTripsThroughImport(t *testing.T) {
+	path := importedFile(t)
+	doc := filepath.Join(t.TempDir(), "export.json")
+	code, _, errOut := runCLI("export", "--data", path, "--out", doc)
+	require.Equal(t, exitOK, code, errOut)
+	require.Equal(t, "exported 10 servants to "+doc+"\n", errOut)
+
+	other := filepath.Join(t.TempDir(), "other.db")
+	code, _, errOut = runCLI("import", "--data", other, doc)
+	require.Equal(t, exitOK, code, errOut)
+	_, want, _ := runCLI("dump", "--data", path, "--format", "json")
+	_, got, _ := runCLI("dump", "--data", other, "--format", "json")
+	require.Equal(t, want, got)
+	_, stdout, _ := runCLI("export", "--data", path)
+	written, err := os.ReadFile(doc)
+	require.NoError(t, err)
+	require.Equal(t, string(written), stdout)
+}
+
+// An export that cannot be written fails and leaves no partial document behind.
+func TestExport_unwritableLeavesNothing(t *testing.T) {
+	path := importedFile(t)
+	dir := filepath.Join(t.TempDir(), "missing-dir")
+	code, _, errOut := runCLI("export", "--data", path, "--out", filepath.Join(dir, "x.json"))
+	require.Equal(t, exitFailure, code)
+	require.Contains(t, errOut, "export to "+filepath.Join(dir, "x.json"))
+	require.NoDirExists(t, dir)
+}
+
+// --version prints the version and the commit it was built from.
+func TestCLI_version(t *testing.T) {
+	code, out, _ := runCLI("--version")
+	require.Equal(t, exitOK, code)
+	require.Regexp(t, `^tarscache version \S+ \(\S+\)\n$`, out)
 }

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/tarscache/tarscache/cache"
+)
+
+// exportOptions are the settings of "tarscache export".
+type exportOptions struct {
+	data string
+	out  string
+}
+
+func exportCommand() *cli.Command {
+	var o exportOptions
+	return &cli.Command{
+		Name:  "export",
+		Usage: "write the whole cache (every record and the IDC groups) as a JSON snapshot import reads",
+		Description: `Writes the tarscache-records/1 document of the whole file: every servant with its
+version, and the IDC group configuration. To carry a cache to another host during a
+database outage: export here, copy the document, "tarscache import" there. With --out the
+document is written to a temporary file beside it and renamed into place when complete,
+so a failed export never leaves a partial document. The file must not be held by a
+running "tarscache serve".
+
+Examples:
+   tarscache export --data tarscache.db --out tarscache.json
+   tarscache export --data tarscache.db > tarscache.json`,
+		Flags: []cli.Flag{
+			dataFlag(&o.data),
+			&cli.StringFlag{Name: "out", EnvVars: []string{"TARSCACHE_OUT"}, Destination: &o.out,
+				Usage: "write the document to `FILE` (default: standard output)"},
+		},
+		OnUsageError: subcommandUsage,
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErrorf("export takes no arguments, got %q", c.Args().Slice())
+			}
+			return export(c.App.Writer, c.App.ErrWriter, o)
+		},
+	}
+}
+
+func export(stdout, stderr io.Writer, o exportOptions) error {
+	c, err := cache.Open(o.data, cache.Options{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	snap := c.Snapshot()
+	if o.out == "" {
+		return cache.WriteJSON(stdout, snap, nil)
+	}
+	if err := writeFileAtomically(o.out, func(w io.Writer) error { return cache.WriteJSON(w, snap, nil) }); err != nil {
+		return fmt.Errorf("export to %s: %w", o.out, err)
+	}
+	_, err = fmt.Fprintf(stderr, "exported %d servants to %s\n", snap.Len(), o.out)
+	return err
+}
+
+// writeFileAtomically writes path through write into a temporary file in the same
+// directory, synced and renamed into place only when write succeeded.
+func writeFileAtomically(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) //nolint:errcheck // gone after the rename
+	bw := bufio.NewWriter(tmp)
+	err = errors.Join(write(bw), bw.Flush(), tmp.Sync(), tmp.Close())
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
