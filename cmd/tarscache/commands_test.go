@@ -222,3 +222,29 @@ func TestCLI_version(t *testing.T) {
 	require.Equal(t, exitOK, code)
 	require.Regexp(t, `^tarscache version \S+ \(\S+\)\n$`, out)
 }
+
+// sync --dry-run lists what a sync would add, change and remove, and whether it
+// would be held, and writes nothing.
+func TestSync_dryRunWritesNothing(t *testing.T) {
+	db := testdb.New(t, "sample.sql")
+	path := filepath.Join(t.TempDir(), "tarscache.db")
+	code, _, errOut := runCLI("sync", "--dsn", db.DSN, "--data", path)
+	require.Equal(t, exitOK, code, errOut)
+	_, before, _ := runCLI("dump", "--data", path, "--format", "json")
+
+	db.Exec(t, `DELETE FROM t_adapter_conf WHERE servant = 'Demo.TimerServer.ReportObj';
+		UPDATE t_server_conf SET present_state = 'inactive' WHERE server_name = 'HelloServer' AND node_name = '10.0.0.11';
+		INSERT INTO t_adapter_conf (application, server_name, node_name, adapter_name, servant, endpoint)
+		  VALUES ('Demo', 'TimerServer', '10.0.0.11', 'Demo.TimerServer.AuditObjAdapter', 'Demo.TimerServer.AuditObj', 'tcp -h 10.0.0.11 -p 10040 -t 60000')`)
+	code, out, errOut := runCLI("sync", "--dsn", db.DSN, "--data", path, "--dry-run")
+	require.Equal(t, exitOK, code, errOut)
+	require.Equal(t, "dry run, nothing written to "+path+": 1 servants would be added, 2 changed, 1 removed, 7 unchanged; "+
+		"groups changed: false; 21 rows read, 1 rejected\n"+
+		"+ Demo.TimerServer.AuditObj\n~ Demo.HelloServer.AdminObj\n~ Demo.HelloServer.HelloObj\n- Demo.TimerServer.ReportObj\n", out)
+	_, after, _ := runCLI("dump", "--data", path, "--format", "json")
+	require.Equal(t, before, after)
+
+	db.Exec(t, `DELETE FROM t_adapter_conf`)
+	_, out, _ = runCLI("sync", "--dsn", db.DSN, "--data", path, "--dry-run")
+	require.Contains(t, out, "the sync would be held: it would remove 9 of 10 servants")
+}

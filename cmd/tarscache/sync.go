@@ -18,6 +18,7 @@ type syncOptions struct {
 	data       string
 	protect    float64
 	acceptHeld bool
+	dryRun     bool
 }
 
 func syncCommand() *cli.Command {
@@ -31,12 +32,18 @@ would take away more than --protect-threshold of the servants or of the active e
 the database, then rerun with --accept-held to apply it. The file must not be held by a
 running "tarscache serve".
 
-Example:
-   tarscache sync --dsn 'tars:secret@tcp(db.example:3306)/db_tars' --data /var/lib/tarscache/tarscache.db`,
+With --dry-run it reads every table and prints the servants it would add (+), change (~)
+and remove (-), and whether it would be held, without writing anything.
+
+Examples:
+   tarscache sync --dsn 'tars:secret@tcp(db.example:3306)/db_tars' --data /var/lib/tarscache/tarscache.db
+   tarscache sync --dry-run --dsn 'tars:secret@tcp(db.example:3306)/db_tars' --data /var/lib/tarscache/tarscache.db`,
 		Flags: []cli.Flag{
 			dsnFlag(&o.dsn), dataFlag(&o.data), protectFlag(&o.protect),
 			&cli.BoolFlag{Name: "accept-held", EnvVars: []string{"TARSCACHE_ACCEPT_HELD"}, Destination: &o.acceptHeld,
 				Usage: "apply the fetch even if it would take away more than --protect-threshold"},
+			&cli.BoolFlag{Name: "dry-run", EnvVars: []string{"TARSCACHE_DRY_RUN"}, Destination: &o.dryRun,
+				Usage: "print which servants the sync would add, change and remove, and whether it would be held; write nothing"},
 		},
 		OnUsageError: subcommandUsage,
 		Action: func(c *cli.Context) error {
@@ -64,7 +71,7 @@ func syncerThreshold(percent float64) float64 {
 }
 
 func syncOnce(ctx context.Context, w io.Writer, o syncOptions) error {
-	c, err := cache.Open(o.data, cache.Options{})
+	c, err := cache.Open(o.data, cache.Options{ReadOnly: o.dryRun})
 	if err != nil {
 		return err
 	}
@@ -75,6 +82,9 @@ func syncOnce(ctx context.Context, w io.Writer, o syncOptions) error {
 	}
 	defer db.Close()
 	s := sync.New(db, c, sync.Options{ProtectThreshold: syncerThreshold(o.protect)})
+	if o.dryRun {
+		return dryRun(ctx, w, s, o.data)
+	}
 	if o.acceptHeld {
 		s.AcceptHeld()
 	}
@@ -87,5 +97,28 @@ func syncOnce(ctx context.Context, w io.Writer, o syncOptions) error {
 	}
 	fmt.Fprintf(w, "synced %s: %d servants written, %d deleted, %d unchanged, groups changed: %t; %d rows read, %d rejected\n",
 		o.data, res.Apply.Written, res.Apply.Deleted, res.Apply.Unchanged, res.Apply.GroupsChanged, res.Report.Rows, len(res.Report.Rejected))
+	return nil
+}
+
+// dryRun prints what a sync would change, one servant per line, and writes nothing.
+func dryRun(ctx context.Context, w io.Writer, s *sync.Syncer, data string) error {
+	p, err := s.Preview(ctx)
+	if err != nil {
+		return err
+	}
+	pl := p.Plan
+	fmt.Fprintf(w, "dry run, nothing written to %s: %d servants would be added, %d changed, %d removed, %d unchanged; groups changed: %t; %d rows read, %d rejected\n",
+		data, len(pl.Added), len(pl.Changed), len(pl.Removed), pl.Unchanged, pl.GroupsChanged, p.Report.Rows, len(p.Report.Rejected))
+	for _, l := range []struct {
+		mark string
+		ids  []string
+	}{{"+", pl.Added}, {"~", pl.Changed}, {"-", pl.Removed}} {
+		for _, id := range l.ids {
+			fmt.Fprintf(w, "%s %s\n", l.mark, id)
+		}
+	}
+	if p.HeldReason != "" {
+		fmt.Fprintf(w, "the sync would be held: %s\n", p.HeldReason)
+	}
 	return nil
 }

@@ -1,0 +1,39 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tarscache/tarscache/cache"
+)
+
+// Preview is what a sync would do now, computed without writing.
+type Preview struct {
+	Plan          cache.Plan
+	Report        Report
+	GroupWarnings []string
+	Impact        cache.Impact
+	// HeldReason says why the fetch would be held; "" when it would be applied.
+	HeldReason string
+}
+
+// Preview reads every table, as a full sync does, and reports what applying the
+// fetch would change and whether it would be held. It writes nothing, logs
+// nothing and changes no state of the Syncer.
+func (s *Syncer) Preview(ctx context.Context) (Preview, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.FetchTimeout)
+	defer cancel()
+	f, err := FetchAll(ctx, s.db)
+	if err != nil {
+		return Preview{}, err
+	}
+	servants, rep := Build(f.Rows)
+	groups, warns := BuildGroups(f.GroupRules, f.Priorities)
+	st := cache.State{Servants: servants, Groups: groups}
+	p := Preview{Report: rep, GroupWarnings: warns, Impact: s.cache.Impact(&st)}
+	p.HeldReason = s.protect.reason(p.Impact)
+	if p.Plan, err = s.cache.Plan(st); err != nil {
+		return Preview{}, fmt.Errorf("sync: %w", err)
+	}
+	return p, nil
+}
