@@ -3,6 +3,8 @@ package sync
 import (
 	"database/sql"
 	"fmt"
+	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -18,13 +20,16 @@ const (
 
 // OpenDB returns a small, bounded connection pool for dsn (go-sql-driver/mysql
 // syntax, e.g. "root@tcp(127.0.0.1:3306)/db_tars"), with connect and I/O timeouts
-// unless the DSN sets them. It does not connect: the first query does.
-func OpenDB(dsn string) (*sql.DB, error) {
+// unless the DSN sets them. The driver's own messages (a connection found broken,
+// say) go to log at debug level; nil discards them. It does not connect: the
+// first query does.
+func OpenDB(dsn string, log *slog.Logger) (*sql.DB, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sync: parse DSN %s: %w", RedactDSN(dsn), err)
 	}
 	applyTimeouts(cfg)
+	cfg.Logger = driverLog{log}
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("sync: DSN %s: %w", RedactDSN(dsn), err)
@@ -34,6 +39,15 @@ func OpenDB(dsn string) (*sql.DB, error) {
 	db.SetMaxIdleConns(maxConns)
 	db.SetConnMaxLifetime(connMaxLife)
 	return db, nil
+}
+
+// driverLog hands the MySQL driver's messages to slog.
+type driverLog struct{ log *slog.Logger }
+
+func (d driverLog) Print(v ...any) {
+	if d.log != nil {
+		d.log.Debug("mysql driver", "msg", strings.TrimSpace(fmt.Sprint(v...)))
+	}
 }
 
 func applyTimeouts(cfg *mysql.Config) {

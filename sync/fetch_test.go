@@ -86,7 +86,7 @@ func TestSyncOnce_unreachableDatabaseKeepsCache(t *testing.T) {
 	c := cachetest.Open(t, "")
 	_, err := c.Apply(cache.State{Servants: []cache.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}})
 	require.NoError(t, err)
-	sqlDB, err := sync.OpenDB("root@tcp(127.0.0.1:1)/db_tars?timeout=1s")
+	sqlDB, err := sync.OpenDB("root@tcp(127.0.0.1:1)/db_tars?timeout=1s", nil)
 	require.NoError(t, err)
 	defer sqlDB.Close()
 

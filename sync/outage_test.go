@@ -39,7 +39,7 @@ func throughProxy(t *testing.T, db *testdb.DB) (*faultproxy.Proxy, *sql.DB) {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, px.Close()) })
 	cfg.Addr = px.Addr()
-	conn, err := sync.OpenDB(cfg.FormatDSN())
+	conn, err := sync.OpenDB(cfg.FormatDSN(), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	return px, conn

@@ -61,7 +61,7 @@ func TestSyncer_Run_outageLoggedOnceWithBackoff(t *testing.T) {
 	c := cachetest.Open(t, "")
 	_, err := c.Apply(cache.State{Servants: []cache.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}})
 	require.NoError(t, err)
-	db, err := sync.OpenDB("root@tcp(127.0.0.1:1)/db_tars?timeout=1s")
+	db, err := sync.OpenDB("root@tcp(127.0.0.1:1)/db_tars?timeout=1s", nil)
 	require.NoError(t, err)
 	defer db.Close()
 	logs, tk := &logBuffer{}, newTicker()

@@ -84,9 +84,21 @@ func vcsRevision(settings []debug.BuildSetting) string {
 	return rev + dirty
 }
 
-// newLogger returns the text logger every command writes to stderr.
-func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+// newLogger returns the logger serve writes to w: format "text" or "json", at
+// level "debug", "info", "warn" or "error".
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageErrorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usageErrorf("--log-format %q: want text or json", format)
 }
 
 // subcommandUsage makes a command's flag errors usage errors.

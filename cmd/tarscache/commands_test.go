@@ -73,6 +73,8 @@ func TestCLI_failuresExplainThemselves(t *testing.T) {
 		{"import of a missing document", []string{"import", "--data", missing, "nope.json"}, exitFailure, "open nope.json"},
 		{"bad method", []string{"query", "--method", "everything", "A.B.C"}, exitUsage, `--method "everything"`},
 		{"serve with arguments", []string{"serve", "extra"}, exitUsage, `serve takes no arguments, got ["extra"]`},
+		{"bad log format", []string{"serve", "--log-format", "xml"}, exitUsage, `--log-format "xml": want text or json`},
+		{"bad log level", []string{"serve", "--log-level", "loud"}, exitUsage, `--log-level "loud": want debug, info, warn or error`},
 		{"check of a missing file", []string{"check", "--data", missing}, exitFailure, "no such file or directory"},
 		{"check of another kind of file", []string{"check", "--data", notCache}, exitFailure, "not a tarscache file"},
 		{"export with arguments", []string{"export", "Demo."}, exitUsage, `export takes no arguments, got ["Demo."]`},

@@ -5,7 +5,10 @@ package main_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,4 +111,63 @@ func getJSON(t *testing.T, url string, v any) {
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, fmt.Sprintf("GET %s", url))
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
+}
+
+// --log-format json writes one JSON object per line, for log shippers.
+func TestServe_jsonLogs(t *testing.T) {
+	db := testdb.New(t, "sample.sql")
+	serve := start(t, tarscacheBin, "serve", "--dsn", db.DSN, "--data", filepath.Join(t.TempDir(), "tarscache.db"),
+		"--listen", freeAddr(t).String(), "--log-format", "json", "--log-level", "debug")
+	require.Eventually(t, func() bool { return strings.Contains(serve.output(), `"msg":"sync applied"`) },
+		10*time.Second, 50*time.Millisecond, "output:\n%s", serve.output())
+	require.NoError(t, serve.stop(t))
+	for _, line := range strings.Split(strings.TrimSpace(serve.output()), "\n") {
+		var v map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &v), "not JSON: %s", line)
+		require.Contains(t, v, "level")
+	}
+}
+
+// The admin API of a running serve says when it is ready, shows a record, and
+// hands out a hot copy of the file that tarscache check accepts.
+func TestServe_adminReadyServantsBackup(t *testing.T) {
+	db := testdb.New(t, "sample.sql")
+	adm := freeAddr(t)
+	serve := start(t, tarscacheBin, "serve", "--dsn", db.DSN, "--data", filepath.Join(t.TempDir(), "tarscache.db"),
+		"--listen", freeAddr(t).String(), "--admin", adm.String())
+	base := "http://" + adm.String()
+	var ready struct {
+		Ready    bool `json:"ready"`
+		Servants int  `json:"servants"`
+	}
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&ready) == nil && ready.Servants == 10
+	}, 10*time.Second, 50*time.Millisecond, "never ready; output:\n%s", serve.output())
+
+	var rec struct {
+		Endpoints []struct {
+			Host   string `json:"host"`
+			Active bool   `json:"active"`
+		} `json:"endpoints"`
+	}
+	getJSON(t, base+"/v1/servants/"+helloObj, &rec)
+	require.Len(t, rec.Endpoints, 3)
+
+	resp, err := http.Get(base + "/v1/backup")
+	require.NoError(t, err)
+	copyPath := filepath.Join(t.TempDir(), "copy.db")
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NoError(t, os.WriteFile(copyPath, body, 0o600))
+	out, err := exec.Command(tarscacheBin, "check", "--data", copyPath).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "ok, 10 servants, last sync 20")
+	require.NoError(t, serve.stop(t))
 }

@@ -29,6 +29,8 @@ type serveOptions struct {
 	protect      float64
 	fullInterval time.Duration
 	admin        string
+	logFormat    string
+	logLevel     string
 }
 
 func serveCommand() *cli.Command {
@@ -51,11 +53,15 @@ Example:
 			&cli.DurationFlag{Name: "full-sync-interval", Value: 5 * time.Minute, EnvVars: []string{"TARSCACHE_FULL_SYNC_INTERVAL"}, Destination: &o.fullInterval,
 				Usage: "longest time between two syncs that read every table (the safety net under incremental syncs)"},
 			&cli.StringFlag{Name: "admin", Value: admin.DefaultAddr, EnvVars: []string{"TARSCACHE_ADMIN"}, Destination: &o.admin,
-				Usage: "`HOST:PORT` of the admin HTTP API (/healthz, /v1/held); \"off\" disables it. It has no authentication: keep it on loopback"},
+				Usage: "`HOST:PORT` of the admin HTTP API (/healthz, /readyz, /v1/held, /v1/servants, /v1/backup); \"off\" disables it. It has no authentication: keep it on loopback"},
 			&cli.StringSliceFlag{Name: "advertise", EnvVars: []string{"TARSCACHE_ADVERTISE"}, Destination: &o.advertise,
 				Usage: "answer lookups of tars.tarsregistry.QueryObj with this `ENDPOINT` (\"tcp -h HOST -p PORT -t MS\"; repeatable) " +
 					"instead of the registry's own rows, so that clients and tarsnode are pointed at tarscache"},
 			protectFlag(&o.protect),
+			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"TARSCACHE_LOG_FORMAT"}, Destination: &o.logFormat,
+				Usage: "log `FORMAT` on stderr: text (logfmt) or json"},
+			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"TARSCACHE_LOG_LEVEL"}, Destination: &o.logLevel,
+				Usage: "lowest `LEVEL` logged: debug, info, warn or error"},
 			&cli.DurationFlag{Name: "max-stale", Value: 72 * time.Hour, EnvVars: []string{"TARSCACHE_MAX_STALE"}, Destination: &o.maxStale,
 				Usage: "once the last successful sync is older than this, lookups fail so that clients keep their own lists (0: answer stale data forever)"},
 		},
@@ -64,7 +70,11 @@ Example:
 			if c.NArg() > 0 {
 				return usageErrorf("serve takes no arguments, got %q", c.Args().Slice())
 			}
-			return serve(c.Context, o, newLogger(c.App.ErrWriter))
+			log, err := newLogger(c.App.ErrWriter, o.logFormat, o.logLevel)
+			if err != nil {
+				return err
+			}
+			return serve(c.Context, o, log)
 		},
 	}
 }
@@ -97,14 +107,14 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	db, err := sync.OpenDB(o.dsn)
+	db, err := sync.OpenDB(o.dsn, log)
 	if err != nil {
 		return errors.Join(err, srv.Close())
 	}
 	defer db.Close()
 	syncer := sync.New(db, c, sync.Options{Interval: o.syncInterval, FullInterval: o.fullInterval, Logger: log,
 		ProtectThreshold: syncerThreshold(o.protect)})
-	adm, err := listenAdmin(o.admin, syncer, log)
+	adm, err := listenAdmin(o.admin, c, syncer, log)
 	if err != nil {
 		return errors.Join(err, srv.Close())
 	}
@@ -115,11 +125,11 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 }
 
 // listenAdmin binds the admin API, or returns nil when addr is "off".
-func listenAdmin(addr string, syncer *sync.Syncer, log *slog.Logger) (*admin.Server, error) {
+func listenAdmin(addr string, c *cache.Cache, syncer *sync.Syncer, log *slog.Logger) (*admin.Server, error) {
 	if addr == "off" || addr == "" {
 		return nil, nil
 	}
-	return admin.Listen(addr, admin.NewHandler(admin.Options{Logger: log, Held: syncer}), log)
+	return admin.Listen(addr, admin.NewHandler(admin.Options{Logger: log, Held: syncer, Store: c}), log)
 }
 
 func adminAddr(adm *admin.Server) string {

@@ -76,7 +76,7 @@ func syncOnce(ctx context.Context, w io.Writer, o syncOptions) error {
 		return err
 	}
 	defer c.Close()
-	db, err := sync.OpenDB(o.dsn)
+	db, err := sync.OpenDB(o.dsn, nil)
 	if err != nil {
 		return err
 	}

@@ -2,10 +2,12 @@ package admin
 
 import (
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/tarscache/tarscache/cache"
 	"github.com/tarscache/tarscache/sync"
 )
 
@@ -23,14 +25,34 @@ type Held interface {
 	AcceptIfHeld() *sync.Held
 }
 
+// Store is the cache the API reads records, readiness and backups from;
+// *cache.Cache implements it. Every method must be safe to call from any
+// goroutine while the cache is being written.
+type Store interface {
+	// Snapshot returns the snapshot being served, without blocking; the API
+	// only reads it.
+	Snapshot() *cache.Snapshot
+	// LastSync returns the time of the last successful sync, or the zero time
+	// when the cache was never synced.
+	LastSync() time.Time
+	// WriteTo writes a consistent copy of the whole cache file to w, as a file
+	// that cache.Open reads, and returns the number of bytes written.
+	WriteTo(w io.Writer) (int64, error)
+}
+
 // Options configure NewHandler. Held is required; DefaultOptions documents the
 // defaults of the other fields.
 type Options struct {
-	// Logger receives the handler's logs, such as accepted changes. Nil discards them.
+	// Logger receives the handler's logs, such as accepted changes and failed
+	// backups. Nil discards them.
 	Logger *slog.Logger
 	// Held is the Syncer whose held fetch the API reports and accepts.
 	Held Held
-	// Now is the clock used to log how long a change was held. Nil means time.Now.
+	// Store is the cache behind /readyz, /v1/servants and /v1/backup. Nil
+	// leaves the API without one: those routes answer 503.
+	Store Store
+	// Now is the clock used to log how long a change was held, to compute how
+	// stale the records are and to name backups. Nil means time.Now.
 	Now func() time.Time
 }
 
@@ -53,6 +75,7 @@ func withDefaults(opts Options) Options {
 // handler serves the routes; it keeps no state besides its dependencies.
 type handler struct {
 	held   Held
+	store  Store // nil when the API has no cache
 	logger *slog.Logger
 	now    func() time.Time
 }
@@ -65,11 +88,15 @@ func NewHandler(opts Options) http.Handler {
 		panic("admin: NewHandler: Options.Held is nil")
 	}
 	opts = withDefaults(opts)
-	h := &handler{held: opts.Held, logger: opts.Logger, now: opts.Now}
+	h := &handler{held: opts.Held, store: opts.Store, logger: opts.Logger, now: opts.Now}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz)
+	mux.HandleFunc("GET /readyz", h.readyz)
 	mux.HandleFunc("GET /v1/held", h.getHeld)
 	mux.HandleFunc("POST /v1/held/accept", h.acceptHeld)
+	mux.HandleFunc("GET /v1/servants", h.withStore(h.listServants))
+	mux.HandleFunc("GET /v1/servants/{id}", h.withStore(h.getServant))
+	mux.HandleFunc("GET /v1/backup", h.withStore(h.backup))
 	return h.csrf(mux)
 }
 

@@ -1,10 +1,46 @@
-// Package admin is the admin HTTP API of "tarscache serve": a few JSON endpoints
-// that let an operator check that the process is alive and inspect or accept a
-// fetch the Syncer holds back (see package sync).
+// Package admin is the admin HTTP API of "tarscache serve": a few endpoints that
+// let an operator check that the process is alive and serving, read the records
+// it serves, take a backup of its cache file, and inspect or accept a fetch the
+// Syncer holds back (see package sync).
 //
-// NewHandler builds every route in one ServeMux:
+// NewHandler builds every route in one ServeMux. Bodies are JSON unless noted;
+// times are RFC 3339 with nanoseconds, in UTC, and null when unknown:
 //
-//   - GET /healthz answers 200 "ok" while the process runs.
+//   - GET /healthz answers 200 "ok" (plain text) while the process runs.
+//   - GET /readyz answers 200 once records are servable, that is once the snapshot
+//     holds at least one servant or a sync has completed (an empty registry is a
+//     valid state): {"ready":true,"servants":N,"last_sync":T,"stale_for_seconds":S},
+//     S being how long ago (by Options.Now) the last successful sync started, or
+//     null with last_sync when the file was never synced (a new or imported one).
+//     Otherwise it answers 503 {"ready":false,"reason":"..."}. Ready means "serving
+//     loaded records", not "MySQL is reachable": a server restarted during a
+//     database outage is ready at once from its file, and stale_for_seconds says
+//     how old that file is.
+//   - GET /v1/servants lists the stored servants in id order, only those whose id
+//     starts with the optional ?prefix=:
+//     {"servants":[{"id":...,"version":"8 hex digits","active":N,"inactive":N}],
+//     "last_sync":T}. The version is the record's CRC32, as tarscache dump shows it.
+//   - GET /v1/servants/{id} answers the record QueryF answers for the id (an exact,
+//     case-sensitive match; a "/" in an id is sent as %2F): {"id","version",
+//     "endpoints":[{"active","proto","host","port","timeout","weight",
+//     "weight_type","auth_type","bak_flag","node_name","enable_group",
+//     "ip_group_name","enable_set","set_name","set_area","set_group","subset",
+//     "origin"}]}, every field always present, proto being 0 udp, 1 tcp, 2 ssl. An
+//     unknown id answers 404 {"error":"unknown servant \"ID\""}. Both servant
+//     routes add "override":true to a record the cache answers in place of the
+//     stored one (serve --advertise); an override whose id is not stored is
+//     answered by /v1/servants/{id} but not listed.
+//   - GET /v1/backup streams a consistent copy of the whole cache file, taken in
+//     one read transaction while syncs go on, as application/octet-stream with
+//     Content-Disposition: attachment; filename="tarscache-20060102T150405Z.db"
+//     (the time, UTC, of the request). The size is not known in advance, so the
+//     body is chunked: if the copy fails before any byte is sent the answer is 500
+//     {"error":...}; if it fails later the failure is logged at Error and the
+//     connection aborted, so the client gets a truncated transfer. Fetch it with
+//     curl -f (curl -fsS -o backup.db http://127.0.0.1:17891/v1/backup fails on
+//     both) and verify the result with "tarscache check --data backup.db" before
+//     relying on it. A download may take up to 5 minutes; while it runs a sync
+//     that must grow the file waits for it.
 //   - GET /v1/held reports the held fetch, if any: when it was first held, why, and
 //     what applying it would remove.
 //   - POST /v1/held/accept accepts the held fetch (202): the next successful sync
@@ -12,20 +48,26 @@
 //     nothing, so that no acceptance is left armed for a later accident. The
 //     acceptance is consumed by the next successful fetch, whatever it removes.
 //
+// GET routes answer HEAD too (/v1/backup then sends its headers only, without
+// copying). Without Options.Store, /readyz answers 503 {"ready":false,...} and
+// /v1/servants, /v1/servants/{id} and /v1/backup answer 503 {"error":...}.
+//
 // Listen and Server run the handler on a TCP address, DefaultAddr (loopback) unless
 // told otherwise. Errors the handlers write are JSON ({"error": "..."}); the mux's
 // own 404 and 405 answers are plain text.
 //
-// What it does not do: it has no authentication yet, so it must stay on loopback;
+// What it does not do: it has no authentication yet, so it must stay on loopback
+// (the records and the backup reveal the whole registry to anyone who can connect);
 // it rejects cross-origin browser requests that change state (CSRF) but not DNS
 // rebinding, which the token authentication to come will cover. It exports no
-// metrics yet, and it never reads the cache or MySQL itself: everything it reports
-// comes from the dependencies in Options.
+// metrics yet, changes no record, and never reads bbolt or MySQL itself:
+// everything it reports comes from the dependencies in Options (the snapshot and
+// WriteTo of Options.Store).
 //
 // Concurrency: the handler is safe for concurrent use and keeps no state of its
-// own; Options.Held must be safe to call from any goroutine (*sync.Syncer is). A
-// Server's Serve blocks in the caller's goroutine until Close, which may be called
-// from any goroutine, any number of times. The connection goroutines belong to the
-// underlying http.Server; Close ends them, forcibly after a
-// few seconds.
+// own; Options.Held and Options.Store must be safe to call from any goroutine
+// (*sync.Syncer and *cache.Cache are). A Server's Serve blocks in the caller's
+// goroutine until Close, which may be called from any goroutine, any number of
+// times. The connection goroutines belong to the underlying http.Server; Close
+// ends them, forcibly after a few seconds (a backup in flight is cut off).
 package admin

@@ -3,6 +3,7 @@ package admin
 import (
 	"time"
 
+	"github.com/tarscache/tarscache/cache"
 	"github.com/tarscache/tarscache/sync"
 )
 
@@ -42,4 +43,89 @@ func heldResponse(h *sync.Held) heldJSON {
 	return heldJSON{Held: true, Since: h.Since, Reason: h.Reason, Impact: &impactJSON{
 		Servants: imp.Servants, Removed: imp.Removed, ActiveBefore: imp.ActiveBefore, ActiveAfter: imp.ActiveAfter,
 	}}
+}
+
+// readyJSON is the body of GET /readyz when records are servable. LastSync and
+// StaleForSeconds are null when the cache was never synced.
+type readyJSON struct {
+	Ready           bool       `json:"ready"`
+	Servants        int        `json:"servants"`
+	LastSync        *time.Time `json:"last_sync"` // RFC 3339 with nanoseconds, UTC
+	StaleForSeconds *float64   `json:"stale_for_seconds"`
+}
+
+// notReadyJSON is the body of GET /readyz when nothing is servable yet.
+type notReadyJSON struct {
+	Ready  bool   `json:"ready"`
+	Reason string `json:"reason"`
+}
+
+// servantsJSON is the body of GET /v1/servants.
+type servantsJSON struct {
+	Servants []servantSummaryJSON `json:"servants"`
+	LastSync *time.Time           `json:"last_sync"`
+}
+
+// servantSummaryJSON is one servant of GET /v1/servants. Override marks a
+// record the cache answers in place of the stored one (serve --advertise).
+type servantSummaryJSON struct {
+	ID       string `json:"id"`
+	Version  string `json:"version"` // cache.FormatVersion: 8 hex digits
+	Active   int    `json:"active"`
+	Inactive int    `json:"inactive"`
+	Override bool   `json:"override,omitempty"`
+}
+
+// servantJSON is the body of GET /v1/servants/{id}.
+type servantJSON struct {
+	ID        string         `json:"id"`
+	Version   string         `json:"version"`
+	Override  bool           `json:"override,omitempty"`
+	Endpoints []endpointJSON `json:"endpoints"`
+}
+
+// endpointJSON mirrors cache.Endpoint field for field (a conversion, so that a
+// new field fails to compile here); every field is always present.
+type endpointJSON struct {
+	Active      bool   `json:"active"`
+	Proto       int32  `json:"proto"` // 0 udp, 1 tcp, 2 ssl
+	Host        string `json:"host"`
+	Port        int32  `json:"port"`
+	Timeout     int32  `json:"timeout"`
+	Weight      int32  `json:"weight"`
+	WeightType  int32  `json:"weight_type"`
+	AuthType    int32  `json:"auth_type"`
+	BakFlag     int32  `json:"bak_flag"`
+	NodeName    string `json:"node_name"`
+	EnableGroup bool   `json:"enable_group"`
+	IPGroupName string `json:"ip_group_name"`
+	EnableSet   bool   `json:"enable_set"`
+	SetName     string `json:"set_name"`
+	SetArea     string `json:"set_area"`
+	SetGroup    string `json:"set_group"`
+	Subset      string `json:"subset"`
+	Origin      string `json:"origin"`
+}
+
+// timeOrNull returns t in UTC, or nil (JSON null) for the zero time.
+func timeOrNull(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+func summaryJSON(e *cache.Entry, override bool) servantSummaryJSON {
+	return servantSummaryJSON{ID: e.Servant.ID, Version: cache.FormatVersion(e.Version),
+		Active: len(e.All.Active), Inactive: len(e.All.Inactive), Override: override}
+}
+
+func recordJSON(e *cache.Entry, override bool) servantJSON {
+	s := servantJSON{ID: e.Servant.ID, Version: cache.FormatVersion(e.Version), Override: override,
+		Endpoints: make([]endpointJSON, len(e.Servant.Endpoints))}
+	for i, ep := range e.Servant.Endpoints {
+		s.Endpoints[i] = endpointJSON(ep)
+	}
+	return s
 }

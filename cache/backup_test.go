@@ -1,0 +1,140 @@
+package cache_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/internal/cachetest"
+)
+
+// *Cache is an io.WriterTo: io.Copy and http handlers can stream it.
+var _ io.WriterTo = (*cache.Cache)(nil)
+
+// records returns every stored record of snap by id.
+func records(snap *cache.Snapshot) map[string]cache.Servant {
+	out := map[string]cache.Servant{}
+	for _, id := range snap.IDs() {
+		e, _ := snap.Stored(id)
+		out[id] = e.Servant
+	}
+	return out
+}
+
+// copyTo writes c's backup to a new file and returns its path.
+func copyTo(t *testing.T, c *cache.Cache, w func(io.Writer) io.Writer) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "backup.db")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	n, err := c.WriteTo(w(f))
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	info, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, info.Size(), n, "WriteTo counts the bytes written")
+	return path
+}
+
+// A backup is a sound tarscache file holding the same records, groups and time of
+// the last sync as the original.
+func TestCache_WriteTo_copyOpensAsCache(t *testing.T) {
+	c := cachetest.Open(t, "")
+	synced := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	st := fetch(cachetest.Servant("A.S.Obj", 10, "10.0.0.1", "10.0.0.2"), cachetest.Servant("B.S.Obj", 20, "10.0.0.3"))
+	st.Groups = cache.Groups{Addresses: map[string]int32{"10.0.0.1": 1}}
+	st.FetchedAt = synced
+	_, err := c.Apply(st)
+	require.NoError(t, err)
+
+	cp := cachetest.Open(t, copyTo(t, c, func(w io.Writer) io.Writer { return w }))
+	require.NoError(t, cp.Check())
+	require.Equal(t, []string{"A.S.Obj", "B.S.Obj"}, cp.Snapshot().IDs())
+	require.Equal(t, records(c.Snapshot()), records(cp.Snapshot()))
+	require.Equal(t, int32(1), cp.Snapshot().GroupOf("10.0.0.1"), "the groups are copied")
+	require.Equal(t, synced, cp.LastSync().UTC())
+}
+
+// applyMidCopy holds the copy at its first Write until apply has returned, so
+// that a commit lands in the middle of the copy.
+type applyMidCopy struct {
+	w     io.Writer
+	once  gosync.Once
+	apply func() error
+	err   error
+}
+
+func (a *applyMidCopy) Write(p []byte) (int, error) {
+	a.once.Do(func() { a.err = a.apply() })
+	return a.w.Write(p)
+}
+
+// servants returns n records named App000.S.Obj and on.
+func servants(n int) []cache.Servant {
+	out := make([]cache.Servant, n)
+	for i := range out {
+		out[i] = cachetest.Servant(fmt.Sprintf("App%03d.S.Obj", i), int32(1000+i), "10.0.0.1", "10.0.0.2")
+	}
+	return out
+}
+
+// A copy holds the state committed when WriteTo began, even when Apply commits
+// another state in the middle of the copy; the live cache moves on.
+func TestCache_WriteTo_consistentDuringApply(t *testing.T) {
+	c := cachetest.Open(t, "")
+	// Grow the file, then shrink the state: the Apply below then finds free pages
+	// and need not grow the memory map, which would wait for the copy to end
+	// (and, the copy waiting for it here, never end).
+	for _, n := range []int{400, 200, 199} {
+		_, err := c.Apply(fetch(servants(n)...))
+		require.NoError(t, err)
+	}
+	want := records(c.Snapshot())
+	txBefore, err := c.TxID()
+	require.NoError(t, err)
+
+	mid := &applyMidCopy{apply: func() error {
+		_, err := c.Apply(fetch(append(servants(50), cachetest.Servant("New.S.Obj", 1, "10.0.0.9"))...))
+		return err
+	}}
+	path := copyTo(t, c, func(w io.Writer) io.Writer { mid.w = w; return mid })
+	require.NoError(t, mid.err)
+	txAfter, err := c.TxID()
+	require.NoError(t, err)
+	require.Equal(t, txBefore+1, txAfter, "the Apply committed during the copy")
+
+	cp := cachetest.Open(t, path)
+	require.NoError(t, cp.Check())
+	require.Equal(t, want, records(cp.Snapshot()))
+	require.Len(t, c.Snapshot().IDs(), 51, "the live cache has the new state")
+}
+
+// A writer that fails ends the copy with its error, wrapped with the file's path;
+// the cache goes on working.
+func TestCache_WriteTo_writerFails(t *testing.T) {
+	path := cachetest.Path(t)
+	c := cachetest.Open(t, path)
+	_, err := c.Apply(fetch(cachetest.Servant("A.S.Obj", 10, "10.0.0.1")))
+	require.NoError(t, err)
+	errFull := errors.New("disk full")
+
+	n, err := c.WriteTo(failingWriter{err: errFull})
+	require.ErrorIs(t, err, errFull)
+	require.EqualError(t, err, "cache: back up "+path+": disk full")
+	require.Zero(t, n)
+
+	_, err = c.Apply(fetch(cachetest.Servant("B.S.Obj", 20, "10.0.0.2")))
+	require.NoError(t, err, "the read transaction is released")
+}
+
+type failingWriter struct{ err error }
+
+func (f failingWriter) Write([]byte) (int, error) { return 0, f.err }

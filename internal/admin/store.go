@@ -1,0 +1,87 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tarscache/tarscache/cache"
+)
+
+// Reasons /readyz gives for 503.
+const (
+	reasonNoStore = "no cache is attached to the admin API"
+	reasonEmpty   = "no servant record loaded and no sync completed yet"
+)
+
+// withStore returns next, or, when the API has no cache, a handler answering 503.
+func (h *handler) withStore(next http.HandlerFunc) http.HandlerFunc {
+	if h.store != nil {
+		return next
+	}
+	return func(w http.ResponseWriter, _ *http.Request) {
+		h.writeJSON(w, http.StatusServiceUnavailable, errorJSON{Error: reasonNoStore})
+	}
+}
+
+// readyz answers 200 once records are servable: the snapshot holds a servant or
+// a sync has completed (an empty registry is a valid state). A process that is
+// up but has neither answers 503.
+func (h *handler) readyz(w http.ResponseWriter, _ *http.Request) {
+	if h.store == nil {
+		h.writeJSON(w, http.StatusServiceUnavailable, notReadyJSON{Reason: reasonNoStore})
+		return
+	}
+	n, last := h.store.Snapshot().Len(), h.store.LastSync()
+	if n == 0 && last.IsZero() {
+		h.writeJSON(w, http.StatusServiceUnavailable, notReadyJSON{Reason: reasonEmpty})
+		return
+	}
+	h.writeJSON(w, http.StatusOK, readyJSON{Ready: true, Servants: n, LastSync: timeOrNull(last),
+		StaleForSeconds: h.staleFor(last)})
+}
+
+// staleFor returns how many seconds ago last was, or nil for the zero time.
+func (h *handler) staleFor(last time.Time) *float64 {
+	if last.IsZero() {
+		return nil
+	}
+	s := h.now().Sub(last).Seconds()
+	return &s
+}
+
+// listServants answers every stored servant whose id starts with ?prefix=
+// (every servant without it), in id order.
+func (h *handler) listServants(w http.ResponseWriter, r *http.Request) {
+	prefix := r.URL.Query().Get("prefix")
+	snap := h.store.Snapshot()
+	body := servantsJSON{Servants: []servantSummaryJSON{}, LastSync: timeOrNull(h.store.LastSync())}
+	for _, id := range snap.IDs() {
+		if !strings.HasPrefix(id, prefix) {
+			continue
+		}
+		e, override, _ := served(snap, id)
+		body.Servants = append(body.Servants, summaryJSON(e, override))
+	}
+	h.writeJSON(w, http.StatusOK, body)
+}
+
+// getServant answers the record QueryF answers for the id, endpoint by endpoint.
+func (h *handler) getServant(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	e, override, ok := served(h.store.Snapshot(), id)
+	if !ok {
+		h.writeJSON(w, http.StatusNotFound, errorJSON{Error: fmt.Sprintf("unknown servant %q", id)})
+		return
+	}
+	h.writeJSON(w, http.StatusOK, recordJSON(e, override))
+}
+
+// served returns the entry QueryF answers for id and whether it is one of the
+// cache's Override records (serve --advertise) rather than the stored one.
+func served(snap *cache.Snapshot, id string) (e *cache.Entry, override, ok bool) {
+	e, ok = snap.Lookup(id)
+	stored, _ := snap.Stored(id)
+	return e, ok && e != stored, ok
+}

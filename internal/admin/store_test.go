@@ -1,0 +1,220 @@
+package admin_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/internal/admin"
+	"github.com/tarscache/tarscache/internal/cachetest"
+)
+
+// *cache.Cache is what "tarscache serve" passes as Options.Store.
+var _ admin.Store = (*cache.Cache)(nil)
+
+// now is the admin API's clock in these tests: 90 seconds after since.
+func now() time.Time { return since.Add(90 * time.Second) }
+
+// do sends one request to a handler built on store and returns the answer.
+func do(t *testing.T, store admin.Store, method, path string) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	admin.NewHandler(admin.Options{Held: &fakeHeld{}, Store: store, Now: now}).ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+	return rec
+}
+
+// requireJSON checks an answer's status and its body, compared as JSON.
+func requireJSON(t *testing.T, rec *httptest.ResponseRecorder, status int, want string) {
+	t.Helper()
+	require.Equal(t, status, rec.Code, rec.Body.String())
+	require.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+	require.JSONEq(t, want, rec.Body.String())
+}
+
+// /readyz answers 200 once a servant is loaded or a sync has completed, with
+// how stale the records are, and 503 with a reason before that.
+func TestNewHandler_readyz(t *testing.T) {
+	tests := []struct {
+		name       string
+		state      *cache.State // applied to a fresh cache; nil: no Store at all
+		wantStatus int
+		wantJSON   string
+	}{
+		{name: "no store", wantStatus: http.StatusServiceUnavailable,
+			wantJSON: `{"ready":false,"reason":"no cache is attached to the admin API"}`},
+		{name: "empty new file", state: &cache.State{}, wantStatus: http.StatusServiceUnavailable,
+			wantJSON: `{"ready":false,"reason":"no servant record loaded and no sync completed yet"}`},
+		{name: "imported records, never synced", wantStatus: http.StatusOK,
+			state:    &cache.State{Servants: []cache.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}},
+			wantJSON: `{"ready":true,"servants":1,"last_sync":null,"stale_for_seconds":null}`},
+		{name: "synced an empty registry", state: &cache.State{FetchedAt: since}, wantStatus: http.StatusOK,
+			wantJSON: `{"ready":true,"servants":0,"last_sync":"2025-01-02T03:04:05.000000006Z","stale_for_seconds":90}`},
+		{name: "synced records", wantStatus: http.StatusOK,
+			state: &cache.State{FetchedAt: since, Servants: []cache.Servant{
+				cachetest.Servant("A.S.Obj", 1, "10.0.0.1"), cachetest.Servant("B.S.Obj", 2, "10.0.0.2")}},
+			wantJSON: `{"ready":true,"servants":2,"last_sync":"2025-01-02T03:04:05.000000006Z","stale_for_seconds":90}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var store admin.Store
+			if tt.state != nil {
+				c := cachetest.Open(t, "")
+				_, err := c.Apply(*tt.state)
+				require.NoError(t, err)
+				store = c
+			}
+			requireJSON(t, do(t, store, http.MethodGet, "/readyz"), tt.wantStatus, tt.wantJSON)
+		})
+	}
+}
+
+// richEndpoint sets every field of an endpoint, so that each shows in the JSON.
+func richEndpoint() cache.Endpoint {
+	return cache.Endpoint{Active: false, Proto: 2, Host: "10.0.0.7", Port: 9000, Timeout: 60000,
+		Weight: 50, WeightType: 1, AuthType: 1, BakFlag: 0, NodeName: "node7",
+		EnableGroup: true, IPGroupName: "idc-a", EnableSet: true, SetName: "app", SetArea: "sz", SetGroup: "1",
+		Subset: "canary", Origin: "Demo.Rich@node7/Demo.Rich.RichObjAdapter"}
+}
+
+// servantsCache holds three servants: two of Demo.HelloServer (one with an
+// inactive endpoint) and Demo.Rich with one endpoint setting every field.
+func servantsCache(t *testing.T) *cache.Cache {
+	hello := cachetest.Servant("Demo.HelloServer.HelloObj", 10000, "10.0.0.1", "10.0.0.2")
+	hello.Endpoints[1].Active = false
+	c := cachetest.Open(t, "")
+	_, err := c.Apply(cache.State{FetchedAt: since, Servants: []cache.Servant{
+		hello, cachetest.Servant("Demo.HelloServer.AdminObj", 10001, "10.0.0.1"),
+		{ID: "Demo.Rich.RichObj", Endpoints: []cache.Endpoint{richEndpoint()}},
+	}})
+	require.NoError(t, err)
+	return c
+}
+
+// versionRef matches "<version ID>" in an expected body.
+var versionRef = regexp.MustCompile(`<version ([^>]+)>`)
+
+// withVersions replaces each "<version ID>" in want with the version the
+// snapshot holds for ID.
+func withVersions(t *testing.T, snap *cache.Snapshot, want string) string {
+	return versionRef.ReplaceAllStringFunc(want, func(ref string) string {
+		e, ok := snap.Lookup(versionRef.FindStringSubmatch(ref)[1])
+		require.True(t, ok, ref)
+		return cache.FormatVersion(e.Version)
+	})
+}
+
+const lastSyncJSON = `"last_sync":"2025-01-02T03:04:05.000000006Z"`
+
+// /v1/servants lists the stored servants in id order, filtered by prefix;
+// /v1/servants/{id} answers one record with every endpoint field, or 404.
+func TestNewHandler_servants(t *testing.T) {
+	tests := []struct {
+		name       string
+		method     string
+		path       string
+		wantStatus int
+		wantJSON   string // compared as JSON; empty means wantBody
+		wantBody   string
+	}{
+		{name: "list", method: http.MethodGet, path: "/v1/servants", wantStatus: http.StatusOK,
+			wantJSON: `{"servants":[
+				{"id":"Demo.HelloServer.AdminObj","version":"<version Demo.HelloServer.AdminObj>","active":1,"inactive":0},
+				{"id":"Demo.HelloServer.HelloObj","version":"<version Demo.HelloServer.HelloObj>","active":1,"inactive":1},
+				{"id":"Demo.Rich.RichObj","version":"<version Demo.Rich.RichObj>","active":0,"inactive":1}],` + lastSyncJSON + `}`},
+		{name: "list by prefix", method: http.MethodGet, path: "/v1/servants?prefix=Demo.HelloServer.H",
+			wantStatus: http.StatusOK, wantJSON: `{"servants":[
+				{"id":"Demo.HelloServer.HelloObj","version":"<version Demo.HelloServer.HelloObj>","active":1,"inactive":1}],` +
+				lastSyncJSON + `}`},
+		{name: "list by prefix, no match", method: http.MethodGet, path: "/v1/servants?prefix=demo",
+			wantStatus: http.StatusOK, wantJSON: `{"servants":[],` + lastSyncJSON + `}`},
+		{name: "by id", method: http.MethodGet, path: "/v1/servants/Demo.HelloServer.HelloObj",
+			wantStatus: http.StatusOK, wantJSON: `{"id":"Demo.HelloServer.HelloObj",
+				"version":"<version Demo.HelloServer.HelloObj>","endpoints":[` +
+				plainEndpoint(false, "10.0.0.2") + `,` + plainEndpoint(true, "10.0.0.1") + `]}`}, // canonical order
+		{name: "by id, every field", method: http.MethodGet, path: "/v1/servants/Demo.Rich.RichObj",
+			wantStatus: http.StatusOK, wantJSON: `{"id":"Demo.Rich.RichObj","version":"<version Demo.Rich.RichObj>",
+				"endpoints":[{"active":false,"proto":2,"host":"10.0.0.7","port":9000,"timeout":60000,
+				"weight":50,"weight_type":1,"auth_type":1,"bak_flag":0,"node_name":"node7",
+				"enable_group":true,"ip_group_name":"idc-a","enable_set":true,
+				"set_name":"app","set_area":"sz","set_group":"1","subset":"canary",
+				"origin":"Demo.Rich@node7/Demo.Rich.RichObjAdapter"}]}`},
+		{name: "unknown id", method: http.MethodGet, path: "/v1/servants/Demo.HelloServer.NoObj",
+			wantStatus: http.StatusNotFound, wantJSON: `{"error":"unknown servant \"Demo.HelloServer.NoObj\""}`},
+		{name: "ids are case-sensitive", method: http.MethodGet, path: "/v1/servants/demo.helloserver.helloobj",
+			wantStatus: http.StatusNotFound, wantJSON: `{"error":"unknown servant \"demo.helloserver.helloobj\""}`},
+		{name: "escaped slash stays in the id", method: http.MethodGet, path: "/v1/servants/Demo%2FX",
+			wantStatus: http.StatusNotFound, wantJSON: `{"error":"unknown servant \"Demo/X\""}`},
+		{name: "no id", method: http.MethodGet, path: "/v1/servants/",
+			wantStatus: http.StatusNotFound, wantBody: "404 page not found\n"},
+		{name: "POST on list", method: http.MethodPost, path: "/v1/servants",
+			wantStatus: http.StatusMethodNotAllowed, wantBody: "Method Not Allowed\n"},
+		{name: "DELETE on a servant", method: http.MethodDelete, path: "/v1/servants/Demo.HelloServer.HelloObj",
+			wantStatus: http.StatusMethodNotAllowed, wantBody: "Method Not Allowed\n"},
+		{name: "POST on readyz", method: http.MethodPost, path: "/readyz",
+			wantStatus: http.StatusMethodNotAllowed, wantBody: "Method Not Allowed\n"},
+	}
+	c := servantsCache(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := do(t, c, tt.method, tt.path)
+			if tt.wantJSON != "" {
+				requireJSON(t, rec, tt.wantStatus, withVersions(t, c.Snapshot(), tt.wantJSON))
+				return
+			}
+			require.Equal(t, tt.wantStatus, rec.Code)
+			require.Equal(t, tt.wantBody, rec.Body.String())
+		})
+	}
+}
+
+// plainEndpoint is the JSON of a cachetest.Servant endpoint on port 10000.
+func plainEndpoint(active bool, host string) string {
+	a := "false"
+	if active {
+		a = "true"
+	}
+	return `{"active":` + a + `,"proto":1,"host":"` + host + `","port":10000,"timeout":3000,"weight":-1,
+		"weight_type":0,"auth_type":0,"bak_flag":0,"node_name":"` + host + `","enable_group":false,
+		"ip_group_name":"","enable_set":false,"set_name":"","set_area":"","set_group":"","subset":"",
+		"origin":"Demo.HelloServer.HelloObj@` + host + `"}`
+}
+
+// A record the cache answers in place of the stored one (serve --advertise) is
+// the one shown, marked "override", in the list and by id.
+func TestNewHandler_servantsOverride(t *testing.T) {
+	path := cachetest.Path(t)
+	c, err := cache.Open(path, cache.Options{})
+	require.NoError(t, err)
+	_, err = c.Apply(cache.State{Servants: []cache.Servant{cachetest.Servant("tars.tarsregistry.QueryObj", 17890, "10.0.0.1")}})
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	c, err = cache.Open(path, cache.Options{Override: []cache.Servant{cachetest.Servant("tars.tarsregistry.QueryObj", 17890, "192.168.0.1", "192.168.0.2")}})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		require.NoError(t, c.Check())
+		require.NoError(t, c.Close())
+	})
+
+	requireJSON(t, do(t, c, http.MethodGet, "/v1/servants"), http.StatusOK, withVersions(t, c.Snapshot(),
+		`{"servants":[{"id":"tars.tarsregistry.QueryObj","version":"<version tars.tarsregistry.QueryObj>",
+		"active":2,"inactive":0,"override":true}],"last_sync":null}`))
+	rec := do(t, c, http.MethodGet, "/v1/servants/tars.tarsregistry.QueryObj")
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Contains(t, rec.Body.String(), `"override":true`)
+	require.Contains(t, rec.Body.String(), `"host":"192.168.0.2"`)
+}
+
+// Without a Store the routes that read the cache answer 503.
+func TestNewHandler_noStore(t *testing.T) {
+	for _, path := range []string{"/v1/servants", "/v1/servants/A.S.Obj", "/v1/backup"} {
+		t.Run(path, func(t *testing.T) {
+			requireJSON(t, do(t, nil, http.MethodGet, path), http.StatusServiceUnavailable,
+				`{"error":"no cache is attached to the admin API"}`)
+		})
+	}
+}
