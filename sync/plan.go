@@ -44,7 +44,9 @@ type fetched struct {
 	changed     []pair
 	changedRows []Row
 	scope       map[string]struct{}
-	groups      Fetch
+	// registryChanged says t_registry_info differs from the last applied fetch.
+	registryChanged bool
+	groups          Fetch
 }
 
 // read reads, within tx, every table or only what changed since the last applied
@@ -113,7 +115,7 @@ func (s *Syncer) readScope(ctx context.Context, tx *sql.Tx, f *fetched) error {
 		s.marks.index.servantsOf(p, f.scope)
 	}
 	addServants(f.scope, f.changedRows)
-	if !slices.Equal(f.registry, s.marks.registry) {
+	if f.registryChanged = !slices.Equal(f.registry, s.marks.registry); f.registryChanged {
 		addServants(f.scope, f.registry)
 		addServants(f.scope, s.marks.registry)
 	}
@@ -203,7 +205,7 @@ func (s *Syncer) advance(f *fetched, start time.Time) {
 
 // rereadPairs returns the servers whose rows this fetch read whole: their earlier
 // rejections are forgotten unless they recur. Nil means every server.
-func (f *fetched) rereadPairs(prev []Row) map[pair]bool {
+func (f *fetched) rereadPairs() map[pair]bool {
 	if f.full != "" {
 		return nil
 	}
@@ -211,6 +213,6 @@ func (f *fetched) rereadPairs(prev []Row) map[pair]bool {
 	for _, p := range f.changed {
 		out[p] = true
 	}
-	out[registryPair] = !slices.Equal(f.registry, prev)
+	out[registryPair] = f.registryChanged
 	return out
 }

@@ -143,7 +143,7 @@ func (s *Syncer) SyncOnce(ctx context.Context) (Result, error) {
 func (s *Syncer) apply(f *fetched, start time.Time) (Result, error) {
 	servants, rep := Build(f.rows)
 	groups, warns := BuildGroups(f.groups.GroupRules, f.groups.Priorities)
-	s.logRejections(rep.Rejected, f.rereadPairs(s.registryBefore()))
+	s.logRejections(rep.Rejected, f.rereadPairs())
 	s.logGroupWarnings(warns)
 	st := f.state(servants, groups, start)
 	res := Result{Report: rep, GroupWarnings: warns, Full: f.full, ChangedServers: len(f.changed)}
@@ -157,13 +157,6 @@ func (s *Syncer) apply(f *fetched, start time.Time) (Result, error) {
 	}
 	s.advance(f, start)
 	return res, nil
-}
-
-func (s *Syncer) registryBefore() []Row {
-	if s.marks == nil {
-		return nil
-	}
-	return s.marks.registry
 }
 
 // Run syncs at once and then every Interval until ctx is cancelled, backing off
