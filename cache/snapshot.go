@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 
@@ -150,4 +151,16 @@ func wireEndpoint(ep *Endpoint, real, work int32) endpointf.EndpointF {
 		f.WeightType = 0 // dynamic weighting is off: the official rewrite of active lists
 	}
 	return f
+}
+
+// NewSnapshot builds a Snapshot of st held only in memory, such as a records
+// document read back with ReadJSON, validated as Apply validates. It takes
+// ownership of st and sorts the endpoints into canonical order.
+func NewSnapshot(st State) (*Snapshot, error) {
+	empty := &Snapshot{entries: map[string]*Entry{}, index: newGroupIndex(Groups{})}
+	ch, err := diff(empty, &st)
+	if err != nil {
+		return nil, fmt.Errorf("cache: new snapshot: %w", err)
+	}
+	return ch.next(empty), nil
 }

@@ -32,10 +32,16 @@
 // AcceptIfHeld). On failure the cache stays as it is, the lower bound of the next
 // incremental fetch stays at the last applied one, and the Syncer retries with
 // exponential backoff, logging the loss and the recovery of the database once
-// each. Held, AcceptHeld and AcceptIfHeld are safe from any goroutine.
+// each. Held, AcceptHeld and AcceptIfHeld are safe from any goroutine. With
+// Options.Registerer a Syncer exports tarscache_sync_* metrics: each sync's
+// duration by result (applied, held, failed), full reads by reason, consecutive
+// failures, whether a fetch is held, rows dropped by reason, records written and
+// deleted.
 //
 // What it does not do: it never serves queries (package tars does), never writes
-// to MySQL, and does not compute per-endpoint group ids (package cache does, when it
+// to MySQL (except Migrate, run once by "tarscache db migrate", which creates
+// tarscache's own tables t_subset_rule and t_server_subset when they are absent and
+// never alters or drops a table), and does not compute per-endpoint group ids (package cache does, when it
 // builds a snapshot, so that a group change rewrites no record).
 //
 // Concurrency: Build and ParseEndpoint are pure functions. A Syncer's Run and

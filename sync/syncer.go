@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tarscache/tarscache/cache"
 )
 
@@ -46,6 +48,9 @@ type Options struct {
 	// is held (see Held and AcceptHeld). Zero means DefaultProtectThreshold; a
 	// negative value keeps only the every-servant rule.
 	ProtectThreshold float64
+	// Registerer receives the Syncer's metrics (tarscache_sync_*); nil leaves
+	// them unregistered. Register at most one Syncer with one registry.
+	Registerer prometheus.Registerer
 }
 
 // DefaultOptions returns the options a Syncer uses for zero fields.
@@ -76,6 +81,7 @@ type Syncer struct {
 	cache   *cache.Cache
 	opts    Options
 	protect protection
+	metrics *metrics
 
 	// The fields below are owned by the goroutine running Run or SyncOnce.
 	failures int                 // consecutive failed syncs
@@ -115,7 +121,7 @@ func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
 		opts.ProtectThreshold = def.ProtectThreshold
 	}
 	return &Syncer{db: db, cache: c, opts: opts, protect: protection{threshold: opts.ProtectThreshold},
-		rejected: map[string]pair{}, warned: map[string]struct{}{}}
+		metrics: newMetrics(opts.Registerer), rejected: map[string]pair{}, warned: map[string]struct{}{}}
 }
 
 // SyncOnce fetches the registry, builds the records and applies them to the cache,
@@ -124,9 +130,16 @@ func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
 // of a Syncer reads every table; later ones read only what changed, unless
 // Result.Full says why not.
 func (s *Syncer) SyncOnce(ctx context.Context) (Result, error) {
+	start := s.opts.Now()
+	res, err := s.syncOnce(ctx, start)
+	s.metrics.observe(&res, err, s.opts.Now().Sub(start))
+	return res, err
+}
+
+// syncOnce is SyncOnce, with start the time that stamps the fetch.
+func (s *Syncer) syncOnce(ctx context.Context, start time.Time) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FetchTimeout)
 	defer cancel()
-	start := s.opts.Now()
 	tx, err := beginRead(ctx, s.db)
 	if err != nil {
 		return Result{}, err
@@ -196,6 +209,7 @@ func (s *Syncer) tick(ctx context.Context) time.Duration {
 // the backoff before the next attempt.
 func (s *Syncer) failed(err error) time.Duration {
 	s.failures++
+	s.metrics.failures.Set(float64(s.failures))
 	if s.failures == 1 {
 		s.opts.Logger.Error("database unreachable: serving the cached records, retrying with backoff",
 			"servants", s.cache.Snapshot().Len(), "last_sync", s.cache.LastSync(), "err", err)
@@ -208,6 +222,7 @@ func (s *Syncer) recovered(stale time.Duration) {
 		s.opts.Logger.Info("database reachable again", "failed_attempts", s.failures, "was_stale_for", stale.Round(time.Millisecond))
 	}
 	s.failures = 0
+	s.metrics.failures.Set(0)
 }
 
 // backoff is the wait after the n-th consecutive failure (n >= 1).
@@ -236,6 +251,7 @@ func (s *Syncer) logRejections(rej []Rejection, reread map[pair]bool) {
 		now[key] = rowPair(&r.Row)
 	}
 	s.rejected = now
+	s.metrics.rejected.Set(float64(len(now)))
 }
 
 // logHeld logs a held fetch when it is first held and whenever its numbers change.

@@ -3,6 +3,7 @@ package sync_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"log/slog"
 	"strings"
 	gosync "sync"
@@ -55,15 +56,21 @@ func (tk *ticker) after(d time.Duration) <-chan time.Time {
 	return tk.wake
 }
 
-// A run of failed syncs is logged once, each retry waits longer (with backoff),
-// the cache keeps what it had, and cancelling the context ends the loop.
-func TestSyncer_Run_outageLoggedOnceWithBackoff(t *testing.T) {
+// unreachable returns a cache holding A.S.Obj and a database that never answers.
+func unreachable(t *testing.T) (*cache.Cache, *sql.DB) {
 	c := cachetest.Open(t, "")
 	_, err := c.Apply(cache.State{Servants: []cache.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}})
 	require.NoError(t, err)
 	db, err := sync.OpenDB("root@tcp(127.0.0.1:1)/db_tars?timeout=1s", nil)
 	require.NoError(t, err)
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return c, db
+}
+
+// A run of failed syncs is logged once, each retry waits longer (with backoff),
+// the cache keeps what it had, and cancelling the context ends the loop.
+func TestSyncer_Run_outageLoggedOnceWithBackoff(t *testing.T) {
+	c, db := unreachable(t)
 	logs, tk := &logBuffer{}, newTicker()
 	s := sync.New(db, c, sync.Options{Interval: time.Second, Logger: slog.New(slog.NewTextHandler(logs, nil)), After: tk.after})
 

@@ -16,6 +16,7 @@ import (
 	"github.com/TarsCloud/TarsGo/tars/util/current"
 	"github.com/TarsCloud/TarsGo/tars/util/rogger"
 	"github.com/TarsCloud/TarsGo/tars/util/tools"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
@@ -101,7 +102,7 @@ func activeInReply(b *testing.B, out []byte, fn string) int32 {
 // decode the packet, run the generated dispatch, look the id up, encode the reply.
 func benchDispatch(b *testing.B, fn string) {
 	d := &dispatcher{servant: ServantName, handler: NewHandler(benchCache(b), HandlerOptions{}), queryf: new(queryf.QueryF),
-		logger: slog.New(slog.DiscardHandler)}
+		logger: slog.New(slog.DiscardHandler), metrics: newMetrics(prometheus.NewRegistry())}
 	pkt := benchRequest(fn, benchID)
 	p := peer{ip: "127.0.0.1", port: "40000"}
 	out, err := d.handle(pkt, p)

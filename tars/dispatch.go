@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"time"
 
 	"github.com/TarsCloud/TarsGo/tars/protocol/codec"
 	"github.com/TarsCloud/TarsGo/tars/protocol/res/basef"
@@ -34,6 +35,7 @@ type dispatcher struct {
 	handler *Handler
 	queryf  *queryf.QueryF
 	logger  *slog.Logger
+	metrics *metrics
 }
 
 // peer is the remote address of a connection.
@@ -43,47 +45,52 @@ type peer struct{ ip, port string }
 // none is due (one-way calls). A packet that does not decode returns an error: the
 // connection cannot be trusted to stay in step and is closed.
 func (d *dispatcher) handle(pkt []byte, p peer) ([]byte, error) {
+	start := time.Now()
 	var req requestf.RequestPacket
 	if err := req.ReadFrom(codec.NewReader(pkt[4:])); err != nil {
+		d.metrics.method(otherMethod).results[resultBadRequest].Inc()
 		return nil, fmt.Errorf("decode request packet: %w", err)
 	}
-	rsp := d.answer(&req, p)
+	rsp, res := d.answer(&req, p)
+	mm := d.metrics.method(req.SFuncName)
+	mm.results[res].Inc()
+	defer func() { mm.duration.Observe(time.Since(start).Seconds()) }()
 	if req.CPacketType == basef.TARSONEWAY {
 		return nil, nil
 	}
 	return encodeResponse(&rsp)
 }
 
-// answer builds the response packet of req.
-func (d *dispatcher) answer(req *requestf.RequestPacket, p peer) requestf.ResponsePacket {
+// answer builds the response packet of req and says how the request ended.
+func (d *dispatcher) answer(req *requestf.RequestPacket, p peer) (requestf.ResponsePacket, result) {
 	switch {
 	case req.SFuncName == "tars_ping":
-		return reply(req, basef.TARSSERVERSUCCESS, "")
+		return reply(req, basef.TARSSERVERSUCCESS, ""), resultOK
 	case req.SServantName != d.servant:
-		return reply(req, basef.TARSSERVERNOSERVANTERR, fmt.Sprintf("no servant %q here, only %q", req.SServantName, d.servant))
+		return reply(req, basef.TARSSERVERNOSERVANTERR, fmt.Sprintf("no servant %q here, only %q", req.SServantName, d.servant)), resultNoServant
 	case !methods[req.SFuncName]:
-		return reply(req, basef.TARSSERVERNOFUNCERR, fmt.Sprintf("no method %q", req.SFuncName))
+		return reply(req, basef.TARSSERVERNOFUNCERR, fmt.Sprintf("no method %q", req.SFuncName)), resultNoMethod
 	}
 	return d.call(req, p)
 }
 
 // call runs the generated dispatcher, turning errors and panics into Tars codes.
-func (d *dispatcher) call(req *requestf.RequestPacket, p peer) (rsp requestf.ResponsePacket) {
+func (d *dispatcher) call(req *requestf.RequestPacket, p peer) (rsp requestf.ResponsePacket, res result) {
 	defer func() {
 		if r := recover(); r != nil {
 			d.logger.Error("QueryF handler panicked", "method", req.SFuncName, "peer", p.ip, "panic", r, "stack", string(debug.Stack()))
-			rsp = reply(req, basef.TARSSERVERUNKNOWNERR, "internal error")
+			rsp, res = reply(req, basef.TARSSERVERUNKNOWNERR, "internal error"), resultInternal
 		}
 	}()
 	err := d.queryf.Dispatch(requestContext(req, p), d.handler, req, &rsp, true)
 	switch {
 	case errors.Is(err, ErrStale):
-		return reply(req, basef.TARSSERVERUNKNOWNERR, err.Error())
+		return reply(req, basef.TARSSERVERUNKNOWNERR, err.Error()), resultStale
 	case err != nil:
-		return reply(req, basef.TARSSERVERDECODEERR, fmt.Sprintf("decode %s arguments: %v", req.SFuncName, err))
+		return reply(req, basef.TARSSERVERDECODEERR, fmt.Sprintf("decode %s arguments: %v", req.SFuncName, err)), resultBadRequest
 	}
 	rsp.CPacketType = req.CPacketType
-	return rsp
+	return rsp, resultOK
 }
 
 // requestContext carries the peer and the request's context and status maps to

@@ -9,7 +9,10 @@
 // it answers tars_ping, refuses other servant names (TARSSERVERNOSERVANTERR) and
 // unknown methods (TARSSERVERNOFUNCERR), replies to nothing sent one-way, and
 // recovers a panicking handler (TARSSERVERUNKNOWNERR, logged): a bad request can
-// end its connection, never the process.
+// end its connection, never the process. With Options.Registerer it counts every
+// request by method and result (tarscache_queryf_requests_total), times it
+// (tarscache_queryf_request_duration_seconds) and gauges open connections; the
+// method label is QueryF's wire name or "other", so clients cannot grow it.
 //
 // Handler implements QueryF with the official registry's answers
 // (docs/compatibility.md): findObjectById (active endpoints), findObjectById4Any (all

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tarscache/tarscache/protocol/queryf"
 )
 
@@ -28,6 +30,9 @@ type Options struct {
 	Servant string
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger
+	// Registerer receives the server's metrics (tarscache_queryf_*); nil leaves
+	// them unregistered.
+	Registerer prometheus.Registerer
 }
 
 // Server serves QueryF on one TCP listener. See the package documentation.
@@ -58,7 +63,8 @@ func Listen(addr string, h *Handler, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tars: listen on %s: %w", addr, err)
 	}
-	d := &dispatcher{servant: opts.Servant, handler: h, queryf: new(queryf.QueryF), logger: opts.Logger}
+	d := &dispatcher{servant: opts.Servant, handler: h, queryf: new(queryf.QueryF), logger: opts.Logger,
+		metrics: newMetrics(opts.Registerer)}
 	return &Server{ln: ln, dispatch: d, logger: opts.Logger, conns: map[net.Conn]struct{}{}}, nil
 }
 
@@ -119,6 +125,7 @@ func (s *Server) track(c net.Conn) bool {
 		return false
 	}
 	s.conns[c] = struct{}{}
+	s.dispatch.metrics.conns.Inc()
 	s.wg.Add(1)
 	return true
 }
@@ -127,6 +134,7 @@ func (s *Server) untrack(c net.Conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+	s.dispatch.metrics.conns.Dec()
 	c.Close()
 	s.wg.Done()
 }

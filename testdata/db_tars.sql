@@ -2,7 +2,8 @@
 -- The official tables t_server_conf, t_adapter_conf, t_registry_info, t_server_group_rule,
 -- t_group_priority and t_node_info mirror deploy/framework/sql/db_tars.sql of TarsFramework
 -- (plus t_server_conf.sha, added by its tars_upgrade.conf). t_subset_rule and t_server_subset
--- are tarscache tables of its own (subset rules and per-node subset labels), not part of Tars.
+-- are tarscache tables of its own (subset rules and per-node subset labels), not part of Tars:
+-- their statements are those of sync/schema/subset.sql, byte for byte (TestMigrate_schemaMatchesTestdata).
 -- No database name appears here, the loader chooses the database. Timestamp columns are
 -- written as NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, which is what the
 -- official "timestamp DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP" means on MySQL 5.x.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -36,13 +37,18 @@ func usageErrorf(format string, args ...any) error {
 func run(args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
 	if err := app.Run(args); err != nil {
-		fmt.Fprintf(stderr, "tarscache: %v\n", err)
+		fmt.Fprintf(stderr, "tarscache: %s\n", oneLine(err))
 		if errors.Is(err, errUsage) {
 			return exitUsage
 		}
 		return exitFailure
 	}
 	return exitOK
+}
+
+// oneLine is err's message on one line: joined errors are separated by "; ".
+func oneLine(err error) string {
+	return strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
@@ -57,7 +63,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageErrorf("%v", err)
 		},
-		Commands: []*cli.Command{serveCommand(), syncCommand(), dumpCommand(), exportCommand(), importCommand(), checkCommand(), queryCommand()},
+		Commands: []*cli.Command{serveCommand(), syncCommand(), dumpCommand(), exportCommand(), importCommand(), checkCommand(), queryCommand(), diffCommand(), dbCommand()},
 	}
 }
 

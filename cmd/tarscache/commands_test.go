@@ -22,6 +22,16 @@ func runCLI(args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
+// requireFailure runs the CLI with args and checks that it exits with code and
+// says msg on exactly one line of stderr.
+func requireFailure(t *testing.T, code int, msg string, args ...string) {
+	t.Helper()
+	got, _, errOut := runCLI(args...)
+	require.Equal(t, code, got, errOut)
+	require.Contains(t, errOut, msg)
+	require.Equal(t, 1, strings.Count(errOut, "\n"), "one line on stderr: %q", errOut)
+}
+
 func sampleRecords() string { return filepath.Join(testdb.TestdataDir(), "sample.records.json") }
 
 // importedFile returns a cache file holding the sample records.
@@ -66,7 +76,7 @@ func TestCLI_failuresExplainThemselves(t *testing.T) {
 		msg  string
 	}{
 		{"unknown flag", []string{"dump", "--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
-		{"bad format", []string{"dump", "--data", missing, "--format", "xml"}, exitUsage, `--format "xml": want table or json`},
+		{"bad format", []string{"dump", "--data", missing, "--format", "xml"}, exitUsage, `--format "xml": want table, json or tars`},
 		{"missing file", []string{"dump", "--data", missing}, exitFailure, "no such file or directory"},
 		{"not a cache file", []string{"dump", "--data", notCache}, exitFailure, "not a tarscache file"},
 		{"import needs a file", []string{"import", "--data", missing}, exitUsage, "import takes one RECORDS.json argument, got 0"},
@@ -81,10 +91,7 @@ func TestCLI_failuresExplainThemselves(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, errOut := runCLI(tc.args...)
-			require.Equal(t, tc.code, code, errOut)
-			require.Contains(t, errOut, tc.msg)
-			require.Equal(t, 1, strings.Count(errOut, "\n"), "one line on stderr: %q", errOut)
+			requireFailure(t, tc.code, tc.msg, tc.args...)
 		})
 	}
 }

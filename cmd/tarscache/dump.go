@@ -1,39 +1,66 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/internal/admin"
 )
+
+// adminTimeout bounds one request to a running server's admin API.
+const adminTimeout = time.Minute
 
 // dumpOptions are the settings of "tarscache dump".
 type dumpOptions struct {
 	data     string
+	admin    string
 	format   string
 	prefixes []string
+	now      func() time.Time
+}
+
+// dumped is what dump prints: a snapshot, its last sync and where it came from.
+type dumped struct {
+	snap     *cache.Snapshot
+	lastSync time.Time
+	source   string
 }
 
 func dumpCommand() *cli.Command {
-	var o dumpOptions
+	o := dumpOptions{now: time.Now}
 	return &cli.Command{
 		Name:      "dump",
-		Usage:     "print the records of a cache file with their versions",
+		Usage:     "print the stored records, from a cache file or from a running server",
 		ArgsUsage: "[SERVANT-PREFIX...]",
-		Description: `Prints every stored servant (or those whose id starts with one of the prefixes) with
-its version and endpoints. The file must not be held by a running "tarscache serve".
+		Description: `Prints every stored servant (or those whose id starts with one of the prefixes).
+Formats: table (for people: one line per endpoint, with the record version),
+json (the tarscache-records/1 document import reads) and tars (one line per servant
+in the form a Tars client configuration holds, Servant@endpoint:endpoint, active
+endpoints only). table and tars start with "#" lines saying where the records come
+from, when they were last synced from the database and how stale that is.
+
+--data reads a file offline; a file held by a running "tarscache serve" is locked,
+so ask the server instead with --admin (its admin API, /v1/records).
 
 Examples:
    tarscache dump --data tarscache.db
-   tarscache dump --data tarscache.db --format json Demo.HelloServer.`,
+   tarscache dump --data tarscache.db --format json Demo.HelloServer.
+   tarscache dump --admin 127.0.0.1:17891 --format tars Demo.`,
 		Flags: []cli.Flag{
 			dataFlag(&o.data),
+			&cli.StringFlag{Name: "admin", EnvVars: []string{"TARSCACHE_DUMP_ADMIN"}, Destination: &o.admin,
+				Usage: "read the records from the running server whose admin API is at `URL` (http://HOST:PORT or HOST:PORT) instead of --data"},
 			&cli.StringFlag{Name: "format", Value: "table", EnvVars: []string{"TARSCACHE_FORMAT"}, Destination: &o.format,
-				Usage: "output `FORMAT`: table (for people) or json (tarscache-records/1, readable by import)"},
+				Usage: "output `FORMAT`: table (for people), json (tarscache-records/1, readable by import) or tars (Servant@endpoints)"},
 		},
 		OnUsageError: subcommandUsage,
 		Action: func(c *cli.Context) error {
@@ -44,20 +71,113 @@ Examples:
 }
 
 func dump(w io.Writer, o dumpOptions) error {
-	if o.format != "table" && o.format != "json" {
-		return usageErrorf("--format %q: want table or json", o.format)
+	write, ok := dumpWriters[o.format]
+	if !ok {
+		return usageErrorf("--format %q: want table, json or tars", o.format)
 	}
-	c, err := cache.Open(o.data, cache.Options{ReadOnly: true})
+	d, err := load(o)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	snap := c.Snapshot()
-	ids := matching(snap.IDs(), o.prefixes)
-	if o.format == "json" {
-		return cache.WriteJSON(w, snap, ids)
+	return write(w, d, matching(d.snap.IDs(), o.prefixes), o.now())
+}
+
+// dumpWriters print a dump in each --format.
+var dumpWriters = map[string]func(w io.Writer, d *dumped, ids []string, now time.Time) error{
+	"table": writeTable,
+	"tars":  writeTars,
+	"json":  func(w io.Writer, d *dumped, ids []string, _ time.Time) error { return cache.WriteJSON(w, d.snap, ids) },
+}
+
+// load reads the records from the running server at --admin, else from --data.
+func load(o dumpOptions) (*dumped, error) {
+	if o.admin != "" {
+		return loadAdmin(adminURL(o.admin), onlyPrefix(o.prefixes))
 	}
-	return writeTable(w, snap, ids)
+	return loadFile(o.data)
+}
+
+func loadFile(path string) (*dumped, error) {
+	c, err := cache.Open(path, cache.Options{ReadOnly: true})
+	if errors.Is(err, cache.ErrLocked) {
+		return nil, fmt.Errorf("%w; read the running server with --admin HOST:PORT instead", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return &dumped{snap: c.Snapshot(), lastSync: c.LastSync(), source: path}, nil
+}
+
+// adminURL turns --admin's HOST:PORT or URL into the URL of the admin API.
+func adminURL(s string) string {
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	}
+	return strings.TrimRight(s, "/")
+}
+
+// onlyPrefix is the prefix the server can filter by: the one prefix given, else
+// none (every record is fetched and filtered here).
+func onlyPrefix(prefixes []string) string {
+	if len(prefixes) == 1 {
+		return prefixes[0]
+	}
+	return ""
+}
+
+// loadAdmin fetches /v1/records from the admin API at base.
+func loadAdmin(base, prefix string) (*dumped, error) {
+	u := base + "/v1/records"
+	if prefix != "" {
+		u += "?prefix=" + url.QueryEscape(prefix)
+	}
+	resp, err := (&http.Client{Timeout: adminTimeout}).Get(u)
+	if err != nil {
+		return nil, fmt.Errorf("dump: ask the running server: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("dump: GET %s: %s", u, statusText(resp))
+	}
+	return recordsAnswer(resp, base)
+}
+
+// recordsAnswer turns the admin API's records answer into a dump.
+func recordsAnswer(resp *http.Response, base string) (*dumped, error) {
+	st, err := cache.ReadJSON(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("dump: records from %s: %w", base, err)
+	}
+	snap, err := cache.NewSnapshot(st)
+	if err != nil {
+		return nil, fmt.Errorf("dump: records from %s: %w", base, err)
+	}
+	d := &dumped{snap: snap, source: base}
+	if h := resp.Header.Get(admin.LastSyncHeader); h != "" {
+		if d.lastSync, err = time.Parse(time.RFC3339Nano, h); err != nil {
+			return nil, fmt.Errorf("dump: %s header %q from %s: %w", admin.LastSyncHeader, h, base, err)
+		}
+	}
+	return d, nil
+}
+
+// statusText is an error answer's status and the first line of its body.
+func statusText(resp *http.Response) string {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	first, _, _ := strings.Cut(strings.TrimSpace(string(body)), "\n")
+	return strings.TrimSpace(resp.Status + " " + first)
+}
+
+// writeHeader writes the "#" lines that say where a dump comes from and how old it is.
+func writeHeader(w io.Writer, d *dumped, now time.Time) {
+	fmt.Fprintf(w, "# source: %s\n", d.source)
+	if d.lastSync.IsZero() {
+		fmt.Fprintln(w, "# last sync: never (a new or imported file)")
+		return
+	}
+	fmt.Fprintf(w, "# last sync: %s (stale for %s)\n", d.lastSync.UTC().Format(time.RFC3339),
+		now.Sub(d.lastSync).Round(time.Second))
 }
 
 // matching returns the ids that start with any of prefixes (all ids when none).
@@ -78,18 +198,41 @@ func matching(ids, prefixes []string) []string {
 }
 
 // writeTable prints one line per endpoint, aligned.
-func writeTable(w io.Writer, snap *cache.Snapshot, ids []string) error {
+func writeTable(w io.Writer, d *dumped, ids []string, now time.Time) error {
+	writeHeader(w, d, now)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERVANT\tVERSION\tSTATE\tENDPOINT\tNODE\tSET\tORIGIN")
 	for _, id := range ids {
-		e, _ := snap.Lookup(id)
+		e, _ := d.snap.Stored(id)
 		for _, ep := range e.Servant.Endpoints {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id, cache.FormatVersion(e.Version), state(ep.Active),
 				endpointString(&ep), ep.NodeName, dash(ep.SetID()), ep.Origin)
 		}
 	}
-	fmt.Fprintf(tw, "\n%d servants, %d endpoints\n", len(ids), countEndpoints(snap, ids))
+	fmt.Fprintf(tw, "\n%d servants, %d endpoints\n", len(ids), countEndpoints(d.snap, ids))
 	return tw.Flush()
+}
+
+// writeTars prints each servant as a Tars client configuration names it without a
+// locator: Servant@endpoint:endpoint, active endpoints only. A servant with none
+// is a comment.
+func writeTars(w io.Writer, d *dumped, ids []string, now time.Time) error {
+	writeHeader(w, d, now)
+	for _, id := range ids {
+		e, _ := d.snap.Stored(id)
+		var eps []string
+		for _, ep := range e.Servant.Endpoints {
+			if ep.Active {
+				eps = append(eps, endpointString(&ep))
+			}
+		}
+		if len(eps) == 0 {
+			fmt.Fprintf(w, "# %s: no active endpoint\n", id)
+			continue
+		}
+		fmt.Fprintf(w, "%s@%s\n", id, strings.Join(eps, ":"))
+	}
+	return nil
 }
 
 func state(active bool) string {
@@ -109,7 +252,7 @@ func dash(s string) string {
 func countEndpoints(snap *cache.Snapshot, ids []string) int {
 	n := 0
 	for _, id := range ids {
-		e, _ := snap.Lookup(id)
+		e, _ := snap.Stored(id)
 		n += len(e.Servant.Endpoints)
 	}
 	return n

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -58,7 +60,10 @@ func TestServe_databaseOutage(t *testing.T) {
 	px.Heal()
 	require.Eventually(t, func() bool { a, _ := lists(t, q, helloObj); return len(a) == 1 },
 		15*time.Second, 50*time.Millisecond, "never converged after the outage; output:\n%s", serve.output())
-	require.Regexp(t, `database reachable again.* was_stale_for=\S+`, serve.output())
+	// The sync swaps the answers in before it logs the recovery: wait for the line.
+	recovered := regexp.MustCompile(`database reachable again.* was_stale_for=\S+`)
+	require.Eventually(t, func() bool { return recovered.MatchString(serve.output()) },
+		10*time.Second, 50*time.Millisecond, "the recovery was never reported; output:\n%s", serve.output())
 	require.NoError(t, serve.stop(t))
 	require.Equal(t, 1, strings.Count(serve.output(), "database unreachable"), "%s", serve.output())
 }
@@ -113,6 +118,26 @@ func getJSON(t *testing.T, url string, v any) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
 }
 
+// requireMetrics asks the server at listen once over QueryF and checks that
+// /metrics counts the call and the records served.
+func requireMetrics(t *testing.T, base string, listen net.Addr) {
+	t.Helper()
+	locator := fmt.Sprintf("tars.tarsregistry.QueryObj@tcp -h 127.0.0.1 -p %d", listen.(*net.TCPAddr).Port)
+	out, err := exec.Command(tarscacheBin, "query", "--locator", locator, helloObj).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	resp, err := http.Get(base + "/metrics")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	for _, want := range []string{"tarscache_servants 10\n", `tarscache_endpoints{state="active"} `,
+		`tarscache_queryf_requests_total{method="findObjectByIdInSameGroup",result="ok"} 1` + "\n",
+		`tarscache_sync_full_total{reason="first"} 1` + "\n", "tarscache_sync_duration_seconds_bucket{result=\"applied\"",
+		"tarscache_queryf_connections ", "go_goroutines ", "process_resident_memory_bytes "} {
+		require.Contains(t, string(body), want)
+	}
+}
+
 // --log-format json writes one JSON object per line, for log shippers.
 func TestServe_jsonLogs(t *testing.T) {
 	db := testdb.New(t, "sample.sql")
@@ -128,13 +153,14 @@ func TestServe_jsonLogs(t *testing.T) {
 	}
 }
 
-// The admin API of a running serve says when it is ready, shows a record, and
-// hands out a hot copy of the file that tarscache check accepts.
+// The admin API of a running serve says when it is ready, shows a record, counts
+// what it serves and answers in /metrics, and hands out a hot copy of the file
+// that tarscache check accepts.
 func TestServe_adminReadyServantsBackup(t *testing.T) {
 	db := testdb.New(t, "sample.sql")
-	adm := freeAddr(t)
+	adm, listen := freeAddr(t), freeAddr(t)
 	serve := start(t, tarscacheBin, "serve", "--dsn", db.DSN, "--data", filepath.Join(t.TempDir(), "tarscache.db"),
-		"--listen", freeAddr(t).String(), "--admin", adm.String())
+		"--listen", listen.String(), "--admin", adm.String())
 	base := "http://" + adm.String()
 	var ready struct {
 		Ready    bool `json:"ready"`
@@ -157,6 +183,7 @@ func TestServe_adminReadyServantsBackup(t *testing.T) {
 	}
 	getJSON(t, base+"/v1/servants/"+helloObj, &rec)
 	require.Len(t, rec.Endpoints, 3)
+	requireMetrics(t, base, listen)
 
 	resp, err := http.Get(base + "/v1/backup")
 	require.NoError(t, err)

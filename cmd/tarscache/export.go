@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/internal/progress"
 )
 
 // exportOptions are the settings of "tarscache export".
@@ -28,7 +29,8 @@ func exportCommand() *cli.Command {
 version, and the IDC group configuration. To carry a cache to another host during a
 database outage: export here, copy the document, "tarscache import" there. With --out the
 document is written to a temporary file beside it and renamed into place when complete,
-so a failed export never leaves a partial document. The file must not be held by a
+so a failed export never leaves a partial document. On a terminal, stderr shows how
+much has been written. The file must not be held by a
 running "tarscache serve".
 
 Examples:
@@ -56,10 +58,16 @@ func export(stdout, stderr io.Writer, o exportOptions) error {
 	}
 	defer c.Close()
 	snap := c.Snapshot()
+	n := progress.NewCounter(0)
+	line := progress.Start(stderr, fmt.Sprintf("exporting %d servants", snap.Len()), n.Status, progress.Options{})
+	write := func(w io.Writer) error { return cache.WriteJSON(n.Writer(w), snap, nil) }
 	if o.out == "" {
-		return cache.WriteJSON(stdout, snap, nil)
+		defer line.Stop()
+		return write(stdout)
 	}
-	if err := writeFileAtomically(o.out, func(w io.Writer) error { return cache.WriteJSON(w, snap, nil) }); err != nil {
+	err = writeFileAtomically(o.out, write)
+	line.Stop()
+	if err != nil {
 		return fmt.Errorf("export to %s: %w", o.out, err)
 	}
 	_, err = fmt.Fprintf(stderr, "exported %d servants to %s\n", snap.Len(), o.out)

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/internal/progress"
 )
 
 // importOptions are the settings of "tarscache import".
@@ -25,7 +26,7 @@ func importCommand() *cli.Command {
 		ArgsUsage: "RECORDS.json",
 		Description: `Validates the whole document first and writes nothing if any record is bad. A file that
 already holds records is only replaced with --replace. The file must not be held by a
-running "tarscache serve".
+running "tarscache serve". On a terminal, stderr shows how much has been read.
 
 Example:
    tarscache import --data tarscache.db testdata/sample.records.json`,
@@ -40,13 +41,13 @@ Example:
 				return usageErrorf("import takes one RECORDS.json argument, got %d", c.NArg())
 			}
 			o.file = c.Args().First()
-			return importRecords(c.App.Writer, o)
+			return importRecords(c.App.Writer, c.App.ErrWriter, o)
 		},
 	}
 }
 
-func importRecords(w io.Writer, o importOptions) error {
-	st, err := readRecords(o.file)
+func importRecords(w, stderr io.Writer, o importOptions) error {
+	st, err := readRecords(o.file, stderr)
 	if err != nil {
 		return err
 	}
@@ -59,7 +60,9 @@ func importRecords(w io.Writer, o importOptions) error {
 		return fmt.Errorf("import: %s already holds %d servants: use --replace to overwrite them", o.data, n)
 	}
 	n := len(st.Servants)
+	line := progress.Start(stderr, fmt.Sprintf("writing %d servants to %s", n, o.data), nil, progress.Options{})
 	stats, err := c.Apply(st)
+	line.Stop()
 	if err != nil {
 		return fmt.Errorf("import %s: %w", o.file, err)
 	}
@@ -68,15 +71,29 @@ func importRecords(w io.Writer, o importOptions) error {
 	return nil
 }
 
-func readRecords(path string) (cache.State, error) {
+// readRecords reads and validates the records document at path, showing on a
+// terminal (stderr) how much of it has been read.
+func readRecords(path string, stderr io.Writer) (cache.State, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return cache.State{}, fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	st, err := cache.ReadJSON(f)
+	n := progress.NewCounter(fileSize(f))
+	line := progress.Start(stderr, "reading "+path, n.Status, progress.Options{})
+	st, err := cache.ReadJSON(n.Reader(f))
+	line.Stop()
 	if err != nil {
 		return cache.State{}, fmt.Errorf("import %s: %w", path, err)
 	}
 	return st, nil
+}
+
+// fileSize is f's size, or 0 when it has none (a pipe).
+func fileSize(f *os.File) int64 {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0
+	}
+	return fi.Size()
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"text/tabwriter"
+	"time"
 
 	tarsgo "github.com/TarsCloud/TarsGo/tars"
 	"github.com/TarsCloud/TarsGo/tars/util/rogger"
@@ -18,8 +19,14 @@ import (
 
 // queryOptions are the settings of "tarscache query".
 type queryOptions struct {
-	locator, method, station, set, nodeName, format string
-	id                                              string
+	locator, method, format string
+	lookup
+}
+
+// lookup is one QueryF question: the servant id and the arguments some methods
+// also send (station, set id, and the node_name request context).
+type lookup struct {
+	id, station, set, nodeName string
 }
 
 // answer is what one QueryF call returned.
@@ -31,6 +38,7 @@ type answer struct {
 	Inactive []endpointf.EndpointF `json:"inactive"`
 }
 
+// queryCommand is "tarscache query": it prints one QueryF answer of a locator.
 func queryCommand() *cli.Command {
 	var o queryOptions
 	return &cli.Command{
@@ -65,6 +73,8 @@ Example:
 	}
 }
 
+// query asks the locator of o one QueryF method and writes the answer to w as
+// a table or JSON.
 func query(w io.Writer, o queryOptions) error {
 	if o.format != "table" && o.format != "json" {
 		return usageErrorf("--format %q: want table or json", o.format)
@@ -73,15 +83,13 @@ func query(w io.Writer, o queryOptions) error {
 	if !ok {
 		return usageErrorf("--method %q: want byid, any, all, samegroup, station or set", o.method)
 	}
-	q, err := queryProxy(o.locator)
+	qs, err := queryProxies(0, o.locator)
 	if err != nil {
-		return err
+		return fmt.Errorf("query: %w", err)
 	}
-	a := answer{Method: m.wire, ID: o.id}
-	// A fresh context map per call: the generated proxy overwrites the one it gets.
-	a.Ret, err = m.call(q, o, &a, map[string]string{"node_name": o.nodeName})
+	a, err := m.ask(qs[0], o.lookup)
 	if err != nil {
-		return fmt.Errorf("query %s of %s via %q: %w", a.Method, o.id, o.locator, err)
+		return fmt.Errorf("query %s of %s via %q: %w", m.wire, o.id, o.locator, err)
 	}
 	if o.format == "json" {
 		enc := json.NewEncoder(w)
@@ -94,53 +102,82 @@ func query(w io.Writer, o queryOptions) error {
 // queryMethod is one QueryF method as "tarscache query --method" names it.
 type queryMethod struct {
 	wire string
-	call func(q *queryf.QueryF, o queryOptions, a *answer, ctx map[string]string) (int32, error)
+	call func(q *queryf.QueryF, l lookup, a *answer, ctx map[string]string) (int32, error)
 }
 
+// ask calls the method on q for l and returns the answer. It blocks for at most
+// the proxy's timeout.
+func (m queryMethod) ask(q *queryf.QueryF, l lookup) (answer, error) {
+	a := answer{Method: m.wire, ID: l.id}
+	var err error
+	// A fresh context map per call: the generated proxy overwrites the one it gets.
+	a.Ret, err = m.call(q, l, &a, map[string]string{"node_name": l.nodeName})
+	return a, err
+}
+
+// queryMethods are the QueryF methods by their --method names.
 var queryMethods = map[string]queryMethod{
-	"byid": {"findObjectById", func(q *queryf.QueryF, o queryOptions, a *answer, ctx map[string]string) (int32, error) {
+	"byid": {"findObjectById", func(q *queryf.QueryF, l lookup, a *answer, ctx map[string]string) (int32, error) {
 		var err error
-		a.Active, err = q.FindObjectById(o.id, ctx)
+		a.Active, err = q.FindObjectById(l.id, ctx)
 		return 0, err
 	}},
-	"any": {"findObjectById4Any", func(q *queryf.QueryF, o queryOptions, a *answer, ctx map[string]string) (int32, error) {
-		return q.FindObjectById4Any(o.id, &a.Active, &a.Inactive, ctx)
+	"any": {"findObjectById4Any", func(q *queryf.QueryF, l lookup, a *answer, ctx map[string]string) (int32, error) {
+		return q.FindObjectById4Any(l.id, &a.Active, &a.Inactive, ctx)
 	}},
-	"all": {"findObjectById4All", func(q *queryf.QueryF, o queryOptions, a *answer, ctx map[string]string) (int32, error) {
-		return q.FindObjectById4All(o.id, &a.Active, &a.Inactive, ctx)
+	"all": {"findObjectById4All", func(q *queryf.QueryF, l lookup, a *answer, ctx map[string]string) (int32, error) {
+		return q.FindObjectById4All(l.id, &a.Active, &a.Inactive, ctx)
 	}},
-	"samegroup": {"findObjectByIdInSameGroup", func(q *queryf.QueryF, o queryOptions, a *answer, ctx map[string]string) (int32, error) {
-		return q.FindObjectByIdInSameGroup(o.id, &a.Active, &a.Inactive, ctx)
+	"samegroup": {"findObjectByIdInSameGroup", func(q *queryf.QueryF, l lookup, a *answer, ctx map[string]string) (int32, error) {
+		return q.FindObjectByIdInSameGroup(l.id, &a.Active, &a.Inactive, ctx)
 	}},
-	"station": {"findObjectByIdInSameStation", func(q *queryf.QueryF, o queryOptions, a *answer, ctx map[string]string) (int32, error) {
-		return q.FindObjectByIdInSameStation(o.id, o.station, &a.Active, &a.Inactive, ctx)
+	"station": {"findObjectByIdInSameStation", func(q *queryf.QueryF, l lookup, a *answer, ctx map[string]string) (int32, error) {
+		return q.FindObjectByIdInSameStation(l.id, l.station, &a.Active, &a.Inactive, ctx)
 	}},
-	"set": {"findObjectByIdInSameSet", func(q *queryf.QueryF, o queryOptions, a *answer, ctx map[string]string) (int32, error) {
-		return q.FindObjectByIdInSameSet(o.id, o.set, &a.Active, &a.Inactive, ctx)
+	"set": {"findObjectByIdInSameSet", func(q *queryf.QueryF, l lookup, a *answer, ctx map[string]string) (int32, error) {
+		return q.FindObjectByIdInSameSet(l.id, l.set, &a.Active, &a.Inactive, ctx)
 	}},
 }
 
-// queryProxy returns a TarsGo QueryF proxy on locator. TarsGo reads its own
-// configuration file; a minimal one keeps it quiet and away from our arguments.
-func queryProxy(locator string) (*queryf.QueryF, error) {
+// queryProxies returns one TarsGo QueryF proxy per locator, in order. Each call
+// through them gives up after timeout (zero: TarsGo's default of 3 s).
+func queryProxies(timeout time.Duration, locators ...string) ([]*queryf.QueryF, error) {
+	comm, err := quietCommunicator()
+	if err != nil {
+		return nil, err
+	}
+	qs := make([]*queryf.QueryF, len(locators))
+	for i, l := range locators {
+		qs[i] = new(queryf.QueryF)
+		comm.StringToProxy(l, qs[i])
+		if timeout > 0 {
+			qs[i].TarsSetTimeout(int(timeout.Milliseconds()))
+		}
+	}
+	return qs, nil
+}
+
+// quietCommunicator returns a TarsGo communicator with its logs off. TarsGo reads
+// its own configuration file, once per process; a minimal one keeps it quiet and
+// away from our arguments.
+func quietCommunicator() (*tarsgo.Communicator, error) {
 	dir, err := os.MkdirTemp("", "tarscache-query-")
 	if err != nil {
-		return nil, fmt.Errorf("query: %w", err)
+		return nil, fmt.Errorf("tars client config: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	conf := filepath.Join(dir, "client.conf")
 	const quiet = "<tars>\n<application>\n<server>\nlogLevel=ERROR\n</server>\n</application>\n</tars>\n"
 	if err := os.WriteFile(conf, []byte(quiet), 0o600); err != nil {
-		return nil, fmt.Errorf("query: %w", err)
+		return nil, fmt.Errorf("tars client config: %w", err)
 	}
 	tarsgo.ServerConfigPath = conf
 	comm := tarsgo.NewCommunicator()
 	rogger.SetLevel(rogger.OFF) // failures reach the user as our one-line error
-	q := new(queryf.QueryF)
-	comm.StringToProxy(locator, q)
-	return q, nil
+	return comm, nil
 }
 
+// writeAnswer writes a as a header line and a table of its endpoints.
 func writeAnswer(w io.Writer, a answer) error {
 	fmt.Fprintf(w, "%s(%q) ret=%d: %d active, %d inactive\n", a.Method, a.ID, a.Ret, len(a.Active), len(a.Inactive))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -157,6 +194,7 @@ func writeAnswer(w io.Writer, a answer) error {
 	return tw.Flush()
 }
 
+// protoName names an EndpointF istcp value: udp, tcp or ssl.
 func protoName(istcp int32) string {
 	switch istcp {
 	case 0:

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/urfave/cli/v2"
 
 	"github.com/tarscache/tarscache/cache"
@@ -48,12 +50,12 @@ Example:
 			dsnFlag(&o.dsn), dataFlag(&o.data),
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:17890", EnvVars: []string{"TARSCACHE_LISTEN"}, Destination: &o.listen,
 				Usage: "`HOST:PORT` to serve QueryF (tars.tarsregistry.QueryObj) on"},
-			&cli.DurationFlag{Name: "sync-interval", Value: 2 * time.Second, EnvVars: []string{"TARSCACHE_SYNC_INTERVAL"}, Destination: &o.syncInterval,
+			&cli.DurationFlag{Name: "sync-interval", Action: positive("--sync-interval"), Value: 2 * time.Second, EnvVars: []string{"TARSCACHE_SYNC_INTERVAL"}, Destination: &o.syncInterval,
 				Usage: "time between two syncs from MySQL; each reads only the servers written since the last one"},
-			&cli.DurationFlag{Name: "full-sync-interval", Value: 5 * time.Minute, EnvVars: []string{"TARSCACHE_FULL_SYNC_INTERVAL"}, Destination: &o.fullInterval,
+			&cli.DurationFlag{Name: "full-sync-interval", Action: positive("--full-sync-interval"), Value: 5 * time.Minute, EnvVars: []string{"TARSCACHE_FULL_SYNC_INTERVAL"}, Destination: &o.fullInterval,
 				Usage: "longest time between two syncs that read every table (the safety net under incremental syncs)"},
 			&cli.StringFlag{Name: "admin", Value: admin.DefaultAddr, EnvVars: []string{"TARSCACHE_ADMIN"}, Destination: &o.admin,
-				Usage: "`HOST:PORT` of the admin HTTP API (/healthz, /readyz, /v1/held, /v1/servants, /v1/backup); \"off\" disables it. It has no authentication: keep it on loopback"},
+				Usage: "`HOST:PORT` of the admin HTTP API (/healthz, /readyz, /metrics, /v1/servants, /v1/records, /v1/backup, /v1/held; see README); \"off\" disables it. It has no authentication: keep it on loopback"},
 			&cli.StringSliceFlag{Name: "advertise", EnvVars: []string{"TARSCACHE_ADVERTISE"}, Destination: &o.advertise,
 				Usage: "answer lookups of tars.tarsregistry.QueryObj with this `ENDPOINT` (\"tcp -h HOST -p PORT -t MS\"; repeatable) " +
 					"instead of the registry's own rows, so that clients and tarsnode are pointed at tarscache"},
@@ -62,7 +64,7 @@ Example:
 				Usage: "log `FORMAT` on stderr: text (logfmt) or json"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"TARSCACHE_LOG_LEVEL"}, Destination: &o.logLevel,
 				Usage: "lowest `LEVEL` logged: debug, info, warn or error"},
-			&cli.DurationFlag{Name: "max-stale", Value: 72 * time.Hour, EnvVars: []string{"TARSCACHE_MAX_STALE"}, Destination: &o.maxStale,
+			&cli.DurationFlag{Name: "max-stale", Action: notNegative("--max-stale"), Value: 72 * time.Hour, EnvVars: []string{"TARSCACHE_MAX_STALE"}, Destination: &o.maxStale,
 				Usage: "once the last successful sync is older than this, lookups fail so that clients keep their own lists (0: answer stale data forever)"},
 		},
 		OnUsageError: subcommandUsage,
@@ -76,6 +78,26 @@ Example:
 			}
 			return serve(c.Context, o, log)
 		},
+	}
+}
+
+// positive refuses a duration flag that is zero or negative.
+func positive(name string) func(*cli.Context, time.Duration) error {
+	return func(_ *cli.Context, d time.Duration) error {
+		if d <= 0 {
+			return usageErrorf("%s %v: want a positive duration", name, d)
+		}
+		return nil
+	}
+}
+
+// notNegative refuses a negative duration flag.
+func notNegative(name string) func(*cli.Context, time.Duration) error {
+	return func(_ *cli.Context, d time.Duration) error {
+		if d < 0 {
+			return usageErrorf("%s %v: want 0 or a positive duration", name, d)
+		}
+		return nil
 	}
 }
 
@@ -103,7 +125,8 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		return err
 	}
 	defer c.Close()
-	srv, err := tars.Listen(o.listen, tars.NewHandler(c, tars.HandlerOptions{MaxStale: o.maxStale}), tars.Options{Logger: log})
+	reg := newRegistry(c)
+	srv, err := tars.Listen(o.listen, tars.NewHandler(c, tars.HandlerOptions{MaxStale: o.maxStale}), tars.Options{Logger: log, Registerer: reg})
 	if err != nil {
 		return err
 	}
@@ -113,8 +136,8 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	}
 	defer db.Close()
 	syncer := sync.New(db, c, sync.Options{Interval: o.syncInterval, FullInterval: o.fullInterval, Logger: log,
-		ProtectThreshold: syncerThreshold(o.protect)})
-	adm, err := listenAdmin(o.admin, c, syncer, log)
+		ProtectThreshold: syncerThreshold(o.protect), Registerer: reg})
+	adm, err := listenAdmin(o.admin, admin.Options{Logger: log, Held: syncer, Store: c, Gatherer: reg})
 	if err != nil {
 		return errors.Join(err, srv.Close())
 	}
@@ -124,12 +147,21 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	return runUntilDone(ctx, srv, adm, syncer, log)
 }
 
+// newRegistry returns the registry /metrics serves: the Go runtime's and the
+// process's metrics and the cache's; the server and the syncer add theirs.
+func newRegistry(c *cache.Cache) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		admin.NewStoreCollector(c, nil))
+	return reg
+}
+
 // listenAdmin binds the admin API, or returns nil when addr is "off".
-func listenAdmin(addr string, c *cache.Cache, syncer *sync.Syncer, log *slog.Logger) (*admin.Server, error) {
+func listenAdmin(addr string, opts admin.Options) (*admin.Server, error) {
 	if addr == "off" || addr == "" {
 		return nil, nil
 	}
-	return admin.Listen(addr, admin.NewHandler(admin.Options{Logger: log, Held: syncer, Store: c}), log)
+	return admin.Listen(addr, admin.NewHandler(opts), opts.Logger)
 }
 
 func adminAddr(adm *admin.Server) string {

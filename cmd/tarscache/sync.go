@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/internal/progress"
 	"github.com/tarscache/tarscache/sync"
 )
 
@@ -33,7 +34,8 @@ the database, then rerun with --accept-held to apply it. The file must not be he
 running "tarscache serve".
 
 With --dry-run it reads every table and prints the servants it would add (+), change (~)
-and remove (-), and whether it would be held, without writing anything.
+and remove (-), and whether it would be held, without writing anything. On a terminal,
+stderr shows the sync in progress and how long it has taken.
 
 Examples:
    tarscache sync --dsn 'tars:secret@tcp(db.example:3306)/db_tars' --data /var/lib/tarscache/tarscache.db
@@ -50,15 +52,23 @@ Examples:
 			if c.NArg() > 0 {
 				return usageErrorf("sync takes no arguments, got %q", c.Args().Slice())
 			}
-			return syncOnce(c.Context, c.App.Writer, o)
+			return syncOnce(c.Context, c.App.Writer, c.App.ErrWriter, o)
 		},
 	}
 }
 
 func protectFlag(dst *float64) cli.Flag {
 	return &cli.Float64Flag{Name: "protect-threshold", Value: sync.DefaultProtectThreshold, EnvVars: []string{"TARSCACHE_PROTECT_THRESHOLD"},
-		Destination: dst, Usage: "hold a fetch that takes away more than this `PERCENT` of the servants or of the active endpoints " +
+		Destination: dst, Action: percentIn0To100, Usage: "hold a fetch that takes away more than this `PERCENT` of the servants or of the active endpoints " +
 			"(0: hold only a fetch that removes every servant)"}
+}
+
+// percentIn0To100 refuses a --protect-threshold outside 0..100.
+func percentIn0To100(_ *cli.Context, v float64) error {
+	if v < 0 || v > 100 {
+		return usageErrorf("--protect-threshold %v: want a percentage from 0 to 100", v)
+	}
+	return nil
 }
 
 // syncerThreshold maps the flag's 0 ("only the every-servant rule") to the Syncer's
@@ -70,7 +80,7 @@ func syncerThreshold(percent float64) float64 {
 	return percent
 }
 
-func syncOnce(ctx context.Context, w io.Writer, o syncOptions) error {
+func syncOnce(ctx context.Context, w, stderr io.Writer, o syncOptions) error {
 	c, err := cache.Open(o.data, cache.Options{ReadOnly: o.dryRun})
 	if err != nil {
 		return err
@@ -83,12 +93,14 @@ func syncOnce(ctx context.Context, w io.Writer, o syncOptions) error {
 	defer db.Close()
 	s := sync.New(db, c, sync.Options{ProtectThreshold: syncerThreshold(o.protect)})
 	if o.dryRun {
-		return dryRun(ctx, w, s, o.data)
+		return dryRun(ctx, w, stderr, s, o.data)
 	}
 	if o.acceptHeld {
 		s.AcceptHeld()
 	}
+	line := progress.Start(stderr, "syncing "+o.data+" from db_tars", nil, progress.Options{})
 	res, err := s.SyncOnce(ctx)
+	line.Stop()
 	if err != nil {
 		return err
 	}
@@ -101,8 +113,10 @@ func syncOnce(ctx context.Context, w io.Writer, o syncOptions) error {
 }
 
 // dryRun prints what a sync would change, one servant per line, and writes nothing.
-func dryRun(ctx context.Context, w io.Writer, s *sync.Syncer, data string) error {
+func dryRun(ctx context.Context, w, stderr io.Writer, s *sync.Syncer, data string) error {
+	line := progress.Start(stderr, "reading db_tars (dry run)", nil, progress.Options{})
 	p, err := s.Preview(ctx)
+	line.Stop()
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tarscache/tarscache/cache"
 	"github.com/tarscache/tarscache/sync"
 )
@@ -51,6 +53,9 @@ type Options struct {
 	// Store is the cache behind /readyz, /v1/servants and /v1/backup. Nil
 	// leaves the API without one: those routes answer 503.
 	Store Store
+	// Gatherer is served at /metrics in the Prometheus format; nil leaves the
+	// route out.
+	Gatherer prometheus.Gatherer
 	// Now is the clock used to log how long a change was held, to compute how
 	// stale the records are and to name backups. Nil means time.Now.
 	Now func() time.Time
@@ -96,7 +101,11 @@ func NewHandler(opts Options) http.Handler {
 	mux.HandleFunc("POST /v1/held/accept", h.acceptHeld)
 	mux.HandleFunc("GET /v1/servants", h.withStore(h.listServants))
 	mux.HandleFunc("GET /v1/servants/{id}", h.withStore(h.getServant))
+	mux.HandleFunc("GET /v1/records", h.withStore(h.records))
 	mux.HandleFunc("GET /v1/backup", h.withStore(h.backup))
+	if opts.Gatherer != nil {
+		mux.Handle("GET /metrics", metricsHandler(opts.Gatherer))
+	}
 	return h.csrf(mux)
 }
 

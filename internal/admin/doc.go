@@ -30,6 +30,13 @@
 //     routes add "override":true to a record the cache answers in place of the
 //     stored one (serve --advertise); an override whose id is not stored is
 //     answered by /v1/servants/{id} but not listed.
+//   - GET /v1/records answers the records served, as the tarscache-records/1
+//     document that "tarscache dump --format json" and "tarscache export" write
+//     and "tarscache import" reads (docs/format.md): the whole cache with the IDC
+//     groups, or with ?prefix= only the servants whose id starts with it. The
+//     header X-Tarscache-Last-Sync (LastSyncHeader) carries the time of the last
+//     successful sync, absent when there was none. "tarscache dump --admin" reads
+//     it.
 //   - GET /v1/backup streams a consistent copy of the whole cache file, taken in
 //     one read transaction while syncs go on, as application/octet-stream with
 //     Content-Disposition: attachment; filename="tarscache-20060102T150405Z.db"
@@ -41,6 +48,12 @@
 //     both) and verify the result with "tarscache check --data backup.db" before
 //     relying on it. A download may take up to 5 minutes; while it runs a sync
 //     that must grow the file waits for it.
+//   - GET /metrics (only with Options.Gatherer) answers the Gatherer's metrics in
+//     the Prometheus text format. serve registers the sync loop's
+//     (tarscache_sync_*), the QueryF server's (tarscache_queryf_*), the Go
+//     runtime's and the process's, and NewStoreCollector's: the servants and
+//     endpoints being served and the age of the last successful sync, computed
+//     from the snapshot at each scrape.
 //   - GET /v1/held reports the held fetch, if any: when it was first held, why, and
 //     what applying it would remove.
 //   - POST /v1/held/accept accepts the held fetch (202): the next successful sync
@@ -59,8 +72,8 @@
 // What it does not do: it has no authentication yet, so it must stay on loopback
 // (the records and the backup reveal the whole registry to anyone who can connect);
 // it rejects cross-origin browser requests that change state (CSRF) but not DNS
-// rebinding, which the token authentication to come will cover. It exports no
-// metrics yet, changes no record, and never reads bbolt or MySQL itself:
+// rebinding, which the token authentication to come will cover. It changes no
+// record, and never reads bbolt or MySQL itself:
 // everything it reports comes from the dependencies in Options (the snapshot and
 // WriteTo of Options.Store).
 //

@@ -57,10 +57,7 @@ func (h *handler) listServants(w http.ResponseWriter, r *http.Request) {
 	prefix := r.URL.Query().Get("prefix")
 	snap := h.store.Snapshot()
 	body := servantsJSON{Servants: []servantSummaryJSON{}, LastSync: timeOrNull(h.store.LastSync())}
-	for _, id := range snap.IDs() {
-		if !strings.HasPrefix(id, prefix) {
-			continue
-		}
+	for _, id := range withPrefix(snap.IDs(), prefix) {
 		e, override, _ := served(snap, id)
 		body.Servants = append(body.Servants, summaryJSON(e, override))
 	}
@@ -84,4 +81,38 @@ func served(snap *cache.Snapshot, id string) (e *cache.Entry, override, ok bool)
 	e, ok = snap.Lookup(id)
 	stored, _ := snap.Stored(id)
 	return e, ok && e != stored, ok
+}
+
+// LastSyncHeader carries, on /v1/records, the time (RFC 3339, UTC) of the last
+// successful sync; it is absent when the cache was never synced.
+const LastSyncHeader = "X-Tarscache-Last-Sync"
+
+// records answers the tarscache-records/1 document (the one dump --format json
+// and export write, and import reads): the whole cache with the IDC groups, or
+// with ?prefix= only the servants whose id starts with it.
+func (h *handler) records(w http.ResponseWriter, r *http.Request) {
+	snap := h.store.Snapshot()
+	var ids []string // nil: every servant and the groups
+	if prefix := r.URL.Query().Get("prefix"); prefix != "" {
+		ids = withPrefix(snap.IDs(), prefix)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if last := h.store.LastSync(); !last.IsZero() {
+		w.Header().Set(LastSyncHeader, last.UTC().Format(time.RFC3339Nano))
+	}
+	if err := cache.WriteJSON(w, snap, ids); err != nil {
+		h.logger.Debug("admin: write records", "err", err)
+	}
+}
+
+// withPrefix returns the ids that start with prefix, never nil.
+func withPrefix(ids []string, prefix string) []string {
+	out := []string{}
+	for _, id := range ids {
+		if strings.HasPrefix(id, prefix) {
+			out = append(out, id)
+		}
+	}
+	return out
 }

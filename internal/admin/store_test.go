@@ -218,3 +218,33 @@ func TestNewHandler_noStore(t *testing.T) {
 		})
 	}
 }
+
+// /v1/records answers the records document import reads, whole or by prefix,
+// with the last sync in a header.
+func TestNewHandler_records(t *testing.T) {
+	c := servantsCache(t)
+	cases := []struct {
+		path string
+		ids  []string
+	}{
+		{"/v1/records", []string{"Demo.HelloServer.AdminObj", "Demo.HelloServer.HelloObj", "Demo.Rich.RichObj"}},
+		{"/v1/records?prefix=Demo.HelloServer.", []string{"Demo.HelloServer.AdminObj", "Demo.HelloServer.HelloObj"}},
+		{"/v1/records?prefix=Nope.", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.path, func(t *testing.T) {
+			rec := do(t, c, http.MethodGet, tc.path)
+			require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+			require.Equal(t, "2025-01-02T03:04:05.000000006Z", rec.Header().Get(admin.LastSyncHeader))
+			st, err := cache.ReadJSON(rec.Body)
+			require.NoError(t, err)
+			var ids []string
+			for _, s := range st.Servants {
+				ids = append(ids, s.ID)
+			}
+			require.Equal(t, tc.ids, ids)
+		})
+	}
+	require.Empty(t, do(t, cachetest.Open(t, ""), http.MethodGet, "/v1/records").Header().Get(admin.LastSyncHeader),
+		"never synced: no header")
+}

@@ -1,0 +1,83 @@
+package tars
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// result is how a request ended, the "result" label of tarscache_queryf_requests_total.
+type result int
+
+const (
+	resultOK         result = iota // answered (whatever the method's own ret)
+	resultStale                    // refused: data older than --max-stale
+	resultBadRequest               // arguments that do not decode
+	resultNoServant                // a servant other than the locator's
+	resultNoMethod                 // a method QueryF does not have
+	resultInternal                 // the handler panicked
+	numResults
+)
+
+var resultLabels = [numResults]string{"ok", "stale", "bad_request", "no_servant", "no_method", "internal_error"}
+
+// otherMethod labels requests for methods QueryF does not have, so that a client
+// cannot grow the label set.
+const otherMethod = "other"
+
+// requestBuckets span an in-memory answer (microseconds) to a reply stuck behind
+// a slow client's connection.
+var requestBuckets = []float64{.00001, .000025, .00005, .0001, .00025, .0005, .001, .0025, .01, .1, 1}
+
+// metrics are a Server's Prometheus metrics; every series is created up front,
+// so recording a request is two array reads and no label hashing.
+type metrics struct {
+	byMethod map[string]*methodMetrics
+	conns    prometheus.Gauge
+}
+
+// methodMetrics are the series of one method label.
+type methodMetrics struct {
+	duration prometheus.Observer
+	results  [numResults]prometheus.Counter
+}
+
+// newMetrics creates the metrics and registers them with reg, unless reg is nil.
+func newMetrics(reg prometheus.Registerer) *metrics {
+	f := promauto.With(reg)
+	requests := f.NewCounterVec(prometheus.CounterOpts{Name: "tarscache_queryf_requests_total",
+		Help: "QueryF requests by method and result: ok, stale, bad_request, no_servant, no_method or internal_error."},
+		[]string{"method", "result"})
+	duration := f.NewHistogramVec(prometheus.HistogramOpts{Name: "tarscache_queryf_request_duration_seconds",
+		Help: "Time from a request's packet to its encoded reply, by method.", Buckets: requestBuckets}, []string{"method"})
+	m := &metrics{byMethod: map[string]*methodMetrics{},
+		conns: f.NewGauge(prometheus.GaugeOpts{Name: "tarscache_queryf_connections", Help: "Open QueryF connections."})}
+	for _, name := range metricMethods() {
+		m.byMethod[name] = newMethodMetrics(name, requests, duration)
+	}
+	return m
+}
+
+// metricMethods are the method labels: QueryF's methods, tars_ping and other.
+func metricMethods() []string {
+	names := []string{"tars_ping", otherMethod}
+	for name := range methods {
+		names = append(names, name)
+	}
+	return names
+}
+
+func newMethodMetrics(name string, requests *prometheus.CounterVec, duration *prometheus.HistogramVec) *methodMetrics {
+	mm := &methodMetrics{duration: duration.WithLabelValues(name)}
+	for r := range numResults {
+		mm.results[r] = requests.WithLabelValues(name, resultLabels[r])
+	}
+	return mm
+}
+
+// method returns the series of a request's method name.
+func (m *metrics) method(name string) *methodMetrics {
+	if mm, ok := m.byMethod[name]; ok {
+		return mm
+	}
+	return m.byMethod[otherMethod]
+}
