@@ -20,6 +20,8 @@ type ApplyStats struct {
 	// GroupsChanged reports that the IDC group configuration was written (every
 	// answer was then rebuilt for it).
 	GroupsChanged bool
+	// RulesWritten and RulesDeleted count the subset rules put and deleted.
+	RulesWritten, RulesDeleted int
 	// LastSyncWritten reports that the time of the last sync was written, alone
 	// (an idle checkpoint, see Options.LastSyncEvery) or with the changes.
 	LastSyncWritten bool
@@ -28,7 +30,9 @@ type ApplyStats struct {
 }
 
 // Changed reports whether the apply wrote anything.
-func (s ApplyStats) Changed() bool { return s.Written+s.Deleted > 0 || s.GroupsChanged }
+func (s ApplyStats) Changed() bool {
+	return s.Written+s.Deleted+s.RulesWritten+s.RulesDeleted > 0 || s.GroupsChanged
+}
 
 // State is a fetch of the registry: servant records and the IDC group
 // configuration. A complete State holds every servant; a partial one (an
@@ -37,6 +41,15 @@ func (s ApplyStats) Changed() bool { return s.Written+s.Deleted > 0 || s.GroupsC
 type State struct {
 	Servants []Servant
 	Groups   Groups
+	// Rules are the subset rules (t_subset_rule), always complete, like Groups: a
+	// stored rule missing from Rules is deleted.
+	Rules []SubsetRule
+	// KeepInForce makes each rule of Rules with Rejected set keep the rule in force
+	// of the stored rule of its servant (none when there is none), turned off when
+	// the rejected row says N, whatever its own Enable, Type and Data: a bad row
+	// read from the database never replaces a good rule. Package sync sets it; an
+	// import, which states the rules in force itself, does not.
+	KeepInForce bool
 	// FetchedAt is when the fetch started; it becomes the cache's LastSync. The
 	// zero time (an import, for example) leaves LastSync as it is.
 	FetchedAt time.Time
@@ -63,6 +76,8 @@ type change struct {
 	index         *groupIndex
 	// lastSync is the sync time to write, 0 for none.
 	lastSync int64
+	// rules is the subset-rule part.
+	rules ruleChange
 }
 
 // Apply makes the stored state equal to st: records whose version changed (or
@@ -83,7 +98,8 @@ func (c *Cache) Apply(st State) (ApplyStats, error) {
 	if err != nil {
 		return ApplyStats{}, fmt.Errorf("cache: apply: %w", err)
 	}
-	stats := ApplyStats{Written: len(ch.put), Deleted: len(ch.removed), Unchanged: ch.same, GroupsChanged: ch.groupsChanged}
+	stats := ApplyStats{Written: len(ch.put), Deleted: len(ch.removed), Unchanged: ch.same, GroupsChanged: ch.groupsChanged,
+		RulesWritten: len(ch.rules.put), RulesDeleted: len(ch.rules.removed)}
 	ch.lastSync = c.lastSyncToWrite(st.FetchedAt, stats.Changed())
 	stats.LastSyncWritten = ch.lastSync != 0
 	if stats.Changed() || stats.LastSyncWritten {
@@ -116,11 +132,11 @@ func (c *Cache) lastSyncToWrite(fetchedAt time.Time, changed bool) int64 {
 }
 
 // diff compares a fetch with the current snapshot.
-func diff(cur *Snapshot, st *State) (*change, error) {
+func diff(cur *Snapshot, st *State) (ch *change, err error) {
 	if err := validateGroups(&st.Groups); err != nil {
 		return nil, err
 	}
-	ch := groupsChange(cur, &st.Groups)
+	ch = groupsChange(cur, &st.Groups)
 	seen := make(map[string]struct{}, len(st.Servants))
 	for i := range st.Servants {
 		s := &st.Servants[i]
@@ -135,8 +151,10 @@ func diff(cur *Snapshot, st *State) (*change, error) {
 		ch.put = append(ch.put, newEntry(*s, version, ch.index))
 		ch.values = append(ch.values, value)
 	}
-	removed, err := removals(cur, st, seen)
-	ch.removed = removed
+	if ch.removed, err = removals(cur, st, seen); err != nil {
+		return nil, err
+	}
+	ch.rules, err = diffRules(cur, st.Rules, st.KeepInForce)
 	return ch, err
 }
 
@@ -196,7 +214,9 @@ func (ch *change) next(cur *Snapshot) *Snapshot {
 	if ch.groupsChanged {
 		cur = cur.rebuild(ch.index, ch.groupsVersion, ch.put)
 	}
-	return cur.with(ch.put, ch.removed)
+	next := cur.with(ch.put, ch.removed)
+	next.rules = ch.rules.apply(cur.rules)
+	return next
 }
 
 func checkServant(s *Servant, seen map[string]struct{}) error {
@@ -228,7 +248,7 @@ func (ch *change) write(tx *bolt.Tx) error {
 			return fmt.Errorf("delete %q: %w", id, err)
 		}
 	}
-	return nil
+	return ch.rules.write(tx)
 }
 
 func (ch *change) writeGroups(meta *bolt.Bucket) error {

@@ -20,6 +20,7 @@ const fileFormat = 1
 var (
 	bucketServants = []byte("servants")
 	bucketMeta     = []byte("meta")
+	bucketSubsets  = []byte("subsets")
 	keyFormat      = []byte("format")
 	keyGroups      = []byte("groups")
 	keyLastSync    = []byte("last_sync")
@@ -211,7 +212,34 @@ func readSnapshot(tx *bolt.Tx) (*Snapshot, error) {
 		snap.entries[s.ID] = newEntry(s, version, snap.index)
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	snap.rules, err = readRules(tx)
 	return snap, err
+}
+
+// readRules decodes the stored subset rules; a file without the bucket has none.
+func readRules(tx *bolt.Tx) (map[string]*RuleEntry, error) {
+	rules := map[string]*RuleEntry{}
+	b := tx.Bucket(bucketSubsets)
+	if b == nil {
+		return rules, nil
+	}
+	err := b.ForEach(func(k, v []byte) error {
+		r, version, err := decodeRule(v)
+		if err == nil && r.Servant != string(k) {
+			err = fmt.Errorf("holds the rule of %q", r.Servant)
+		}
+		if err == nil {
+			rules[r.Servant], err = newRuleEntry(r, version)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: subset rule %q: %w", ErrCorrupt, k, err)
+		}
+		return nil
+	})
+	return rules, err
 }
 
 // readGroups decodes the stored groups value; a file without one has no groups.

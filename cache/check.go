@@ -46,6 +46,28 @@ func (c *Cache) checkRecords(tx *bolt.Tx) []error {
 	if stored != snap.Len() {
 		errs = append(errs, fmt.Errorf("file holds %d servants, snapshot %d", stored, snap.Len()))
 	}
+	return append(errs, checkRules(tx, snap)...)
+}
+
+// checkRules verifies every stored subset rule and that the snapshot serves them.
+func checkRules(tx *bolt.Tx, snap *Snapshot) []error {
+	var errs []error
+	stored := 0
+	if b := tx.Bucket(bucketSubsets); b != nil {
+		_ = b.ForEach(func(k, v []byte) error {
+			stored++
+			_, version, err := decodeRule(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%w: subset rule %q: %w", ErrCorrupt, k, err))
+			} else if e, ok := snap.rules[string(k)]; !ok || e.Version != version {
+				errs = append(errs, fmt.Errorf("subset rule %q: stored version %08x is not the one served", k, version))
+			}
+			return nil
+		})
+	}
+	if stored != len(snap.rules) {
+		errs = append(errs, fmt.Errorf("file holds %d subset rules, snapshot %d", stored, len(snap.rules)))
+	}
 	return errs
 }
 

@@ -15,7 +15,17 @@ const JSONFormat = "tarscache-records/1"
 type jsonDoc struct {
 	Format   string        `json:"format"`
 	Groups   *jsonGroups   `json:"groups,omitempty"`
+	Subsets  []jsonRule    `json:"subsets,omitempty"`
 	Servants []jsonServant `json:"servants"`
+}
+
+// jsonRule is the JSON form of a SubsetRule.
+type jsonRule struct {
+	Servant  string        `json:"servant"`
+	Enable   bool          `json:"enable"`
+	Type     string        `json:"type,omitempty"`
+	Data     string        `json:"data,omitempty"`
+	Rejected *RejectedRule `json:"rejected,omitempty"`
 }
 
 type jsonGroups struct {
@@ -65,6 +75,7 @@ func WriteJSON(w io.Writer, snap *Snapshot, ids []string) error {
 	if ids == nil {
 		ids = snap.IDs()
 		doc.Groups = groupsToJSON(snap.Groups())
+		doc.Subsets = rulesToJSON(snap)
 	}
 	doc.Servants = make([]jsonServant, 0, len(ids))
 	for _, id := range ids {
@@ -86,6 +97,23 @@ func groupsToJSON(g Groups) *jsonGroups {
 		jg.Priorities = append(jg.Priorities, jsonPriority(p))
 	}
 	return jg
+}
+
+func rulesToJSON(snap *Snapshot) []jsonRule {
+	var out []jsonRule
+	for _, id := range snap.RuleIDs() {
+		r := snap.rules[id].Rule
+		out = append(out, jsonRule{Servant: r.Servant, Enable: r.Enable, Type: r.Type, Data: r.Data, Rejected: r.Rejected})
+	}
+	return out
+}
+
+func rulesFromJSON(jr []jsonRule) []SubsetRule {
+	out := make([]SubsetRule, len(jr))
+	for i, r := range jr {
+		out[i] = SubsetRule{Servant: r.Servant, Enable: r.Enable, Type: r.Type, Data: r.Data, Rejected: r.Rejected}
+	}
+	return out
 }
 
 func groupsFromJSON(jg *jsonGroups) (Groups, error) {
@@ -131,7 +159,7 @@ func ReadJSON(r io.Reader) (State, error) {
 	if err != nil {
 		return State{}, fmt.Errorf("%w: %w", ErrBadJSON, err)
 	}
-	st := State{Groups: g, Servants: make([]Servant, len(doc.Servants))}
+	st := State{Groups: g, Rules: rulesFromJSON(doc.Subsets), Servants: make([]Servant, len(doc.Servants))}
 	for i, js := range doc.Servants {
 		s, err := fromJSON(js)
 		if err != nil {

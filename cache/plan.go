@@ -14,6 +14,9 @@ type Plan struct {
 	Unchanged int
 	// GroupsChanged reports that the IDC group configuration would be written.
 	GroupsChanged bool
+	// RulesChanged and RulesRemoved name the servants whose subset rules would be
+	// written (new or changed) and deleted, each sorted.
+	RulesChanged, RulesRemoved []string
 }
 
 // Plan validates st as Apply does and returns what applying it would change. It
@@ -34,5 +37,10 @@ func (c *Cache) Plan(st State) (Plan, error) {
 	}
 	slices.Sort(p.Added)
 	slices.Sort(p.Changed)
+	for _, e := range ch.rules.put {
+		p.RulesChanged = append(p.RulesChanged, e.Rule.Servant)
+	}
+	slices.Sort(p.RulesChanged)
+	p.RulesRemoved = slices.Sorted(slices.Values(ch.rules.removed))
 	return p, nil
 }

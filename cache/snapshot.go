@@ -17,6 +17,8 @@ type Snapshot struct {
 	entries map[string]*Entry
 	// pinned are the Options.Override records, answered in place of stored ones.
 	pinned map[string]*Entry
+	// rules are the stored subset rules by servant id.
+	rules map[string]*RuleEntry
 	// index is the group configuration the entries were built with.
 	index *groupIndex
 	// groupsVersion is the CRC32 of the stored groups value (0 when none).
@@ -112,7 +114,7 @@ func (s *Snapshot) rebuild(x *groupIndex, version uint32, fresh []*Entry) *Snaps
 	for _, e := range fresh {
 		skip[e.Servant.ID] = true
 	}
-	return &Snapshot{entries: rebuilt(s.entries, x, skip), pinned: rebuilt(s.pinned, x, nil), index: x, groupsVersion: version}
+	return &Snapshot{entries: rebuilt(s.entries, x, skip), pinned: rebuilt(s.pinned, x, nil), rules: s.rules, index: x, groupsVersion: version}
 }
 
 func rebuilt(m map[string]*Entry, x *groupIndex, skip map[string]bool) map[string]*Entry {
@@ -157,7 +159,7 @@ func wireEndpoint(ep *Endpoint, real, work int32) endpointf.EndpointF {
 // document read back with ReadJSON, validated as Apply validates. It takes
 // ownership of st and sorts the endpoints into canonical order.
 func NewSnapshot(st State) (*Snapshot, error) {
-	empty := &Snapshot{entries: map[string]*Entry{}, index: newGroupIndex(Groups{})}
+	empty := &Snapshot{entries: map[string]*Entry{}, rules: map[string]*RuleEntry{}, index: newGroupIndex(Groups{})}
 	ch, err := diff(empty, &st)
 	if err != nil {
 		return nil, fmt.Errorf("cache: new snapshot: %w", err)

@@ -34,6 +34,9 @@ type Row struct {
 	EnableSet, SetName, SetArea, SetGroup string
 	// BakFlag is t_server_conf.bak_flag as text ("" for t_registry_info).
 	BakFlag string
+	// Subset is the node's t_server_subset label ("" for none, and for
+	// t_registry_info rows).
+	Subset string
 }
 
 // Origin names the row for people, e.g. "Demo.HelloServer@10.0.0.11/HelloObjAdapter".
@@ -129,7 +132,7 @@ func newEndpoint(r *Row, a Address, bak int32) cache.Endpoint {
 		NodeName:    strings.Trim(r.Node, " \t\r\n"),
 		EnableGroup: strings.EqualFold(r.EnableGroup, "y"), IPGroupName: r.IPGroupName,
 		EnableSet: strings.EqualFold(r.EnableSet, "y"), SetName: r.SetName, SetArea: r.SetArea, SetGroup: r.SetGroup,
-		Origin: r.Origin(),
+		Subset: r.Subset, Origin: r.Origin(),
 	}
 }
 

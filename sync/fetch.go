@@ -7,10 +7,11 @@ import (
 )
 
 // queryServers is the official full-load join, with the adapter name added so that
-// a dropped row can be named.
+// a dropped row can be named, and {label} standing for the node's subset label
+// (serversQuery fills it in).
 const queryServers = `SELECT a.servant, a.endpoint, s.setting_state, s.present_state, s.flow_state,
  s.application, s.server_name, s.node_name, a.adapter_name, s.enable_group, s.ip_group_name,
- s.enable_set, s.set_name, s.set_area, s.set_group, s.bak_flag
+ s.enable_set, s.set_name, s.set_area, s.set_group, s.bak_flag, {label}
  FROM t_adapter_conf AS a RIGHT JOIN t_server_conf AS s USING (application, server_name, node_name)`
 
 // queryRegistry reads the registry's own rows, ordered as the official load orders them.
@@ -31,6 +32,8 @@ type Fetch struct {
 	// GroupRules and Priorities are the IDC group tables.
 	GroupRules []GroupRuleRow
 	Priorities []PriorityRow
+	// Rules are the t_subset_rule rows (none when the table is absent).
+	Rules []RuleRow
 }
 
 // FetchAll reads every row the official full load reads, in one read-only
@@ -42,7 +45,11 @@ func FetchAll(ctx context.Context, db *sql.DB) (*Fetch, error) {
 		return nil, err
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only: nothing to undo
-	return readFull(ctx, tx)
+	t, err := readTables(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	return readFull(ctx, tx, t)
 }
 
 // beginRead starts the read-only repeatable-read transaction of one fetch.
@@ -54,11 +61,12 @@ func beginRead(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
 	return tx, nil
 }
 
-// readFull reads every table of the full load within tx.
-func readFull(ctx context.Context, tx *sql.Tx) (*Fetch, error) {
+// readFull reads every table of the full load within tx, and those of
+// tarscache's own tables that t says exist.
+func readFull(ctx context.Context, tx *sql.Tx, t tables) (*Fetch, error) {
 	f := &Fetch{}
 	var err error
-	if f.Rows, err = readRows(ctx, tx, scanServerRow, queryServers); err != nil {
+	if f.Rows, err = readRows(ctx, tx, scanServerRow, serversQuery(t)); err != nil {
 		return nil, fmt.Errorf("sync: read t_server_conf and t_adapter_conf: %w", err)
 	}
 	reg, err := readRegistry(ctx, tx)
@@ -66,7 +74,7 @@ func readFull(ctx context.Context, tx *sql.Tx) (*Fetch, error) {
 		return nil, err
 	}
 	f.Rows = append(f.Rows, reg...)
-	return f, readGroups(ctx, tx, f)
+	return f, readGroups(ctx, tx, f, t)
 }
 
 func readRegistry(ctx context.Context, tx *sql.Tx) ([]Row, error) {
@@ -77,9 +85,13 @@ func readRegistry(ctx context.Context, tx *sql.Tx) ([]Row, error) {
 	return reg, nil
 }
 
-// readGroups reads the IDC group tables into f.
-func readGroups(ctx context.Context, tx *sql.Tx, f *Fetch) error {
+// readGroups reads the IDC group tables and the subset rules into f: the small
+// tables every fetch reads whole.
+func readGroups(ctx context.Context, tx *sql.Tx, f *Fetch, t tables) error {
 	var err error
+	if f.Rules, err = readRules(ctx, tx, t); err != nil {
+		return err
+	}
 	if f.GroupRules, err = readRows(ctx, tx, scanGroupRule, queryGroupRules); err != nil {
 		return fmt.Errorf("sync: read t_server_group_rule: %w", err)
 	}
@@ -124,7 +136,7 @@ func scanServerRow(rs *sql.Rows) (Row, error) {
 	err := rs.Scan(nullable{&r.Servant}, nullable{&r.Endpoint}, nullable{&r.SettingState}, nullable{&r.PresentState},
 		nullable{&r.FlowState}, nullable{&r.Application}, nullable{&r.Server}, nullable{&r.Node}, nullable{&r.Adapter},
 		nullable{&r.EnableGroup}, nullable{&r.IPGroupName}, nullable{&r.EnableSet}, nullable{&r.SetName},
-		nullable{&r.SetArea}, nullable{&r.SetGroup}, nullable{&r.BakFlag})
+		nullable{&r.SetArea}, nullable{&r.SetGroup}, nullable{&r.BakFlag}, nullable{&r.Subset})
 	return r, err
 }
 

@@ -29,21 +29,31 @@ const pairsPerQuery = 500
 
 // probe is what a fetch reads first.
 type probe struct {
+	// tables says which of tarscache's own tables the database has.
+	tables tables
 	// since is the lower bound of the next incremental fetch ("YYYY-MM-DD
 	// hh:mm:ss.ffffff" in MySQL's session time zone).
 	since string
-	// print is the fingerprint of t_server_conf and t_adapter_conf.
+	// print is the fingerprint of t_server_conf and t_adapter_conf, of which of
+	// tarscache's tables exist and of t_server_subset.
 	print string
 }
 
 func readProbe(ctx context.Context, tx *sql.Tx, overlap time.Duration) (probe, error) {
-	var p probe
-	var servers, adapters string
-	err := tx.QueryRowContext(ctx, queryProbe, overlap.Microseconds()).Scan(&p.since, nullable{&servers}, nullable{&adapters})
+	t, err := readTables(ctx, tx)
+	if err != nil {
+		return probe{}, err
+	}
+	p := probe{tables: t}
+	var servers, adapters, labels string
+	err = tx.QueryRowContext(ctx, queryProbe, overlap.Microseconds()).Scan(&p.since, nullable{&servers}, nullable{&adapters})
+	if err == nil && t.labels {
+		err = tx.QueryRowContext(ctx, queryLabelPrint).Scan(nullable{&labels})
+	}
 	if err != nil {
 		return probe{}, fmt.Errorf("sync: read the database clock and table fingerprints: %w", err)
 	}
-	p.print = servers + "/" + adapters
+	p.print = servers + "/" + adapters + "/" + t.String() + "/" + labels
 	return p, nil
 }
 
@@ -62,8 +72,13 @@ func rowPair(r *Row) pair {
 }
 
 // readChanged returns the servers with a row written at or after since.
-func readChanged(ctx context.Context, tx *sql.Tx, since string) ([]pair, error) {
-	ps, err := readRows(ctx, tx, scanPair, queryChanged, since, since)
+func readChanged(ctx context.Context, tx *sql.Tx, since string, t tables) ([]pair, error) {
+	query, n := changedQuery(t)
+	args := make([]any, n)
+	for i := range args {
+		args[i] = since
+	}
+	ps, err := readRows(ctx, tx, scanPair, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sync: read servers changed since %s: %w", since, err)
 	}
@@ -77,10 +92,10 @@ func scanPair(rs *sql.Rows) (pair, error) {
 }
 
 // readPairs reads the full-load rows of the given servers, a batch at a time.
-func readPairs(ctx context.Context, tx *sql.Tx, pairs []pair) ([]Row, error) {
+func readPairs(ctx context.Context, tx *sql.Tx, pairs []pair, t tables) ([]Row, error) {
 	var out []Row
 	for batch := range slices.Chunk(pairs, pairsPerQuery) {
-		rows, err := readRows(ctx, tx, scanServerRow, pairsQuery(len(batch)), pairArgs(batch)...)
+		rows, err := readRows(ctx, tx, scanServerRow, pairsQuery(len(batch), t), pairArgs(batch)...)
 		if err != nil {
 			return nil, fmt.Errorf("sync: read t_server_conf and t_adapter_conf of %d changed servers: %w", len(pairs), err)
 		}
@@ -91,8 +106,8 @@ func readPairs(ctx context.Context, tx *sql.Tx, pairs []pair) ([]Row, error) {
 
 // pairsQuery is the full-load join restricted to n servers; MySQL answers it from
 // the (application, server_name, node_name) unique keys.
-func pairsQuery(n int) string {
-	return queryServers + " WHERE (s.application, s.server_name) IN (" +
+func pairsQuery(n int, t tables) string {
+	return serversQuery(t) + " WHERE (s.application, s.server_name) IN (" +
 		strings.TrimSuffix(strings.Repeat("(?,?),", n), ",") + ")"
 }
 

@@ -32,8 +32,10 @@ type metrics struct {
 	held     prometheus.Gauge
 	dropped  *prometheus.CounterVec
 	rejected prometheus.Gauge
-	written  prometheus.Counter
-	deleted  prometheus.Counter
+	// rejectedRules counts the subset rules rejected now.
+	rejectedRules prometheus.Gauge
+	written       prometheus.Counter
+	deleted       prometheus.Counter
 }
 
 // newMetrics creates the metrics and registers them with reg, unless reg is nil.
@@ -52,6 +54,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Rows read and dropped, by reason: bad_endpoint, empty_servant or bak_flag; a row read by n syncs counts n times."}, []string{"reason"}),
 		rejected: f.NewGauge(prometheus.GaugeOpts{Name: "tarscache_sync_rejected_rows",
 			Help: "Rows with bad data dropped now (each is logged once)."}),
+		rejectedRules: f.NewGauge(prometheus.GaugeOpts{Name: "tarscache_sync_rejected_subset_rules",
+			Help: "t_subset_rule rows rejected now (each is logged once); the rule in force before each stays."}),
 		written: f.NewCounter(prometheus.CounterOpts{Name: "tarscache_sync_records_written_total",
 			Help: "Servant records written to the cache file."}),
 		deleted: f.NewCounter(prometheus.CounterOpts{Name: "tarscache_sync_records_deleted_total",

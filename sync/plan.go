@@ -77,7 +77,7 @@ func (s *Syncer) fullReason(p probe, now time.Time) string {
 }
 
 func readAll(ctx context.Context, tx *sql.Tx, p probe, why string) (*fetched, error) {
-	f, err := readFull(ctx, tx)
+	f, err := readFull(ctx, tx, p.tables)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func readAll(ctx context.Context, tx *sql.Tx, p probe, why string) (*fetched, er
 // readSince re-reads whole the servers written since the last applied fetch, and
 // every other server's rows for the servants those name.
 func (s *Syncer) readSince(ctx context.Context, tx *sql.Tx, p probe) (*fetched, error) {
-	changed, err := readChanged(ctx, tx, s.marks.since)
+	changed, err := readChanged(ctx, tx, s.marks.since, p.tables)
 	if err != nil {
 		return nil, err
 	}
@@ -98,13 +98,13 @@ func (s *Syncer) readSince(ctx context.Context, tx *sql.Tx, p probe) (*fetched, 
 	if f.registry, err = readRegistry(ctx, tx); err != nil {
 		return nil, err
 	}
-	if f.changedRows, err = readPairs(ctx, tx, changed); err != nil {
+	if f.changedRows, err = readPairs(ctx, tx, changed, p.tables); err != nil {
 		return nil, err
 	}
 	if err := s.readScope(ctx, tx, f); err != nil {
 		return nil, err
 	}
-	return f, readGroups(ctx, tx, &f.groups)
+	return f, readGroups(ctx, tx, &f.groups, p.tables)
 }
 
 // readScope finds the servants to rebuild and reads the rows they have on
@@ -119,7 +119,7 @@ func (s *Syncer) readScope(ctx context.Context, tx *sql.Tx, f *fetched) error {
 		addServants(f.scope, f.registry)
 		addServants(f.scope, s.marks.registry)
 	}
-	others, err := readPairs(ctx, tx, s.otherPairs(f))
+	others, err := readPairs(ctx, tx, s.otherPairs(f), f.probe.tables)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,8 @@ type Preview struct {
 	Plan          cache.Plan
 	Report        Report
 	GroupWarnings []string
+	// RejectedRules are the t_subset_rule rows that would be rejected.
+	RejectedRules []error
 	Impact        cache.Impact
 	// HeldReason says why the fetch would be held; "" when it would be applied.
 	HeldReason string
@@ -29,8 +31,9 @@ func (s *Syncer) Preview(ctx context.Context) (Preview, error) {
 	}
 	servants, rep := Build(f.Rows)
 	groups, warns := BuildGroups(f.GroupRules, f.Priorities)
-	st := cache.State{Servants: servants, Groups: groups}
-	p := Preview{Report: rep, GroupWarnings: warns, Impact: s.cache.Impact(&st)}
+	rules, badRules := BuildRules(f.Rules, s.compiler)
+	st := cache.State{Servants: servants, Groups: groups, Rules: rules, KeepInForce: true}
+	p := Preview{Report: rep, GroupWarnings: warns, RejectedRules: badRules, Impact: s.cache.Impact(&st)}
 	p.HeldReason = s.protect.reason(p.Impact)
 	if p.Plan, err = s.cache.Plan(st); err != nil {
 		return Preview{}, fmt.Errorf("sync: %w", err)

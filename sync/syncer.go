@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/subset"
 )
 
 // Backoff bounds after a failed sync: the first retry waits backoffMin, each later
@@ -65,6 +66,8 @@ type Result struct {
 	Apply  cache.ApplyStats
 	// GroupWarnings are BuildGroups' warnings about the IDC group tables.
 	GroupWarnings []string
+	// RejectedRules are BuildRules' rejections of t_subset_rule rows.
+	RejectedRules []error
 	// Held is set when the fetch was held rather than applied (Apply is then zero).
 	Held *Held
 	// Full says why the fetch read every table (one of the Full* reasons); it is
@@ -77,16 +80,18 @@ type Result struct {
 // Syncer keeps a cache equal to the registry database. See the package
 // documentation for its loop and its concurrency contract.
 type Syncer struct {
-	db      *sql.DB
-	cache   *cache.Cache
-	opts    Options
-	protect protection
-	metrics *metrics
+	db       *sql.DB
+	cache    *cache.Cache
+	opts     Options
+	protect  protection
+	metrics  *metrics
+	compiler *subset.Compiler // validates subset rules, each version once
 
 	// The fields below are owned by the goroutine running Run or SyncOnce.
 	failures int                 // consecutive failed syncs
 	rejected map[string]pair     // rejected rows, already logged, by the server they belong to
 	warned   map[string]struct{} // group warnings of the last fetch, already logged
+	badRules map[string]struct{} // subset rule rejections of the last fetch, already logged
 	marks    *marks              // left by the last applied fetch; nil before the first
 	heldLast bool                // the last fetch was held: the next one reads everything
 	// loggedHeld is the impact of the held fetch last logged, nil when none is held.
@@ -121,7 +126,8 @@ func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
 		opts.ProtectThreshold = def.ProtectThreshold
 	}
 	return &Syncer{db: db, cache: c, opts: opts, protect: protection{threshold: opts.ProtectThreshold},
-		metrics: newMetrics(opts.Registerer), rejected: map[string]pair{}, warned: map[string]struct{}{}}
+		metrics: newMetrics(opts.Registerer), compiler: subset.NewCompiler(0),
+		rejected: map[string]pair{}, warned: map[string]struct{}{}, badRules: map[string]struct{}{}}
 }
 
 // SyncOnce fetches the registry, builds the records and applies them to the cache,
@@ -156,10 +162,13 @@ func (s *Syncer) syncOnce(ctx context.Context, start time.Time) (Result, error) 
 func (s *Syncer) apply(f *fetched, start time.Time) (Result, error) {
 	servants, rep := Build(f.rows)
 	groups, warns := BuildGroups(f.groups.GroupRules, f.groups.Priorities)
+	rules, badRules := BuildRules(f.groups.Rules, s.compiler)
 	s.logRejections(rep.Rejected, f.rereadPairs())
 	s.logGroupWarnings(warns)
+	s.logRuleRejections(badRules)
 	st := f.state(servants, groups, start)
-	res := Result{Report: rep, GroupWarnings: warns, Full: f.full, ChangedServers: len(f.changed)}
+	st.Rules, st.KeepInForce = rules, true
+	res := Result{Report: rep, GroupWarnings: warns, RejectedRules: badRules, Full: f.full, ChangedServers: len(f.changed)}
 	res.Held = s.protect.check(s.cache.Impact(&st), start)
 	if s.heldLast = res.Held != nil; s.heldLast {
 		return res, nil
@@ -268,6 +277,20 @@ func (s *Syncer) logHeld(h *Held) {
 	s.opts.Logger.Error("sync held: serving the previous data until the change is accepted", "reason", h.Reason,
 		"servants", imp.Servants, "servants_removed", imp.Removed,
 		"active_before", imp.ActiveBefore, "active_after", imp.ActiveAfter, "held_since", h.Since)
+}
+
+// logRuleRejections logs each rejected subset rule once for as long as it stays
+// rejected; the cache keeps serving the rule in force before it.
+func (s *Syncer) logRuleRejections(errs []error) {
+	now := make(map[string]struct{}, len(errs))
+	for _, err := range errs {
+		now[err.Error()] = struct{}{}
+		if _, seen := s.badRules[err.Error()]; !seen {
+			s.opts.Logger.Warn("subset rule rejected: the rule in force before it stays", "err", err)
+		}
+	}
+	s.badRules = now
+	s.metrics.rejectedRules.Set(float64(len(now)))
 }
 
 // logGroupWarnings logs each group warning once for as long as it holds.

@@ -196,9 +196,13 @@ func splitSetID(setID string) (name, area, group string, ok bool) {
 	return parts[0], parts[1], parts[2], true
 }
 
-// FindSubsetConfigById returns ret 0 and enable=false: no subset rules exist yet.
-func (h *Handler) FindSubsetConfigById(_ context.Context, _ string, conf *endpointf.SubsetConf) (int32, error) {
-	*conf = endpointf.SubsetConf{}
+// FindSubsetConfigById returns ret 0 and the subset rule in force for id, validated
+// and in canonical form, or enable=false when id has none. It is a map read.
+func (h *Handler) FindSubsetConfigById(_ context.Context, id string, conf *endpointf.SubsetConf) (int32, error) {
+	if err := h.fresh(); err != nil {
+		return 0, err
+	}
+	*conf = h.src.Snapshot().SubsetConf(id)
 	return 0, nil
 }
 

@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/internal/cachetest"
 	"github.com/tarscache/tarscache/internal/tarstest"
 	"github.com/tarscache/tarscache/protocol/endpointf"
 )
@@ -65,4 +67,31 @@ func TestServer_QueryF_otherMethods(t *testing.T) {
 	ret, err = q.RegisterQuery("Demo.HelloServer.HelloObj", "me")
 	require.NoError(t, err)
 	require.Equal(t, int32(-1), ret)
+}
+
+// findSubsetConfigById answers the rule in force, and every answer carries each
+// endpoint's subset label (EndpointF tag 15).
+func TestServer_QueryF_subsets(t *testing.T) {
+	c := cachetest.Open(t, "")
+	s := cachetest.Servant("Demo.HelloServer.HelloObj", 10015, "10.0.0.1", "10.0.0.2")
+	s.Endpoints[0].Subset, s.Endpoints[1].Subset = "v1", "v2"
+	rule := cache.SubsetRule{Servant: s.ID, Enable: true, Type: "ratio", Data: `{"v1":20,"v2":80}`}
+	_, err := c.Apply(cache.State{Servants: []cache.Servant{s}, Rules: []cache.SubsetRule{rule}})
+	require.NoError(t, err)
+	q := tarstest.QueryClient(t, serve(t, c).Addr())
+
+	var conf endpointf.SubsetConf
+	ret, err := q.FindSubsetConfigById(s.ID, &conf)
+	require.NoError(t, err)
+	require.Zero(t, ret)
+	require.Equal(t, endpointf.SubsetConf{Enable: true, RuleType: "ratio", RuleData: `{"v1":20,"v2":80}`}, conf)
+
+	var a, in []endpointf.EndpointF
+	_, err = q.FindObjectByIdInSameGroup(s.ID, &a, &in)
+	require.NoError(t, err)
+	labels := map[string]string{}
+	for _, ep := range a {
+		labels[ep.Host] = ep.Subset
+	}
+	require.Equal(t, map[string]string{"10.0.0.1": "v1", "10.0.0.2": "v2"}, labels)
 }

@@ -154,5 +154,6 @@ CREATE TABLE IF NOT EXISTS `t_server_subset` (
   `node_name` varchar(50) NOT NULL,
   `subset` varchar(64) NOT NULL DEFAULT '',
   `registry_timestamp` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
-  PRIMARY KEY (`application`,`server_name`,`node_name`)
+  PRIMARY KEY (`application`,`server_name`,`node_name`),
+  KEY `idx_registry_timestamp` (`registry_timestamp`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8;

@@ -1,0 +1,153 @@
+package sync
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/subset"
+)
+
+// tarscache's own tables in db_tars (sync/schema/subset.sql). Both are optional: a
+// database without them has no subset rules and no subset labels.
+const (
+	TableSubsetRule   = "t_subset_rule"
+	TableServerSubset = "t_server_subset"
+)
+
+// queryTables finds which of tarscache's own tables the database has.
+const queryTables = `SELECT TABLE_NAME FROM information_schema.TABLES
+ WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('t_subset_rule', 't_server_subset')`
+
+// queryRules reads every subset rule.
+const queryRules = `SELECT servant, enable, rule_type, rule_data FROM t_subset_rule ORDER BY servant`
+
+// labelJoin adds each server node's subset label to the full-load join.
+const labelJoin = ` LEFT JOIN t_server_subset AS u
+ ON u.application = s.application AND u.server_name = s.server_name AND u.node_name = s.node_name`
+
+// queryLabelPrint is the fingerprint of t_server_subset: its row count and the sum
+// of the CRC32 of its keys, which moves when a row is deleted, even when another
+// is inserted in the same interval. It reads the whole table, one row per labelled
+// node.
+const queryLabelPrint = `SELECT CONCAT(COUNT(*), ':', COALESCE(SUM(CRC32(CONCAT_WS(0x1f, application, server_name, node_name))), 0))
+ FROM t_server_subset`
+
+// queryLabelsChanged lists the servers whose subset labels were written since a
+// time of MySQL's clock.
+const queryLabelsChanged = ` UNION SELECT application, server_name FROM t_server_subset WHERE registry_timestamp >= ?`
+
+// tables says which of tarscache's own tables a database has.
+type tables struct{ rules, labels bool }
+
+func (t tables) String() string {
+	return fmt.Sprintf("rules=%t,labels=%t", t.rules, t.labels)
+}
+
+func readTables(ctx context.Context, tx *sql.Tx) (tables, error) {
+	names, err := readRows(ctx, tx, scanString, queryTables)
+	if err != nil {
+		return tables{}, fmt.Errorf("sync: look for %s and %s: %w", TableSubsetRule, TableServerSubset, err)
+	}
+	var t tables
+	for _, n := range names {
+		t.rules = t.rules || strings.EqualFold(n, TableSubsetRule)
+		t.labels = t.labels || strings.EqualFold(n, TableServerSubset)
+	}
+	return t, nil
+}
+
+func scanString(rs *sql.Rows) (string, error) {
+	var s string
+	err := rs.Scan(nullable{&s})
+	return s, err
+}
+
+// serversQuery is the official full-load join, with each node's subset label when
+// the database has t_server_subset ("" otherwise).
+func serversQuery(t tables) string {
+	if t.labels {
+		return strings.Replace(queryServers, "{label}", "u.subset", 1) + labelJoin
+	}
+	return strings.Replace(queryServers, "{label}", "''", 1)
+}
+
+// changedQuery lists the servers with a row written since a time, subset labels
+// included when the database has them; it takes that time once per table.
+func changedQuery(t tables) (string, int) {
+	if t.labels {
+		return queryChanged + queryLabelsChanged, 3
+	}
+	return queryChanged, 2
+}
+
+// RuleRow is one t_subset_rule row. SQL NULLs arrive as "".
+type RuleRow struct {
+	Servant, Enable, Type, Data string
+}
+
+func scanRule(rs *sql.Rows) (RuleRow, error) {
+	var r RuleRow
+	err := rs.Scan(nullable{&r.Servant}, nullable{&r.Enable}, nullable{&r.Type}, nullable{&r.Data})
+	return r, err
+}
+
+func readRules(ctx context.Context, tx *sql.Tx, t tables) ([]RuleRow, error) {
+	if !t.rules {
+		return nil, nil
+	}
+	rows, err := readRows(ctx, tx, scanRule, queryRules)
+	if err != nil {
+		return nil, fmt.Errorf("sync: read %s: %w", TableSubsetRule, err)
+	}
+	return rows, nil
+}
+
+// BuildRules validates t_subset_rule rows with c (which caches each rule version's
+// outcome, so that an unchanged rule is parsed once) and returns the rules for
+// cache.State.Rules, with KeepInForce set there. A valid row becomes the rule in force, its data in canonical form; a rejected row
+// carries its columns and the reason, so that the cache keeps the rule in force
+// before it. Rows without a servant name cannot be keyed: they are only reported.
+// The rejections come back as errors naming the servant, for logs.
+func BuildRules(rows []RuleRow, c *subset.Compiler) ([]cache.SubsetRule, []error) {
+	var out []cache.SubsetRule
+	var rejected []error
+	for _, row := range rows {
+		r, err := buildRule(row, c)
+		if err != nil {
+			rejected = append(rejected, fmt.Errorf("sync: %s row of servant %q: %w", TableSubsetRule, row.Servant, err))
+		}
+		if row.Servant != "" {
+			out = append(out, r)
+		}
+	}
+	return out, rejected
+}
+
+// buildRule turns one row into a rule, or into a rejection that says why.
+func buildRule(row RuleRow, c *subset.Compiler) (cache.SubsetRule, error) {
+	r := cache.SubsetRule{Servant: row.Servant}
+	err := checkRuleRow(row)
+	var rule *subset.Rule
+	if err == nil {
+		rule, err = c.Get(row.Type, row.Data)
+	}
+	if err != nil {
+		r.Rejected = &cache.RejectedRule{Enable: row.Enable, Type: row.Type, Data: row.Data, Reason: err.Error()}
+		return r, err
+	}
+	r.Enable, r.Type, r.Data = strings.EqualFold(row.Enable, "y"), rule.Type(), rule.String()
+	return r, nil
+}
+
+func checkRuleRow(row RuleRow) error {
+	switch {
+	case row.Servant == "":
+		return fmt.Errorf("%w: empty servant name", subset.ErrBadRule)
+	case !strings.EqualFold(row.Enable, "y") && !strings.EqualFold(row.Enable, "n"):
+		return fmt.Errorf("%w: enable is %q: want Y or N", subset.ErrBadRule, row.Enable)
+	}
+	return nil
+}
