@@ -67,15 +67,18 @@ type jsonEndpoint struct {
 	Origin      string `json:"origin,omitempty"`
 }
 
-// WriteJSON writes the stored entries of snap whose ids are in ids, in the order
-// given, as an indented JSON document with their versions. When ids is nil it
-// writes every servant and the IDC group configuration: the whole file.
+// WriteJSON writes the stored records and subset rules of snap whose servant ids are
+// in ids, records in the order given, as an indented JSON document with their
+// versions; ids that name neither are skipped. When ids is nil it writes every
+// servant, every subset rule and the IDC group configuration: the whole file.
 func WriteJSON(w io.Writer, snap *Snapshot, ids []string) error {
 	doc := jsonDoc{Format: JSONFormat}
 	if ids == nil {
 		ids = snap.IDs()
 		doc.Groups = groupsToJSON(snap.Groups())
-		doc.Subsets = rulesToJSON(snap)
+		doc.Subsets = rulesToJSON(snap, snap.RuleIDs())
+	} else {
+		doc.Subsets = rulesToJSON(snap, ids)
 	}
 	doc.Servants = make([]jsonServant, 0, len(ids))
 	for _, id := range ids {
@@ -99,11 +102,13 @@ func groupsToJSON(g Groups) *jsonGroups {
 	return jg
 }
 
-func rulesToJSON(snap *Snapshot) []jsonRule {
+func rulesToJSON(snap *Snapshot, ids []string) []jsonRule {
 	var out []jsonRule
-	for _, id := range snap.RuleIDs() {
-		r := snap.rules[id].Rule
-		out = append(out, jsonRule{Servant: r.Servant, Enable: r.Enable, Type: r.Type, Data: r.Data, Rejected: r.Rejected})
+	for _, id := range ids {
+		if e, ok := snap.rules[id]; ok {
+			r := e.Rule
+			out = append(out, jsonRule{Servant: r.Servant, Enable: r.Enable, Type: r.Type, Data: r.Data, Rejected: r.Rejected})
+		}
 	}
 	return out
 }

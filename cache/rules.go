@@ -94,6 +94,23 @@ func (s *Snapshot) SubsetConf(id string) endpointf.SubsetConf {
 // caller's.
 func (s *Snapshot) RuleIDs() []string { return slices.Sorted(maps.Keys(s.rules)) }
 
+// AllIDs returns every servant id with a record, a subset rule or both, ascending
+// and without repeats; the slice is the caller's.
+func (s *Snapshot) AllIDs() []string {
+	return slices.Compact(slices.Sorted(func(yield func(string) bool) {
+		for id := range s.entries {
+			if !yield(id) {
+				return
+			}
+		}
+		for id := range s.rules {
+			if _, dup := s.entries[id]; !dup && !yield(id) {
+				return
+			}
+		}
+	}))
+}
+
 // ruleChange is the subset-rule part of one Apply.
 type ruleChange struct {
 	put     []*RuleEntry

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -36,7 +37,7 @@ func usageErrorf(format string, args ...any) error {
 // line on stderr.
 func run(args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
-	if err := app.Run(args); err != nil {
+	if err := app.Run(flagsFirst(app, args)); err != nil {
 		fmt.Fprintf(stderr, "tarscache: %s\n", oneLine(err))
 		if errors.Is(err, errUsage) {
 			return exitUsage
@@ -44,6 +45,53 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// flagsFirst moves the flags of a subcommand ahead of its arguments, so that they
+// may follow them ("route SERVANT --key K"): urfave/cli stops reading flags at the
+// first argument. Everything after "--" stays an argument; commands with
+// subcommands (db) are left as they are.
+func flagsFirst(app *cli.App, args []string) []string {
+	if len(args) < 3 {
+		return args
+	}
+	cmd := app.Command(args[1])
+	if cmd == nil || len(cmd.Subcommands) > 0 {
+		return args
+	}
+	valued := valueFlags(cmd.Flags)
+	var flags, rest []string
+	for i := 2; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			rest = append(rest, args[i:]...)
+			i = len(args)
+		case len(a) > 1 && a[0] == '-':
+			flags = append(flags, a)
+			if name := strings.TrimLeft(a, "-"); valued[name] && i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return slices.Concat(args[:2], flags, rest)
+}
+
+// valueFlags returns the names of the flags that take a value (all but booleans).
+func valueFlags(flags []cli.Flag) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range flags {
+		if _, isBool := f.(*cli.BoolFlag); isBool {
+			continue
+		}
+		for _, n := range f.Names() {
+			out[n] = true
+		}
+	}
+	return out
 }
 
 // oneLine is err's message on one line: joined errors are separated by "; ".
@@ -63,7 +111,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageErrorf("%v", err)
 		},
-		Commands: []*cli.Command{serveCommand(), syncCommand(), dumpCommand(), exportCommand(), importCommand(), checkCommand(), queryCommand(), diffCommand(), dbCommand()},
+		Commands: []*cli.Command{serveCommand(), syncCommand(), dumpCommand(), exportCommand(), importCommand(), checkCommand(), queryCommand(), diffCommand(), routeCommand(), dbCommand()},
 	}
 }
 

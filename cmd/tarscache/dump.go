@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -33,6 +34,8 @@ type dumped struct {
 	snap     *cache.Snapshot
 	lastSync time.Time
 	source   string
+	// rules are the servants whose subset rules are printed.
+	rules []string
 }
 
 func dumpCommand() *cli.Command {
@@ -79,6 +82,7 @@ func dump(w io.Writer, o dumpOptions) error {
 	if err != nil {
 		return err
 	}
+	d.rules = matching(d.snap.RuleIDs(), o.prefixes)
 	return write(w, d, matching(d.snap.IDs(), o.prefixes), o.now())
 }
 
@@ -86,7 +90,12 @@ func dump(w io.Writer, o dumpOptions) error {
 var dumpWriters = map[string]func(w io.Writer, d *dumped, ids []string, now time.Time) error{
 	"table": writeTable,
 	"tars":  writeTars,
-	"json":  func(w io.Writer, d *dumped, ids []string, _ time.Time) error { return cache.WriteJSON(w, d.snap, ids) },
+	"json":  writeJSON,
+}
+
+// writeJSON writes the records of ids and the subset rules of d.rules.
+func writeJSON(w io.Writer, d *dumped, ids []string, _ time.Time) error {
+	return cache.WriteJSON(w, d.snap, slices.Compact(slices.Sorted(slices.Values(slices.Concat(ids, d.rules)))))
 }
 
 // load reads the records from the running server at --admin, else from --data.
@@ -201,16 +210,53 @@ func matching(ids, prefixes []string) []string {
 func writeTable(w io.Writer, d *dumped, ids []string, now time.Time) error {
 	writeHeader(w, d, now)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVANT\tVERSION\tSTATE\tENDPOINT\tNODE\tSET\tORIGIN")
+	fmt.Fprintln(tw, "SERVANT\tVERSION\tSTATE\tENDPOINT\tNODE\tSET\tSUBSET\tORIGIN")
 	for _, id := range ids {
 		e, _ := d.snap.Stored(id)
 		for _, ep := range e.Servant.Endpoints {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id, cache.FormatVersion(e.Version), state(ep.Active),
-				endpointString(&ep), ep.NodeName, dash(ep.SetID()), ep.Origin)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id, cache.FormatVersion(e.Version), state(ep.Active),
+				endpointString(&ep), ep.NodeName, dash(ep.SetID()), dash(ep.Subset), ep.Origin)
 		}
 	}
 	fmt.Fprintf(tw, "\n%d servants, %d endpoints\n", len(ids), countEndpoints(d.snap, ids))
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return writeRules(w, d)
+}
+
+// writeRules prints the subset rules of d.rules, each rejected row under its rule.
+func writeRules(w io.Writer, d *dumped) error {
+	if len(d.rules) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nSUBSET RULE\tVERSION\tENABLE\tTYPE\tRULE IN FORCE")
+	var rejected []cache.SubsetRule
+	for _, id := range d.rules {
+		e, _ := d.snap.SubsetRule(id)
+		r := e.Rule
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", id, cache.FormatVersion(e.Version), yesNo(r.Enable), dash(r.Type), dash(r.Data))
+		if r.Rejected != nil {
+			rejected = append(rejected, r)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range rejected {
+		x := r.Rejected
+		fmt.Fprintf(w, "\nREJECTED %s (the rule in force above stays): %s\n  row: enable=%s rule_type=%s rule_data=%s\n",
+			r.Servant, x.Reason, x.Enable, x.Type, x.Data)
+	}
+	return nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "Y"
+	}
+	return "N"
 }
 
 // writeTars prints each servant as a Tars client configuration names it without a

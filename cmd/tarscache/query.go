@@ -36,6 +36,8 @@ type answer struct {
 	Ret      int32                 `json:"ret"`
 	Active   []endpointf.EndpointF `json:"active"`
 	Inactive []endpointf.EndpointF `json:"inactive"`
+	// Subset is the findSubsetConfigById answer (--method subset only).
+	Subset *endpointf.SubsetConf `json:"subset,omitempty"`
 }
 
 // queryCommand is "tarscache query": it prints one QueryF answer of a locator.
@@ -47,7 +49,8 @@ func queryCommand() *cli.Command {
 		ArgsUsage: "SERVANT",
 		Description: `Methods: byid (findObjectById), any (findObjectById4Any), all (findObjectById4All),
 samegroup (findObjectByIdInSameGroup), station (findObjectByIdInSameStation, needs --station),
-set (findObjectByIdInSameSet, needs --set).
+set (findObjectByIdInSameSet, needs --set), subset (findSubsetConfigById: the servant's subset
+rule; tarscache only).
 
 Example:
    tarscache query --locator "tars.tarsregistry.QueryObj@tcp -h 127.0.0.1 -p 17890" --method samegroup Demo.HelloServer.HelloObj`,
@@ -81,7 +84,7 @@ func query(w io.Writer, o queryOptions) error {
 	}
 	m, ok := queryMethods[o.method]
 	if !ok {
-		return usageErrorf("--method %q: want byid, any, all, samegroup, station or set", o.method)
+		return usageErrorf("--method %q: want byid, any, all, samegroup, station, set or subset", o.method)
 	}
 	qs, err := queryProxies(0, o.locator)
 	if err != nil {
@@ -137,6 +140,10 @@ var queryMethods = map[string]queryMethod{
 	"set": {"findObjectByIdInSameSet", func(q *queryf.QueryF, l lookup, a *answer, ctx map[string]string) (int32, error) {
 		return q.FindObjectByIdInSameSet(l.id, l.set, &a.Active, &a.Inactive, ctx)
 	}},
+	"subset": {"findSubsetConfigById", func(q *queryf.QueryF, l lookup, a *answer, ctx map[string]string) (int32, error) {
+		a.Subset = &endpointf.SubsetConf{}
+		return q.FindSubsetConfigById(l.id, a.Subset, ctx)
+	}},
 }
 
 // queryProxies returns one TarsGo QueryF proxy per locator, in order. Each call
@@ -179,16 +186,20 @@ func quietCommunicator() (*tarsgo.Communicator, error) {
 
 // writeAnswer writes a as a header line and a table of its endpoints.
 func writeAnswer(w io.Writer, a answer) error {
+	if c := a.Subset; c != nil {
+		_, err := fmt.Fprintf(w, "%s(%q) ret=%d: enable=%t ruleType=%q ruleData=%s\n", a.Method, a.ID, a.Ret, c.Enable, c.RuleType, c.RuleData)
+		return err
+	}
 	fmt.Fprintf(w, "%s(%q) ret=%d: %d active, %d inactive\n", a.Method, a.ID, a.Ret, len(a.Active), len(a.Inactive))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATE\tPROTO\tHOST\tPORT\tTIMEOUT\tWEIGHT\tWEIGHTTYPE\tNODE\tSET\tGROUP")
+	fmt.Fprintln(tw, "STATE\tPROTO\tHOST\tPORT\tTIMEOUT\tWEIGHT\tWEIGHTTYPE\tNODE\tSET\tGROUP\tSUBSET")
 	for _, list := range []struct {
 		state string
 		eps   []endpointf.EndpointF
 	}{{"active", a.Active}, {"inactive", a.Inactive}} {
 		for _, e := range list.eps {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%d\n", list.state, protoName(e.Istcp), e.Host, e.Port,
-				e.Timeout, e.Weight, e.WeightType, dash(e.NodeName), dash(e.SetId), e.Groupworkid)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%d\t%s\n", list.state, protoName(e.Istcp), e.Host, e.Port,
+				e.Timeout, e.Weight, e.WeightType, dash(e.NodeName), dash(e.SetId), e.Groupworkid, dash(e.Subset))
 		}
 	}
 	return tw.Flush()

@@ -89,12 +89,12 @@ const LastSyncHeader = "X-Tarscache-Last-Sync"
 
 // records answers the tarscache-records/1 document (the one dump --format json
 // and export write, and import reads): the whole cache with the IDC groups, or
-// with ?prefix= only the servants whose id starts with it.
+// with ?prefix= only the servants (records and subset rules) whose id starts with it.
 func (h *handler) records(w http.ResponseWriter, r *http.Request) {
 	snap := h.store.Snapshot()
 	var ids []string // nil: every servant and the groups
 	if prefix := r.URL.Query().Get("prefix"); prefix != "" {
-		ids = withPrefix(snap.IDs(), prefix)
+		ids = withPrefix(snap.AllIDs(), prefix)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
