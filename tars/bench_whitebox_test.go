@@ -61,7 +61,8 @@ func benchCache(b *testing.B) *cache.Cache {
 	groups := cache.Groups{Addresses: map[string]int32{"10.0.0.*": 1}, Names: map[string]int32{"sz": 1, "sh": 2},
 		Priorities: []cache.Priority{{ID: 1, Station: "south", Groups: []int32{1, 2}}}}
 	c := cachetest.Open(b, "")
-	_, err := c.Apply(cache.State{Servants: servants, Groups: groups})
+	rules := []cache.SubsetRule{{Servant: benchID, Enable: true, Type: "ratio", Data: `{"v1":20,"v2":80}`}}
+	_, err := c.Apply(cache.State{Servants: servants, Groups: groups, Rules: rules})
 	require.NoError(b, err)
 	return c
 }
@@ -180,6 +181,23 @@ func BenchmarkHandler_4Any10(b *testing.B) {
 	benchHandler(b, func(h *Handler, ctx context.Context, a, in *[]endpointf.EndpointF) (int32, error) {
 		return h.FindObjectById4Any(ctx, benchID, a, in)
 	}, benchActive, benchInactive)
+}
+
+// BenchmarkHandler_subsetConf measures findSubsetConfigById for a servant with a
+// rule: one map read.
+func BenchmarkHandler_subsetConf(b *testing.B) {
+	h := NewHandler(benchCache(b), HandlerOptions{})
+	ctx := context.Background()
+	var conf endpointf.SubsetConf
+	_, err := h.FindSubsetConfigById(ctx, benchID, &conf)
+	require.NoError(b, err)
+	require.True(b, conf.Enable)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := h.FindSubsetConfigById(ctx, benchID, &conf); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // benchServer starts a Server over c on a free loopback port and closes it when

@@ -387,6 +387,7 @@ var meanings = []meaning{
 	{"Query path: one findObjectByIdInSameGroup answered, decode + lookup + encode, network excluded", "BenchmarkDispatch_sameGroup10", "servant of 10 endpoints"},
 	{"Query path end to end: stock TarsGo client over loopback, GOMAXPROCS callers at once", "BenchmarkServer_loopback_sameGroup10", "client and server in one process"},
 	{"Start-up: Open of a file holding 20,000 servants × 5 endpoints until it can answer", "BenchmarkCache_Open20k", ""},
+	{"findSubsetConfigById in the handler: the rule in force of a servant", "BenchmarkHandler_subsetConf", "a map read; clients may ask on every call"},
 	{"Subset routing in a client: a route key on a ratio rule (weighted hash ring)", "BenchmarkRoute_ratio", "ring built once per rule version"},
 	{"Subset routing in a client: a route key on a key rule (one exact match, three regexes)", "BenchmarkRoute_key", ""},
 	{"Subset routing in a client: keeping one subset's endpoints out of 10", "BenchmarkFilter_10", ""},
