@@ -99,9 +99,12 @@ func (p *process) stop(t *testing.T) error {
 	}
 }
 
-func freeAddr(t *testing.T) *net.TCPAddr {
+func freeAddr(t *testing.T) *net.TCPAddr { return freeAddrOn(t, "127.0.0.1") }
+
+// freeAddrOn returns a free port of a loopback address (any of 127.0.0.0/8).
+func freeAddrOn(t *testing.T, host string) *net.TCPAddr {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", host+":0")
 	require.NoError(t, err)
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr)
@@ -116,8 +119,14 @@ func registerEcho(t *testing.T, db *testdb.DB, port int) {
 		fmt.Sprintf("tcp -h 127.0.0.1 -p %d -t 60000", port))
 }
 
-// startEcho runs a stock TarsGo server (tars.Run) for E2E.EchoServer.EchoObj.
+// startEcho runs a stock TarsGo server (tars.Run) for E2E.EchoServer.EchoObj on
+// 127.0.0.1:port.
 func startEcho(t *testing.T, port int, locator string) {
+	startEchoOn(t, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}, locator)
+}
+
+// startEchoOn runs a stock TarsGo server for E2E.EchoServer.EchoObj on addr.
+func startEchoOn(t *testing.T, addr *net.TCPAddr, locator string) {
 	dir := t.TempDir()
 	conf := fmt.Sprintf(`<tars>
   <application>
@@ -128,7 +137,7 @@ func startEcho(t *testing.T, port int, locator string) {
       logLevel=ERROR
       datapath=%[1]s
       <E2E.EchoServer.EchoObjAdapter>
-        endpoint=tcp -h 127.0.0.1 -p %[2]d -t 60000
+        endpoint=tcp -h %[4]s -p %[2]d -t 60000
         servant=E2E.EchoServer.EchoObj
         protocol=tars
         threads=1
@@ -139,7 +148,7 @@ func startEcho(t *testing.T, port int, locator string) {
     </client>
   </application>
 </tars>
-`, dir, port, locator)
+`, dir, addr.Port, locator, addr.IP)
 	path := filepath.Join(dir, "echo.conf")
 	require.NoError(t, os.WriteFile(path, []byte(conf), 0o600))
 	p := start(t, echoBin, "-config", path)
