@@ -8,7 +8,10 @@
 // the "servants" bucket as a canonical binary encoding whose CRC32 (Castagnoli) is the
 // record's version. The IDC group configuration (Groups: t_server_group_rule and
 // t_group_priority) is stored next to the records, so answers given offline are
-// grouped as online; docs/format.md specifies the layout.
+// grouped as online. Subset rules (SubsetRule: the rule in force of a servant and the
+// latest rejected row with its reason) are stored in their own bucket, versioned the
+// same way, and each node's subset label is a field of its endpoints;
+// docs/format.md specifies the layout.
 //
 // What it does:
 //   - Apply takes a complete fetch of the registry (State), writes only the records whose
@@ -24,6 +27,8 @@
 //     endpoints and the set index. A query is a few map reads and no allocation.
 //   - Options.Override records answer in place of stored ones without being stored
 //     (tarscache serve --advertise).
+//   - Snapshot.SubsetConf answers findSubsetConfigById with one map read, and each
+//     RuleEntry holds its rule compiled (package subset), ready to route.
 //   - LastSync is the time of the last successful sync, kept in the file with every
 //     change and at most every Options.LastSyncEvery while nothing changes.
 //

@@ -44,6 +44,9 @@
 // one. Routing a key on it costs an MD5 and a binary search (BenchmarkRoute_ratio:
 // under a microsecond, with hashring's four small allocations).
 //
+// Package subset/client routes the calls of a stock TarsGo application by these rules,
+// with tarscache as its locator.
+//
 // What it does not do: no I/O. It never reads MySQL, bbolt or the network, and never
 // calls QueryF; the sync engine reads rules and endpoint labels, and client helpers
 // fetch the SubsetConf and read the route key from the request status

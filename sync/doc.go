@@ -26,6 +26,17 @@
 // Options.FullInterval, or a held previous fetch make the fetch read every table.
 // Incremental or not, applying a fetch gives the records a full read would give.
 //
+// Subset routing uses tarscache's own tables, when the database has them (each fetch
+// looks them up in information_schema, and their appearance makes it read every
+// table): t_server_subset labels each server node, and the full-load join carries
+// the label into every endpoint of the node (cache.Endpoint.Subset); its rows move
+// the changed servers like registry_timestamp does, and its fingerprint (row count
+// and the sum of the CRC32 of its keys) catches deletions. t_subset_rule is read
+// whole on every fetch, like the group tables; BuildRules validates each row with
+// package subset (each rule version parsed once, by a subset.Compiler) and a
+// rejected row never replaces the rule in force (cache.State.KeepInForce), it is
+// logged once and counted.
+//
 // Each successful fetch is applied to the cache (unless it would take away more
 // than the protection threshold of the servants or active endpoints, or every
 // servant: such a fetch is held, logged and applied only after AcceptHeld or
@@ -44,7 +55,8 @@
 // never alters or drops a table), and does not compute per-endpoint group ids (package cache does, when it
 // builds a snapshot, so that a group change rewrites no record).
 //
-// Concurrency: Build and ParseEndpoint are pure functions. A Syncer's Run and
+// Concurrency: Build, BuildGroups and ParseEndpoint are pure functions; BuildRules
+// only shares its Compiler, which is safe for concurrent use. A Syncer's Run and
 // SyncOnce must not run concurrently with each other; the Syncer's loop is owned
 // by the caller of Run and ends when its context is cancelled.
 package sync
