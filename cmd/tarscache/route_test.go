@@ -10,6 +10,7 @@ import (
 
 	"github.com/tarscache/tarscache/cache"
 	"github.com/tarscache/tarscache/internal/cachetest"
+	"github.com/tarscache/tarscache/internal/testdb"
 )
 
 const routed1 = "Demo.HelloServer.HelloObj"
@@ -94,4 +95,37 @@ func hostsIn(out string) []string {
 		hosts = append(hosts, m[1])
 	}
 	return hosts
+}
+
+// dump shows each endpoint's subset label and, under the endpoints, each subset rule
+// in force with the rejected row and its reason.
+func TestDump_subsetRules(t *testing.T) {
+	rule := keyRule(`[{"default":"v1"}]`)
+	rule.Rejected = &cache.RejectedRule{Enable: "Y", Type: "key", Data: `[{"match":"(","route":"v2"}]`,
+		Reason: "subset: key rule: entry 1: regex \"(\": missing closing )"}
+	path := subsetFile(t, rule)
+	code, out, errOut := runCLI("dump", "--data", path)
+	require.Equal(t, exitOK, code, errOut)
+	require.Regexp(t, `(?m)^Demo.HelloServer.HelloObj\s+\S+\s+active\s+tcp -h 10.0.0.3 .*\s+v2\s+`, out)
+	require.Regexp(t, `(?m)^Demo.HelloServer.HelloObj\s+[0-9a-f]{8}\s+Y\s+key\s+\[\{"default":"v1"\}\]$`, out)
+	require.Contains(t, out, "REJECTED Demo.HelloServer.HelloObj (the rule in force above stays): subset: key rule: entry 1: regex")
+	require.Contains(t, out, `row: enable=Y rule_type=key rule_data=[{"match":"(","route":"v2"}]`)
+}
+
+// sync reports the subset rules it writes and the rows it rejects, and the dry run
+// lists the rules that would change.
+func TestSync_subsetRules(t *testing.T) {
+	db := testdb.New(t, "sample.sql")
+	path := filepath.Join(t.TempDir(), "tarscache.db")
+	db.Exec(t, `INSERT INTO t_subset_rule (servant, enable, rule_type, rule_data) VALUES
+		('Demo.HelloServer.HelloObj', 'Y', 'ratio', '{"v1": 1}'), ('Demo.TimerServer.TimerObj', 'Y', 'key', '[{"default":"a"},{"default":"b"}]')`)
+	code, out, errOut := runCLI("sync", "--dsn", db.DSN, "--data", path)
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "subset rules: 2 written, 0 deleted, 1 rejected\n")
+	require.Contains(t, out, `rejected: sync: t_subset_rule row of servant "Demo.TimerServer.TimerObj": subset: key rule: entry 2:`)
+
+	db.Exec(t, `UPDATE t_subset_rule SET rule_data = '{"v1": 1, "v2": 1}' WHERE servant = 'Demo.HelloServer.HelloObj'`)
+	code, out, errOut = runCLI("sync", "--dsn", db.DSN, "--data", path, "--dry-run")
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "~ subset rule of Demo.HelloServer.HelloObj\n")
 }

@@ -107,9 +107,19 @@ func syncOnce(ctx context.Context, w, stderr io.Writer, o syncOptions) error {
 	if res.Held != nil {
 		return errors.New("sync held, nothing written: " + res.Held.Reason + "; check db_tars, then rerun with --accept-held to apply it")
 	}
-	fmt.Fprintf(w, "synced %s: %d servants written, %d deleted, %d unchanged, groups changed: %t; %d rows read, %d rejected\n",
-		o.data, res.Apply.Written, res.Apply.Deleted, res.Apply.Unchanged, res.Apply.GroupsChanged, res.Report.Rows, len(res.Report.Rejected))
+	fmt.Fprintf(w, "synced %s: %d servants written, %d deleted, %d unchanged, groups changed: %t; %d rows read, %d rejected; "+
+		"subset rules: %d written, %d deleted, %d rejected\n",
+		o.data, res.Apply.Written, res.Apply.Deleted, res.Apply.Unchanged, res.Apply.GroupsChanged, res.Report.Rows, len(res.Report.Rejected),
+		res.Apply.RulesWritten, res.Apply.RulesDeleted, len(res.RejectedRules))
+	printRejectedRules(w, res.RejectedRules)
 	return nil
+}
+
+// printRejectedRules lists the subset rule rows a sync rejects, one per line.
+func printRejectedRules(w io.Writer, errs []error) {
+	for _, err := range errs {
+		fmt.Fprintf(w, "rejected: %v\n", err)
+	}
 }
 
 // dryRun prints what a sync would change, one servant per line, and writes nothing.
@@ -126,11 +136,12 @@ func dryRun(ctx context.Context, w, stderr io.Writer, s *sync.Syncer, data strin
 	for _, l := range []struct {
 		mark string
 		ids  []string
-	}{{"+", pl.Added}, {"~", pl.Changed}, {"-", pl.Removed}} {
+	}{{"+", pl.Added}, {"~", pl.Changed}, {"-", pl.Removed}, {"~ subset rule of", pl.RulesChanged}, {"- subset rule of", pl.RulesRemoved}} {
 		for _, id := range l.ids {
 			fmt.Fprintf(w, "%s %s\n", l.mark, id)
 		}
 	}
+	printRejectedRules(w, p.RejectedRules)
 	if p.HeldReason != "" {
 		fmt.Fprintf(w, "the sync would be held: %s\n", p.HeldReason)
 	}

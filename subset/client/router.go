@@ -55,6 +55,9 @@ type Router struct {
 	query   *queryf.QueryF
 	opts    Options
 	all     *tars.ServantProxy // the servant through the locator: the fall-back
+	// rules keeps the compiled rule of each version, so that a refresh that finds
+	// the rule unchanged keeps the same *subset.Rule and its hash ring.
+	rules *subset.Compiler
 
 	// view is what Bind reads: stored by Refresh under refreshMu, loaded lock-free.
 	view atomic.Pointer[view]
@@ -86,7 +89,7 @@ func New(comm *tars.Communicator, servant string, opts Options) (*Router, error)
 	if opts.Locator == "" {
 		return nil, ErrNoLocator
 	}
-	r := &Router{comm: comm, servant: servant, query: new(queryf.QueryF), opts: opts,
+	r := &Router{comm: comm, servant: servant, query: new(queryf.QueryF), opts: opts, rules: subset.NewCompiler(4),
 		all: tars.NewServantProxy(comm, servant), stop: make(chan struct{}), done: make(chan struct{})}
 	comm.StringToProxy(opts.Locator, r.query)
 	r.view.Store(&view{})
@@ -173,9 +176,12 @@ func (r *Router) fetch(ctx context.Context) (*view, error) {
 	if _, err := r.query.FindSubsetConfigByIdWithContext(ctx, r.servant, &conf); err != nil {
 		return nil, fmt.Errorf("findSubsetConfigById: %w", err)
 	}
-	rule, err := subset.FromConf(conf)
-	if err != nil {
-		return nil, err
+	var rule *subset.Rule
+	if conf.Enable {
+		var err error
+		if rule, err = r.rules.Get(conf.RuleType, conf.RuleData); err != nil {
+			return nil, err
+		}
 	}
 	var active, inactive []endpointf.EndpointF
 	ret, err := r.query.FindObjectByIdInSameGroupWithContext(ctx, r.servant, &active, &inactive)
