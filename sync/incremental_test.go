@@ -13,10 +13,12 @@ import (
 	"github.com/tarscache/tarscache/sync"
 )
 
-// ageRows dates every server and adapter row an hour back, as in a registry
-// nobody has touched for a while, so that only the test's own writes are recent.
+// ageRows dates every server, adapter and subset label row an hour back, as in a
+// registry nobody has touched for a while, so that only the test's own writes are
+// recent.
 const ageRows = `UPDATE t_server_conf SET registry_timestamp = NOW() - INTERVAL 1 HOUR;
-UPDATE t_adapter_conf SET registry_timestamp = NOW() - INTERVAL 1 HOUR;`
+UPDATE t_adapter_conf SET registry_timestamp = NOW() - INTERVAL 1 HOUR;
+UPDATE t_server_subset SET registry_timestamp = NOW() - INTERVAL 1 HOUR;`
 
 // datetimeColumns turns both registry_timestamp columns into datetime(3), as some
 // db_tars versions declare them.

@@ -54,21 +54,21 @@ func TestSyncOnce_subsetLabelsAndRules(t *testing.T) {
 	require.Equal(t, map[string]string{"10.0.0.11": "v1", "10.0.0.12": "v2", "10.0.0.13": ""}, subsetsOf(t, c, hello))
 	require.Equal(t, endpointf.SubsetConf{Enable: true, RuleType: "ratio", RuleData: `{"v1":20,"v2":80}`}, c.Snapshot().SubsetConf(hello))
 
-	db.Exec(t, `UPDATE t_server_subset SET subset = 'v3' WHERE node_name = '10.0.0.12'`)
+	db.Exec(t, `UPDATE t_server_subset SET subset = 'v3' WHERE server_name = 'HelloServer' AND node_name = '10.0.0.12'`)
 	res = syncOnce(t, s)
 	require.Empty(t, res.Full, "an edited label is read incrementally")
 	require.Equal(t, 1, res.ChangedServers)
 	require.Equal(t, "v3", subsetsOf(t, c, hello)["10.0.0.12"])
 
 	// A deletion and an insertion in the same interval: the fingerprint notices.
-	db.Exec(t, `DELETE FROM t_server_subset WHERE node_name = '10.0.0.11';
+	db.Exec(t, `DELETE FROM t_server_subset WHERE server_name = 'HelloServer' AND node_name = '10.0.0.11';
 	 INSERT INTO t_server_subset (application, server_name, node_name, subset) VALUES ('Demo', 'TimerServer', '10.0.0.11', 't1')`)
 	res = syncOnce(t, s)
 	require.Equal(t, sync.FullDeleted, res.Full)
 	require.Equal(t, "", subsetsOf(t, c, hello)["10.0.0.11"])
 	require.Equal(t, "t1", subsetsOf(t, c, "Demo.TimerServer.TimerObj")["10.0.0.11"])
 
-	db.Exec(t, `DELETE FROM t_subset_rule`)
+	db.Exec(t, `DELETE FROM t_subset_rule WHERE servant = ?`, hello)
 	res = syncOnce(t, s)
 	require.Equal(t, 1, res.Apply.RulesDeleted)
 	require.Equal(t, endpointf.SubsetConf{}, c.Snapshot().SubsetConf(hello))

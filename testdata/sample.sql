@@ -6,8 +6,8 @@
 --   * bak_flag = 1 rows and rows whose endpoint does not parse are dropped entirely
 --   * a server without adapters yields a row with NULL servant and endpoint (ignored)
 --   * t_registry_info rows are appended after the t_adapter_conf rows
--- The IDC group tables (t_server_group_rule, t_group_priority) and the subset tables
--- (t_subset_rule, t_server_subset) are deliberately left empty.
+-- The IDC group tables (t_server_group_rule, t_group_priority) are deliberately left
+-- empty; the subset tables hold one rule (Shop.OrderServer.OrderObj, last section).
 
 -- Nodes: all three tarsnode agents are registered and heartbeating.
 INSERT INTO t_node_info (node_name, node_obj, endpoint_ip, endpoint_port, data_dir, load_avg1, load_avg5, load_avg15, last_reg_time, last_heartbeat, setting_state, present_state, tars_version, template_name, group_id) VALUES
@@ -95,3 +95,12 @@ INSERT INTO t_adapter_conf (application, server_name, node_name, adapter_name, s
 -- tars_version column (3.0.20), not a node IP.
 INSERT INTO t_registry_info (locator_id, servant, endpoint, last_heartbeat, present_state, tars_version) VALUES
   ('10.0.0.11:17890', 'tars.tarsregistry.QueryObj', 'tcp -h 10.0.0.11 -p 17890 -t 10000', NOW(), 'active', '3.0.20');
+
+-- Subset routing (tarscache's own tables): Shop.OrderServer's nodes 10.0.0.12 and
+-- 10.0.0.13 are labelled stable and canary, and OrderObj sends 10% of route keys to
+-- canary (try: tarscache route --keys 100000 Shop.OrderServer.OrderObj).
+INSERT INTO t_server_subset (application, server_name, node_name, subset) VALUES
+  ('Shop', 'OrderServer', '10.0.0.12', 'stable'),
+  ('Shop', 'OrderServer', '10.0.0.13', 'canary');
+INSERT INTO t_subset_rule (servant, enable, rule_type, rule_data) VALUES
+  ('Shop.OrderServer.OrderObj', 'Y', 'ratio', '{"canary": 10, "stable": 90}');

@@ -58,7 +58,7 @@ func TestDump_tableWithPrefix(t *testing.T) {
 	path := importedFile(t)
 	code, out, _ := runCLI("dump", "--data", path, "Shop.Order", "tars.tarsregistry.Q")
 	require.Equal(t, exitOK, code)
-	require.Contains(t, out, "Shop.OrderServer.OrderObj   c2001d48  active")
+	require.Contains(t, out, "Shop.OrderServer.OrderObj   88102168  active")
 	require.Contains(t, out, "tcp -h 10.0.0.12 -p 10100 -t 60000 -v 2 -w 80")
 	require.Contains(t, out, "2 servants, 4 endpoints")
 	require.NotContains(t, out, "Demo.")

@@ -121,7 +121,7 @@ func TestSync_subsetRules(t *testing.T) {
 		('Demo.HelloServer.HelloObj', 'Y', 'ratio', '{"v1": 1}'), ('Demo.TimerServer.TimerObj', 'Y', 'key', '[{"default":"a"},{"default":"b"}]')`)
 	code, out, errOut := runCLI("sync", "--dsn", db.DSN, "--data", path)
 	require.Equal(t, exitOK, code, errOut)
-	require.Contains(t, out, "subset rules: 2 written, 0 deleted, 1 rejected\n")
+	require.Contains(t, out, "subset rules: 3 written, 0 deleted, 1 rejected\n", "the sample's rule, HelloObj's and TimerObj's rejection")
 	require.Contains(t, out, `rejected: sync: t_subset_rule row of servant "Demo.TimerServer.TimerObj": subset: key rule: entry 2:`)
 
 	db.Exec(t, `UPDATE t_subset_rule SET rule_data = '{"v1": 1, "v2": 1}' WHERE servant = 'Demo.HelloServer.HelloObj'`)
