@@ -31,6 +31,7 @@ fuzz:
 	$(GO) test ./sync -run '^$$' -fuzz '^FuzzParseEndpoint$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cache -run '^$$' -fuzz '^FuzzDecodeRecord$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cache -run '^$$' -fuzz '^FuzzDecodeGroups$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cache -run '^$$' -fuzz '^FuzzDecodeRule$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./tars -run '^$$' -fuzz '^FuzzSplitSetID$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./subset -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 
@@ -58,6 +59,7 @@ run: build
 	echo "    tars.tarsregistry.QueryObj@tcp -h $(firstword $(subst :, ,$(LISTEN))) -p $(lastword $(subst :, ,$(LISTEN)))"; \
 	echo "and ask it from another terminal, for example:"; \
 	echo "    $(BIN) query --locator 'tars.tarsregistry.QueryObj@tcp -h $(firstword $(subst :, ,$(LISTEN))) -p $(lastword $(subst :, ,$(LISTEN)))' --method any Demo.HelloServer.HelloObj"; \
+	echo "    $(BIN) route --admin 127.0.0.1:17891 Shop.OrderServer.OrderObj --keys 100000   # the sample's subset rule"; \
 	echo "The admin API answers on 127.0.0.1:17891: /readyz, /metrics, /v1/servants, /v1/held (see README)."; \
 	echo "Stop it with Ctrl-C."; \
 	echo ""; \
