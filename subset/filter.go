@@ -11,7 +11,7 @@ func Filter(eps []endpointf.EndpointF, subset string) []endpointf.EndpointF {
 	if subset == "" {
 		return eps
 	}
-	n := count(eps, subset)
+	n := Count(eps, subset)
 	if n == 0 || n == len(eps) {
 		return eps
 	}
@@ -24,8 +24,9 @@ func Filter(eps []endpointf.EndpointF, subset string) []endpointf.EndpointF {
 	return kept
 }
 
-// count returns how many endpoints of eps are in subset.
-func count(eps []endpointf.EndpointF, subset string) int {
+// Count returns how many endpoints of eps are labelled subset: when it is 0, Filter
+// falls back to all of eps.
+func Count(eps []endpointf.EndpointF, subset string) int {
 	n := 0
 	for i := range eps {
 		if eps[i].Subset == subset {

@@ -126,7 +126,7 @@ func (r *routed) one(w io.Writer, key string) error {
 	switch {
 	case !ok:
 		fmt.Fprintf(w, "key %q: no subset chosen: all %d active endpoints\n", key, len(eps))
-	case countIn(eps, sub) == 0:
+	case subset.Count(eps, sub) == 0:
 		fmt.Fprintf(w, "key %q: subset %s has no active endpoint: falls back to all %d\n", key, sub, len(eps))
 	default:
 		eps = subset.Filter(eps, sub)
@@ -170,7 +170,7 @@ func (r *routed) writeShares(w io.Writer, counts map[string]int, n int) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "SUBSET\tWEIGHT\tSHARE OF %d KEYS\tACTIVE ENDPOINTS\n", n)
 	for _, s := range names {
-		fmt.Fprintf(tw, "%s\t%s\t%.2f%%\t%d\n", s, weights.text(s), 100*float64(counts[s])/float64(n), countIn(r.active, s))
+		fmt.Fprintf(tw, "%s\t%s\t%.2f%%\t%d\n", s, weights.text(s), 100*float64(counts[s])/float64(n), subset.Count(r.active, s))
 	}
 	return tw.Flush()
 }
@@ -202,14 +202,4 @@ func ratioWeights(conf endpointf.SubsetConf) shares {
 		out[k] = 100 * v / total
 	}
 	return out
-}
-
-func countIn(eps []endpointf.EndpointF, sub string) int {
-	n := 0
-	for i := range eps {
-		if eps[i].Subset == sub {
-			n++
-		}
-	}
-	return n
 }
