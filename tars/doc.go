@@ -20,8 +20,9 @@
 // group-priority walk for the caller, who is the request context's node_name or else
 // the peer address), findObjectByIdInSameStation (ret -1 for an unknown station),
 // findObjectByIdInSameSet (setId checked as officially, ret -1 for nothing found, the
-// group walk for an unknown set name) and findSubsetConfigById (enable=false, no rules
-// yet). An unknown servant gets ret 0 and empty lists. The enterprise methods answer
+// group walk for an unknown set name) and findSubsetConfigById (the servant's subset
+// rule in force, validated and canonical; enable=false when it has none). Every
+// endpoint carries its node's subset label (EndpointF tag 15). An unknown servant gets ret 0 and empty lists. The enterprise methods answer
 // -1 as the open-source registry does. The answers themselves are built ahead of
 // time by package cache; a method picks one and sets the return code. With
 // HandlerOptions.MaxStale, lookups fail (ErrStale, TARSSERVERUNKNOWNERR) once the
