@@ -33,7 +33,21 @@ var requestBuckets = []float64{.00001, .000025, .00005, .0001, .00025, .0005, .0
 type metrics struct {
 	byMethod map[string]*methodMetrics
 	conns    prometheus.Gauge
+	// refused counts connections closed at accept, by refusal reason.
+	refused [numRefusals]prometheus.Counter
 }
+
+// refusal is why a connection was closed at accept, the "reason" label of
+// tarscache_queryf_connections_refused_total.
+type refusal int
+
+const (
+	refusedNotAllowed refusal = iota // the peer is outside Options.Allow
+	refusedTooMany                   // Options.MaxConns connections are open
+	numRefusals
+)
+
+var refusalLabels = [numRefusals]string{"not_allowed", "too_many_connections"}
 
 // methodMetrics are the series of one method label.
 type methodMetrics struct {
@@ -51,6 +65,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Help: "Time from a request's packet to its encoded reply, by method.", Buckets: requestBuckets}, []string{"method"})
 	m := &metrics{byMethod: map[string]*methodMetrics{},
 		conns: f.NewGauge(prometheus.GaugeOpts{Name: "tarscache_queryf_connections", Help: "Open QueryF connections."})}
+	refused := f.NewCounterVec(prometheus.CounterOpts{Name: "tarscache_queryf_connections_refused_total",
+		Help: "QueryF connections closed at accept, by reason: not_allowed (outside --allow) or too_many_connections."}, []string{"reason"})
+	for r := range numRefusals {
+		m.refused[r] = refused.WithLabelValues(refusalLabels[r])
+	}
 	for _, name := range metricMethods() {
 		m.byMethod[name] = newMethodMetrics(name, requests, duration)
 	}

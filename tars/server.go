@@ -2,13 +2,17 @@ package tars
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,11 +21,23 @@ import (
 )
 
 // Framing bounds. QueryF requests are a few hundred bytes; anything near the
-// limit is hostile or broken, and its connection is closed.
+// limit is hostile or broken, and its connection is closed. A packet's buffer
+// grows with the bytes that arrive, never to its declared length at once.
 const (
-	maxPacket    = 1 << 20
-	minPacket    = 4
-	writeTimeout = 10 * time.Second
+	maxPacket     = 1 << 20
+	minPacket     = 4
+	initialPacket = 4 << 10
+	writeTimeout  = 10 * time.Second
+)
+
+// Default limits of a Server.
+const (
+	// DefaultMaxConns is the number of QueryF connections served at once: a
+	// fleet's clients each keep one or two open to their locator.
+	DefaultMaxConns = 10000
+	// DefaultMaxInFlight is the number of requests decoded and answered at once;
+	// the others wait their turn (an answer takes microseconds).
+	DefaultMaxInFlight = 1024
 )
 
 // Options configure a Server. Zero fields take their documented defaults.
@@ -33,6 +49,15 @@ type Options struct {
 	// Registerer receives the server's metrics (tarscache_queryf_*); nil leaves
 	// them unregistered.
 	Registerer prometheus.Registerer
+	// Allow lists the networks clients may connect from; a connection from
+	// elsewhere is closed at accept and counted. Empty allows every address.
+	Allow []netip.Prefix
+	// MaxConns bounds the open connections: one more is closed at accept and
+	// counted. Zero means DefaultMaxConns.
+	MaxConns int
+	// MaxInFlight bounds the requests being decoded and answered at once, across
+	// connections; further ones wait. Zero means DefaultMaxInFlight.
+	MaxInFlight int
 }
 
 // Server serves QueryF on one TCP listener. See the package documentation.
@@ -40,6 +65,14 @@ type Server struct {
 	ln       net.Listener
 	dispatch *dispatcher
 	logger   *slog.Logger
+
+	allow    []netip.Prefix
+	maxConns int
+	// inFlight holds one token per request being decoded and answered.
+	inFlight chan struct{}
+	// loggedRefusal is set once the first refused connection was logged at warn
+	// level; later ones are logged at debug level (and counted).
+	loggedRefusal atomic.Bool
 
 	// mu guards conns and closed.
 	mu     sync.Mutex
@@ -59,13 +92,20 @@ func Listen(addr string, h *Handler, opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = DefaultMaxConns
+	}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = DefaultMaxInFlight
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("tars: listen on %s: %w", addr, err)
 	}
 	d := &dispatcher{servant: opts.Servant, handler: h, queryf: new(queryf.QueryF), logger: opts.Logger,
 		metrics: newMetrics(opts.Registerer)}
-	return &Server{ln: ln, dispatch: d, logger: opts.Logger, conns: map[net.Conn]struct{}{}}, nil
+	return &Server{ln: ln, dispatch: d, logger: opts.Logger, conns: map[net.Conn]struct{}{},
+		allow: opts.Allow, maxConns: opts.MaxConns, inFlight: make(chan struct{}, opts.MaxInFlight)}, nil
 }
 
 // Addr returns the bound address.
@@ -81,6 +121,10 @@ func (s *Server) Serve() error {
 				return ErrServerClosed
 			}
 			return fmt.Errorf("tars: accept on %s: %w", s.ln.Addr(), err)
+		}
+		if why, ok := s.admit(conn); !ok {
+			s.refuse(conn, why)
+			continue
 		}
 		if !s.track(conn) {
 			conn.Close()
@@ -109,6 +153,47 @@ func (s *Server) Close() error {
 		return fmt.Errorf("tars: close listener: %w", err)
 	}
 	return nil
+}
+
+// admit says whether a new connection may be served, or why not.
+func (s *Server) admit(c net.Conn) (refusal, bool) {
+	if !s.allowed(c.RemoteAddr()) {
+		return refusedNotAllowed, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return refusedTooMany, len(s.conns) < s.maxConns
+}
+
+// allowed reports whether addr is in Options.Allow (always, when it is empty).
+func (s *Server) allowed(addr net.Addr) bool {
+	if len(s.allow) == 0 {
+		return true
+	}
+	ap, err := netip.ParseAddrPort(addr.String())
+	if err != nil {
+		return false
+	}
+	ip := ap.Addr().Unmap()
+	for _, p := range s.allow {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// refuse closes a connection that may not be served, counts it and logs it: the
+// first at warn level, later ones at debug level.
+func (s *Server) refuse(c net.Conn, why refusal) {
+	c.Close()
+	s.dispatch.metrics.refused[why].Inc()
+	level := slog.LevelDebug
+	if s.loggedRefusal.CompareAndSwap(false, true) {
+		level = slog.LevelWarn
+	}
+	s.logger.Log(context.Background(), level, "QueryF connection refused (further refusals are counted in tarscache_queryf_connections_refused_total)",
+		"peer", c.RemoteAddr().String(), "reason", refusalLabels[why])
 }
 
 func (s *Server) isClosed() bool {
@@ -157,7 +242,9 @@ func (s *Server) serveConn(c net.Conn) {
 }
 
 func (s *Server) respond(c net.Conn, pkt []byte, p peer) error {
+	s.inFlight <- struct{}{}
 	out, err := s.dispatch.handle(pkt, p)
+	<-s.inFlight
 	if err != nil || out == nil {
 		return err
 	}
@@ -185,12 +272,20 @@ func readPacket(r *bufio.Reader) ([]byte, error) {
 	if n < minPacket || n > maxPacket {
 		return nil, fmt.Errorf("packet length %d outside %d..%d", n, minPacket, maxPacket)
 	}
-	pkt := make([]byte, n)
-	copy(pkt, head[:])
-	if _, err := io.ReadFull(r, pkt[4:]); err != nil {
-		return nil, fmt.Errorf("read packet body: %w", err)
+	buf := bytes.NewBuffer(make([]byte, 0, min(n, initialPacket)))
+	buf.Write(head[:])
+	if _, err := io.CopyN(buf, r, int64(n)-4); err != nil {
+		return nil, fmt.Errorf("read packet body: %w", unexpectedEOF(err))
 	}
-	return pkt, nil
+	return buf.Bytes(), nil
+}
+
+// unexpectedEOF turns the io.EOF of a body cut short into io.ErrUnexpectedEOF.
+func unexpectedEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 func peerOf(c net.Conn) peer {

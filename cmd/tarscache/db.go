@@ -55,11 +55,10 @@ prints what it would do and changes nothing.
 Examples:
    tarscache db migrate --dsn 'admin:secret@tcp(db.example:3306)/db_tars'
    tarscache db migrate --dry-run --dsn 'tars:secret@tcp(db.example:3306)/db_tars'`,
-		Flags: []cli.Flag{
-			dsnFlag(&o.dsn),
+		Flags: append(dsnFlags(&o.dsn),
 			&cli.BoolFlag{Name: "dry-run", EnvVars: []string{"TARSCACHE_DRY_RUN"}, Destination: &o.dryRun,
 				Usage: "print which tables would be created; change nothing"},
-		},
+		),
 		OnUsageError: subcommandUsage,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {

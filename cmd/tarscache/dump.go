@@ -24,6 +24,7 @@ const adminTimeout = time.Minute
 type dumpOptions struct {
 	data     string
 	admin    string
+	token    string // the admin API's bearer token, from --admin-token-file
 	format   string
 	prefixes []string
 	now      func() time.Time
@@ -64,6 +65,7 @@ Examples:
 				Usage: "read the records from the running server whose admin API is at `URL` (http://HOST:PORT or HOST:PORT) instead of --data"},
 			&cli.StringFlag{Name: "format", Value: "table", EnvVars: []string{"TARSCACHE_FORMAT"}, Destination: &o.format,
 				Usage: "output `FORMAT`: table (for people), json (tarscache-records/1, readable by import) or tars (Servant@endpoints)"},
+			adminTokenFlag(&o.token),
 		},
 		OnUsageError: subcommandUsage,
 		Action: func(c *cli.Context) error {
@@ -101,7 +103,7 @@ func writeJSON(w io.Writer, d *dumped, ids []string, _ time.Time) error {
 // load reads the records from the running server at --admin, else from --data.
 func load(o dumpOptions) (*dumped, error) {
 	if o.admin != "" {
-		return loadAdmin(adminURL(o.admin), onlyPrefix(o.prefixes))
+		return loadAdmin(adminURL(o.admin), onlyPrefix(o.prefixes), o.token)
 	}
 	return loadFile(o.data)
 }
@@ -135,13 +137,21 @@ func onlyPrefix(prefixes []string) string {
 	return ""
 }
 
-// loadAdmin fetches /v1/records from the admin API at base.
-func loadAdmin(base, prefix string) (*dumped, error) {
+// loadAdmin fetches /v1/records from the admin API at base, with the bearer token
+// when there is one.
+func loadAdmin(base, prefix, token string) (*dumped, error) {
 	u := base + "/v1/records"
 	if prefix != "" {
 		u += "?prefix=" + url.QueryEscape(prefix)
 	}
-	resp, err := (&http.Client{Timeout: adminTimeout}).Get(u)
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("dump: %w", err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := (&http.Client{Timeout: adminTimeout}).Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("dump: ask the running server: %w", err)
 	}

@@ -26,6 +26,8 @@ func TestCLI_failuresLeaveTheFileAsItWas(t *testing.T) {
 	path, dir := importedFile(t), t.TempDir()
 	busy := busyPort(t)
 	unreachable := "root@tcp(127.0.0.1:1)/db_tars?timeout=1s"
+	emptyFile := filepath.Join(dir, "empty")
+	require.NoError(t, os.WriteFile(emptyFile, []byte(" \n"), 0o600))
 	cases := []struct {
 		name string
 		args []string
@@ -44,6 +46,12 @@ func TestCLI_failuresLeaveTheFileAsItWas(t *testing.T) {
 		{"export into a missing directory", []string{"export", "--data", path, "--out", filepath.Join(dir, "no", "x.json")}, exitFailure, "export to " + filepath.Join(dir, "no", "x.json")},
 		{"import of a directory", []string{"import", "--replace", "--data", path, dir}, exitFailure, "import " + dir},
 		{"dump with a bad format", []string{"dump", "--data", path, "--format", "yaml"}, exitUsage, `--format "yaml"`},
+		{"admin beyond loopback without a token", []string{"serve", "--data", path, "--listen", "127.0.0.1:0", "--admin", "0.0.0.0:0"},
+			exitUsage, "--admin 0.0.0.0:0 is not a loopback address"},
+		{"bad --allow", []string{"serve", "--data", path, "--listen", "127.0.0.1:0", "--allow", "10.0.0.0/33"}, exitUsage, `--allow "10.0.0.0/33"`},
+		{"zero --max-conns", []string{"serve", "--data", path, "--max-conns", "0"}, exitUsage, "--max-conns 0: want 1 or more"},
+		{"missing --dsn-file", []string{"sync", "--data", path, "--dsn-file", filepath.Join(dir, "dsn")}, exitFailure, "--dsn-file: open " + filepath.Join(dir, "dsn")},
+		{"empty --admin-token-file", []string{"serve", "--data", path, "--admin-token-file", emptyFile}, exitFailure, "--admin-token-file " + emptyFile + ": the file is empty"},
 	}
 	before, err := os.ReadFile(path)
 	require.NoError(t, err)

@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
+	"os"
 	"os/signal"
+	"strings"
 	gosync "sync"
 	"syscall"
 	"time"
@@ -33,6 +37,10 @@ type serveOptions struct {
 	admin        string
 	logFormat    string
 	logLevel     string
+	allow        cli.StringSlice
+	maxConns     int
+	maxInFlight  int
+	adminToken   string // read from --admin-token-file
 }
 
 func serveCommand() *cli.Command {
@@ -44,10 +52,14 @@ func serveCommand() *cli.Command {
 While MySQL is unreachable it keeps answering from the file and retries with backoff.
 SIGTERM or SIGINT stop it cleanly.
 
-Example:
-   tarscache serve --dsn 'tars:secret@tcp(db.example:3306)/db_tars' --data /var/lib/tarscache/tarscache.db --listen 0.0.0.0:17890`,
-		Flags: []cli.Flag{
-			dsnFlag(&o.dsn), dataFlag(&o.data),
+Access: --allow limits QueryF to clients of the given networks, --max-conns and
+--max-in-flight bound connections and concurrent requests. The admin API binds
+loopback by default; bound elsewhere it requires --admin-token-file.
+
+Examples:
+   tarscache serve --dsn-file /etc/tarscache/dsn --data /var/lib/tarscache/tarscache.db --listen 0.0.0.0:17890 --allow 10.0.0.0/8
+   tarscache serve --admin 10.0.0.5:17891 --admin-token-file /etc/tarscache/admin-token`,
+		Flags: append(dsnFlags(&o.dsn), dataFlag(&o.data),
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:17890", EnvVars: []string{"TARSCACHE_LISTEN"}, Destination: &o.listen,
 				Usage: "`HOST:PORT` to serve QueryF (tars.tarsregistry.QueryObj) on"},
 			&cli.DurationFlag{Name: "sync-interval", Action: positive("--sync-interval"), Value: 2 * time.Second, EnvVars: []string{"TARSCACHE_SYNC_INTERVAL"}, Destination: &o.syncInterval,
@@ -66,7 +78,14 @@ Example:
 				Usage: "lowest `LEVEL` logged: debug, info, warn or error"},
 			&cli.DurationFlag{Name: "max-stale", Action: notNegative("--max-stale"), Value: 72 * time.Hour, EnvVars: []string{"TARSCACHE_MAX_STALE"}, Destination: &o.maxStale,
 				Usage: "once the last successful sync is older than this, lookups fail so that clients keep their own lists (0: answer stale data forever)"},
-		},
+			&cli.StringSliceFlag{Name: "allow", EnvVars: []string{"TARSCACHE_ALLOW"}, Destination: &o.allow,
+				Usage: "serve QueryF only to clients in this `CIDR` (10.0.0.0/8, or one address; repeatable); others are disconnected and counted. Default: everyone"},
+			&cli.IntFlag{Name: "max-conns", Value: tars.DefaultMaxConns, EnvVars: []string{"TARSCACHE_MAX_CONNS"}, Destination: &o.maxConns,
+				Action: atLeastOne("--max-conns"), Usage: "most QueryF connections open at once; more are disconnected at accept and counted"},
+			&cli.IntFlag{Name: "max-in-flight", Value: tars.DefaultMaxInFlight, EnvVars: []string{"TARSCACHE_MAX_IN_FLIGHT"}, Destination: &o.maxInFlight,
+				Action: atLeastOne("--max-in-flight"), Usage: "most QueryF requests answered at once; more wait their turn"},
+			adminTokenFlag(&o.adminToken),
+		),
 		OnUsageError: subcommandUsage,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -101,9 +120,45 @@ func notNegative(name string) func(*cli.Context, time.Duration) error {
 	}
 }
 
-func dsnFlag(dst *string) cli.Flag {
-	return &cli.StringFlag{Name: "dsn", Value: "root@tcp(127.0.0.1:3306)/db_tars", EnvVars: []string{"TARSCACHE_DSN"}, Destination: dst,
-		Usage: "MySQL `DSN` of db_tars (go-sql-driver syntax: user:password@tcp(host:port)/db_tars)"}
+// atLeastOne refuses an int flag below 1.
+func atLeastOne(name string) func(*cli.Context, int) error {
+	return func(_ *cli.Context, n int) error {
+		if n < 1 {
+			return usageErrorf("%s %d: want 1 or more", name, n)
+		}
+		return nil
+	}
+}
+
+// dsnFlags are --dsn and --dsn-file; a DSN read from the file replaces --dsn.
+func dsnFlags(dst *string) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "dsn", Value: "root@tcp(127.0.0.1:3306)/db_tars", EnvVars: []string{"TARSCACHE_DSN"}, Destination: dst,
+			Usage: "MySQL `DSN` of db_tars (go-sql-driver syntax: user:password@tcp(host:port)/db_tars)"},
+		&cli.StringFlag{Name: "dsn-file", EnvVars: []string{"TARSCACHE_DSN_FILE"}, Action: secretInto(dst, "--dsn-file"),
+			Usage: "read the DSN from `FILE` instead of --dsn, keeping the password out of the process list and the environment"},
+	}
+}
+
+// adminTokenFlag is --admin-token-file: the bearer token of the admin API.
+func adminTokenFlag(dst *string) cli.Flag {
+	return &cli.StringFlag{Name: "admin-token-file", EnvVars: []string{"TARSCACHE_ADMIN_TOKEN_FILE"}, Action: secretInto(dst, "--admin-token-file"),
+		Usage: "bearer token of the admin API, read from `FILE`: required to bind --admin beyond loopback; with it, every admin request but /healthz and /readyz must carry it"}
+}
+
+// secretInto reads the file a flag names into dst: its content, trimmed of white
+// space, which must not be empty. Errors name the file, never its content.
+func secretInto(dst *string, flag string) func(*cli.Context, string) error {
+	return func(_ *cli.Context, path string) error {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("%s: %w", flag, err)
+		}
+		if *dst = strings.TrimSpace(string(b)); *dst == "" {
+			return fmt.Errorf("%s %s: the file is empty", flag, path)
+		}
+		return nil
+	}
 }
 
 func dataFlag(dst *string) cli.Flag {
@@ -120,13 +175,21 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	allow, err := allowed(o.allow.Value())
+	if err != nil {
+		return err
+	}
+	if err := checkAdminAccess(o.admin, o.adminToken); err != nil {
+		return err
+	}
 	c, err := cache.Open(o.data, cache.Options{Logger: log, Override: override})
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	reg := newRegistry(c)
-	srv, err := tars.Listen(o.listen, tars.NewHandler(c, tars.HandlerOptions{MaxStale: o.maxStale}), tars.Options{Logger: log, Registerer: reg})
+	srv, err := tars.Listen(o.listen, tars.NewHandler(c, tars.HandlerOptions{MaxStale: o.maxStale}),
+		tars.Options{Logger: log, Registerer: reg, Allow: allow, MaxConns: o.maxConns, MaxInFlight: o.maxInFlight})
 	if err != nil {
 		return err
 	}
@@ -137,14 +200,54 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	defer db.Close()
 	syncer := sync.New(db, c, sync.Options{Interval: o.syncInterval, FullInterval: o.fullInterval, Logger: log,
 		ProtectThreshold: syncerThreshold(o.protect), Registerer: reg})
-	adm, err := listenAdmin(o.admin, admin.Options{Logger: log, Held: syncer, Store: c, Gatherer: reg})
+	adm, err := listenAdmin(o.admin, admin.Options{Logger: log, Held: syncer, Store: c, Gatherer: reg, Token: o.adminToken})
 	if err != nil {
 		return errors.Join(err, srv.Close())
 	}
 	log.Info("serving", "listen", srv.Addr().String(), "admin", adminAddr(adm), "data", o.data, "servants", c.Snapshot().Len(),
 		"dsn", sync.RedactDSN(o.dsn), "sync_interval", o.syncInterval, "full_sync_interval", o.fullInterval,
-		"max_stale", o.maxStale, "last_sync", c.LastSync(), "advertise", o.advertise.Value())
+		"max_stale", o.maxStale, "last_sync", c.LastSync(), "advertise", o.advertise.Value(),
+		"allow", o.allow.Value(), "max_conns", o.maxConns, "max_in_flight", o.maxInFlight, "admin_token", o.adminToken != "")
 	return runUntilDone(ctx, srv, adm, syncer, log)
+}
+
+// allowed parses the --allow networks: CIDR blocks or single addresses.
+func allowed(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range list {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, usageErrorf("--allow %q: want a CIDR block (10.0.0.0/8) or an address", s)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// checkAdminAccess refuses an admin API bound beyond loopback without a token.
+func checkAdminAccess(addr, token string) error {
+	if addr == "off" || addr == "" || token != "" || isLoopback(addr) {
+		return nil
+	}
+	return usageErrorf("--admin %s is not a loopback address: the admin API shows the whole registry and accepts held changes, "+
+		"so bound elsewhere it needs --admin-token-file", addr)
+}
+
+// isLoopback reports whether a HOST:PORT names a loopback address.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // newRegistry returns the registry /metrics serves: the Go runtime's and the

@@ -40,13 +40,12 @@ stderr shows the sync in progress and how long it has taken.
 Examples:
    tarscache sync --dsn 'tars:secret@tcp(db.example:3306)/db_tars' --data /var/lib/tarscache/tarscache.db
    tarscache sync --dry-run --dsn 'tars:secret@tcp(db.example:3306)/db_tars' --data /var/lib/tarscache/tarscache.db`,
-		Flags: []cli.Flag{
-			dsnFlag(&o.dsn), dataFlag(&o.data), protectFlag(&o.protect),
+		Flags: append(dsnFlags(&o.dsn), dataFlag(&o.data), protectFlag(&o.protect),
 			&cli.BoolFlag{Name: "accept-held", EnvVars: []string{"TARSCACHE_ACCEPT_HELD"}, Destination: &o.acceptHeld,
 				Usage: "apply the fetch even if it would take away more than --protect-threshold"},
 			&cli.BoolFlag{Name: "dry-run", EnvVars: []string{"TARSCACHE_DRY_RUN"}, Destination: &o.dryRun,
 				Usage: "print which servants the sync would add, change and remove, and whether it would be held; write nothing"},
-		},
+		),
 		OnUsageError: subcommandUsage,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {

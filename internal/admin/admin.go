@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -59,6 +60,9 @@ type Options struct {
 	// Now is the clock used to log how long a change was held, to compute how
 	// stale the records are and to name backups. Nil means time.Now.
 	Now func() time.Time
+	// Token, when not empty, is the bearer token every request but /healthz and
+	// /readyz must carry ("Authorization: Bearer TOKEN"); others get 401.
+	Token string
 }
 
 // DefaultOptions returns the options NewHandler uses for nil fields.
@@ -106,7 +110,28 @@ func NewHandler(opts Options) http.Handler {
 	if opts.Gatherer != nil {
 		mux.Handle("GET /metrics", metricsHandler(opts.Gatherer))
 	}
-	return h.csrf(mux)
+	return h.csrf(h.auth(opts.Token, mux))
+}
+
+// open are the routes answered without a token: liveness and readiness, which
+// load balancers probe and which disclose no record.
+var open = map[string]bool{"/healthz": true, "/readyz": true}
+
+// auth wraps next so that, with a token, every route but the open ones needs it.
+func (h *handler) auth(token string, next http.Handler) http.Handler {
+	if token == "" {
+		return next
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		if !open[r.URL.Path] && subtle.ConstantTimeCompare(got, want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tarscache"`)
+			h.writeJSON(w, http.StatusUnauthorized, errorJSON{Error: "a bearer token is required (--admin-token-file)"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // csrf wraps next so that state-changing requests from another origin get 403.

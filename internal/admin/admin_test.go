@@ -149,3 +149,31 @@ func TestNewHandler_nilHeldPanics(t *testing.T) {
 		admin.NewHandler(admin.Options{})
 	})
 }
+
+// With a token, every route but /healthz and /readyz needs "Authorization: Bearer
+// TOKEN": a missing or wrong token gets 401 and nothing else.
+func TestHandler_token(t *testing.T) {
+	h := admin.NewHandler(admin.Options{Held: &fakeHeld{}, Token: "s3cret"})
+	for _, tc := range []struct {
+		path, header string
+		want         int
+	}{
+		{"/healthz", "", http.StatusOK},
+		{"/v1/held", "", http.StatusUnauthorized},
+		{"/v1/held", "Bearer wrong", http.StatusUnauthorized},
+		{"/v1/held", "s3cret", http.StatusUnauthorized},
+		{"/v1/held", "Bearer s3cret", http.StatusOK},
+	} {
+		req := httptest.NewRequest(http.MethodGet, tc.path, nil)
+		if tc.header != "" {
+			req.Header.Set("Authorization", tc.header)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		require.Equal(t, tc.want, rec.Code, "%s with %q", tc.path, tc.header)
+		if tc.want == http.StatusUnauthorized {
+			require.NotContains(t, rec.Body.String(), "held", "a refused request learns nothing")
+			require.Equal(t, `Bearer realm="tarscache"`, rec.Header().Get("WWW-Authenticate"))
+		}
+	}
+}

@@ -12,7 +12,7 @@ import (
 )
 
 // DefaultAddr is the address "tarscache serve" binds the admin API to: loopback
-// only, since the API has no authentication yet.
+// only, where it needs no token (Options.Token).
 const DefaultAddr = "127.0.0.1:17891"
 
 // Limits of the admin http.Server. The API's requests and answers are small, so

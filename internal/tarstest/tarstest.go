@@ -84,6 +84,9 @@ func Dial(t testing.TB, addr net.Addr) *Conn {
 	return &Conn{c: c, r: bufio.NewReader(c)}
 }
 
+// Close closes the connection before the test ends; closing again is harmless.
+func (c *Conn) Close() { c.c.Close() }
+
 // Request encodes and frames a request packet.
 func Request(req *requestf.RequestPacket) []byte {
 	buf := codec.NewBuffer()
