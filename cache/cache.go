@@ -82,10 +82,19 @@ type Cache struct {
 // Open opens (creating it unless opts.ReadOnly) the tarscache file at path, checks
 // its format and loads every record into the first Snapshot. It fails with ErrLocked
 // when another process holds the file, ErrNotCache for a file of another kind,
-// ErrNewerFormat for a newer layout and ErrCorrupt for a damaged record.
+// ErrNewerFormat for a newer layout and ErrCorrupt for a damaged file (truncated, a
+// page bbolt cannot read, a record whose CRC32 does not match): a damaged file is
+// refused, never served.
 func Open(path string, opts Options) (*Cache, error) {
 	opts = withDefaults(opts)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+	if err := checkSize(path); err != nil {
+		return nil, fmt.Errorf("cache: open %s: %w", path, err)
+	}
+	var db *bolt.DB
+	err := guard(func() (err error) {
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cache: open %s: %w", path, classifyOpenErr(err))
 	}
@@ -93,7 +102,7 @@ func Open(path string, opts Options) (*Cache, error) {
 		return nil, errors.Join(fmt.Errorf("cache: open %s: override: %w", path, err), db.Close())
 	}
 	c := &Cache{db: db, path: path, logger: opts.Logger, lastSyncEvery: opts.LastSyncEvery}
-	if err := c.load(opts.ReadOnly, opts.Override); err != nil {
+	if err := guard(func() error { return c.load(opts.ReadOnly, opts.Override) }); err != nil {
 		return nil, errors.Join(fmt.Errorf("cache: open %s: %w", path, err), db.Close())
 	}
 	return c, nil
@@ -134,6 +143,11 @@ func (c *Cache) load(readOnly bool, override []Servant) error {
 	err := c.db.View(func(tx *bolt.Tx) error {
 		if err := checkFormat(tx); err != nil {
 			return err
+		}
+		if !readOnly {
+			if err := checkPages(tx); err != nil {
+				return err
+			}
 		}
 		var err error
 		if snap, err = readSnapshot(tx); err != nil {
@@ -188,6 +202,19 @@ func checkFormat(tx *bolt.Tx) error {
 	}
 	if v > fileFormat {
 		return fmt.Errorf("%w: file format %d, this tarscache reads %d", ErrNewerFormat, v, fileFormat)
+	}
+	return nil
+}
+
+// checkPages runs bbolt's consistency check (every page reachable once, the
+// freelist right), so that a file that will be written is known sound first.
+func checkPages(tx *bolt.Tx) error {
+	var errs []error
+	for err := range tx.Check() {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: bbolt: %w", ErrCorrupt, errors.Join(errs...))
 	}
 	return nil
 }

@@ -13,12 +13,14 @@ import (
 // It reads the whole file in one read transaction and does not block queries.
 func (c *Cache) Check() error {
 	var errs []error
-	err := c.db.View(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			errs = append(errs, fmt.Errorf("bbolt: %w", err))
-		}
-		errs = append(errs, c.checkRecords(tx)...)
-		return nil
+	err := guard(func() error {
+		return c.db.View(func(tx *bolt.Tx) error {
+			for err := range tx.Check() {
+				errs = append(errs, fmt.Errorf("bbolt: %w", err))
+			}
+			errs = append(errs, c.checkRecords(tx)...)
+			return nil
+		})
 	})
 	if err = errors.Join(append(errs, err)...); err != nil {
 		return fmt.Errorf("cache: check %s: %w", c.path, err)
