@@ -6,9 +6,10 @@ import "errors"
 // "tarscache serve") holds the file's lock past Options.LockTimeout.
 var ErrLocked = errors.New("file is locked by another process")
 
-// ErrCorrupt is returned (wrapped, naming the record) when a stored value does not
-// decode or its CRC32 does not match its content.
-var ErrCorrupt = errors.New("corrupt record")
+// ErrCorrupt is returned (wrapped, naming the record or saying what is wrong) when a
+// stored value does not decode or its CRC32 does not match its content, when the
+// file is shorter than its last commit (truncated), or when bbolt cannot read a page.
+var ErrCorrupt = errors.New("corrupt data")
 
 // ErrNewerFormat is returned by Open when the file was written by a newer tarscache
 // whose format this one does not understand.

@@ -41,6 +41,7 @@ type serveOptions struct {
 	maxConns     int
 	maxInFlight  int
 	adminToken   string // read from --admin-token-file
+	rebuild      bool
 }
 
 func serveCommand() *cli.Command {
@@ -85,6 +86,9 @@ Examples:
 			&cli.IntFlag{Name: "max-in-flight", Value: tars.DefaultMaxInFlight, EnvVars: []string{"TARSCACHE_MAX_IN_FLIGHT"}, Destination: &o.maxInFlight,
 				Action: atLeastOne("--max-in-flight"), Usage: "most QueryF requests answered at once; more wait their turn"},
 			adminTokenFlag(&o.adminToken),
+			&cli.BoolFlag{Name: "rebuild-on-corruption", EnvVars: []string{"TARSCACHE_REBUILD_ON_CORRUPTION"}, Destination: &o.rebuild,
+				Usage: "when the cache file is damaged, of another kind or of a newer format, move it aside (FILE.bad-TIME, never deleted) " +
+					"and rebuild it from MySQL, instead of refusing to start"},
 		),
 		OnUsageError: subcommandUsage,
 		Action: func(c *cli.Context) error {
@@ -182,7 +186,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	if err := checkAdminAccess(o.admin, o.adminToken); err != nil {
 		return err
 	}
-	c, err := cache.Open(o.data, cache.Options{Logger: log, Override: override})
+	c, err := openCache(o, cache.Options{Logger: log, Override: override}, log)
 	if err != nil {
 		return err
 	}
@@ -209,6 +213,50 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		"max_stale", o.maxStale, "last_sync", c.LastSync(), "advertise", o.advertise.Value(),
 		"allow", o.allow.Value(), "max_conns", o.maxConns, "max_in_flight", o.maxInFlight, "admin_token", o.adminToken != "")
 	return runUntilDone(ctx, srv, adm, syncer, log)
+}
+
+// openCache opens the cache file; with --rebuild-on-corruption a file it refuses as
+// damaged is moved aside and a new one is started, which the first sync fills.
+func openCache(o serveOptions, opts cache.Options, log *slog.Logger) (*cache.Cache, error) {
+	c, err := cache.Open(o.data, opts)
+	if err == nil || !isDamaged(err) {
+		return c, err
+	}
+	if !o.rebuild {
+		return nil, fmt.Errorf("%w (start with --rebuild-on-corruption to move it aside and rebuild it from MySQL)", err)
+	}
+	aside, moveErr := moveAside(o.data, time.Now())
+	if moveErr != nil {
+		return nil, errors.Join(err, moveErr)
+	}
+	log.Error("cache file refused: moved aside, rebuilding it from MySQL; lookups answer nothing until the first sync",
+		"file", o.data, "moved_to", aside, "err", err)
+	return cache.Open(o.data, opts)
+}
+
+func isDamaged(err error) bool {
+	return errors.Is(err, cache.ErrCorrupt) || errors.Is(err, cache.ErrNotCache) || errors.Is(err, cache.ErrNewerFormat)
+}
+
+// moveAside renames path to a free name path.bad-TIME[.N] in the same directory,
+// never over an existing file, and returns that name.
+func moveAside(path string, now time.Time) (string, error) {
+	base := path + ".bad-" + now.UTC().Format("20060102T150405Z")
+	for i := range 100 {
+		name := base
+		if i > 0 {
+			name = fmt.Sprintf("%s.%d", base, i)
+		}
+		if _, err := os.Lstat(name); !errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		// A hard link never replaces an existing name; the original goes once linked.
+		if err := os.Link(path, name); err != nil {
+			return "", fmt.Errorf("move %s aside: %w", path, err)
+		}
+		return name, os.Remove(path)
+	}
+	return "", fmt.Errorf("move %s aside: %s and 99 more names are taken", path, base)
 }
 
 // allowed parses the --allow networks: CIDR blocks or single addresses.
