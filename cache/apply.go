@@ -104,7 +104,7 @@ func (c *Cache) Apply(st State) (ApplyStats, error) {
 	stats.LastSyncWritten = ch.lastSync != 0
 	if stats.Changed() || stats.LastSyncWritten {
 		if err := c.db.Update(ch.write); err != nil {
-			return ApplyStats{}, fmt.Errorf("cache: apply to %s: %w", c.path, err)
+			return ApplyStats{}, fmt.Errorf("cache: apply to %s: %w: %w", c.path, ErrWrite, err)
 		}
 		if ch.lastSync != 0 {
 			c.storedSync = ch.lastSync

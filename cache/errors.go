@@ -19,6 +19,11 @@ var ErrNewerFormat = errors.New("file format is newer than this tarscache")
 // tarscache's metadata, or not a bbolt database at all.
 var ErrNotCache = errors.New("not a tarscache file")
 
+// ErrWrite is returned (wrapped, with the cause such as ENOSPC) by Apply when the
+// file cannot be written: a full disk, a file size limit, an I/O error. Nothing of
+// the Apply is kept, in the file or in memory; the previous snapshot stays served.
+var ErrWrite = errors.New("cannot write the cache file")
+
 // ErrDuplicateServant is returned by Apply when the fetch lists one servant twice.
 var ErrDuplicateServant = errors.New("servant listed twice")
 

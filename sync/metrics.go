@@ -1,10 +1,13 @@
 package sync
 
 import (
+	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/tarscache/tarscache/cache"
 )
 
 // Sync results, the values of the "result" label of tarscache_sync_duration_seconds.
@@ -29,6 +32,8 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 	full     *prometheus.CounterVec
 	failures prometheus.Gauge
+	// failed counts failed syncs by stage: read (the database) or write (the file).
+	failed *prometheus.CounterVec
 	held     prometheus.Gauge
 	dropped  *prometheus.CounterVec
 	rejected prometheus.Gauge
@@ -46,6 +51,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Time of one sync (fetch, build and apply), by result: applied, held or failed.", Buckets: syncBuckets}, []string{"result"}),
 		full: f.NewCounterVec(prometheus.CounterOpts{Name: "tarscache_sync_full_total",
 			Help: "Syncs that read every table, by reason: first, deleted, periodic, many or held."}, []string{"reason"}),
+		failed: f.NewCounterVec(prometheus.CounterOpts{Name: "tarscache_sync_failures_total",
+			Help: "Failed syncs by stage: read (the database did not answer) or write (the cache file could not be written)."}, []string{"stage"}),
 		failures: f.NewGauge(prometheus.GaugeOpts{Name: "tarscache_sync_consecutive_failures",
 			Help: "Failed syncs in a row; 0 while the database answers."}),
 		held: f.NewGauge(prometheus.GaugeOpts{Name: "tarscache_sync_held",
@@ -77,6 +84,9 @@ func (m *metrics) init() {
 	for _, r := range []string{DropBadEndpoint, DropEmptyServant, DropBackup} {
 		m.dropped.WithLabelValues(r)
 	}
+	for _, s := range []string{stageRead, stageWrite} {
+		m.failed.WithLabelValues(s)
+	}
 }
 
 // observe records one sync that took d and ended with res or err.
@@ -90,6 +100,7 @@ func (m *metrics) observe(res *Result, err error, d time.Duration) {
 	}
 	m.duration.WithLabelValues(result).Observe(d.Seconds())
 	if err != nil {
+		m.failed.WithLabelValues(failureStage(err)).Inc()
 		return
 	}
 	m.observeResult(res)
@@ -105,6 +116,21 @@ func (m *metrics) observeResult(res *Result) {
 	m.held.Set(boolGauge(res.Held != nil))
 	m.written.Add(float64(res.Apply.Written))
 	m.deleted.Add(float64(res.Apply.Deleted))
+}
+
+// Failure stages, the "stage" label of tarscache_sync_failures_total.
+const (
+	stageRead  = "read"
+	stageWrite = "write"
+)
+
+// failureStage says whether a failed sync could not read the database or write
+// the file.
+func failureStage(err error) string {
+	if errors.Is(err, cache.ErrWrite) {
+		return stageWrite
+	}
+	return stageRead
 }
 
 func boolGauge(b bool) float64 {

@@ -88,12 +88,13 @@ type Syncer struct {
 	compiler *subset.Compiler // validates subset rules, each version once
 
 	// The fields below are owned by the goroutine running Run or SyncOnce.
-	failures int                 // consecutive failed syncs
-	rejected map[string]pair     // rejected rows, already logged, by the server they belong to
-	warned   map[string]struct{} // group warnings of the last fetch, already logged
-	badRules map[string]struct{} // subset rule rejections of the last fetch, already logged
-	marks    *marks              // left by the last applied fetch; nil before the first
-	heldLast bool                // the last fetch was held: the next one reads everything
+	failures    int                 // consecutive failed syncs
+	failedStage string              // stage of the first of them: stageRead or stageWrite
+	rejected    map[string]pair     // rejected rows, already logged, by the server they belong to
+	warned      map[string]struct{} // group warnings of the last fetch, already logged
+	badRules    map[string]struct{} // subset rule rejections of the last fetch, already logged
+	marks       *marks              // left by the last applied fetch; nil before the first
+	heldLast    bool                // the last fetch was held: the next one reads everything
 	// loggedHeld is the impact of the held fetch last logged, nil when none is held.
 	loggedHeld *cache.Impact
 }
@@ -220,15 +221,23 @@ func (s *Syncer) failed(err error) time.Duration {
 	s.failures++
 	s.metrics.failures.Set(float64(s.failures))
 	if s.failures == 1 {
-		s.opts.Logger.Error("database unreachable: serving the cached records, retrying with backoff",
-			"servants", s.cache.Snapshot().Len(), "last_sync", s.cache.LastSync(), "err", err)
+		s.failedStage = failureStage(err)
+		msg := "database unreachable: serving the cached records, retrying with backoff"
+		if s.failedStage == stageWrite {
+			msg = "cache file cannot be written (disk full? read-only?): serving the records in memory, retrying with backoff"
+		}
+		s.opts.Logger.Error(msg, "servants", s.cache.Snapshot().Len(), "last_sync", s.cache.LastSync(), "err", err)
 	}
 	return backoff(s.failures)
 }
 
 func (s *Syncer) recovered(stale time.Duration) {
 	if s.failures > 0 {
-		s.opts.Logger.Info("database reachable again", "failed_attempts", s.failures, "was_stale_for", stale.Round(time.Millisecond))
+		msg := "database reachable again"
+		if s.failedStage == stageWrite {
+			msg = "cache file written again"
+		}
+		s.opts.Logger.Info(msg, "failed_attempts", s.failures, "was_stale_for", stale.Round(time.Millisecond))
 	}
 	s.failures = 0
 	s.metrics.failures.Set(0)
