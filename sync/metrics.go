@@ -33,7 +33,7 @@ type metrics struct {
 	full     *prometheus.CounterVec
 	failures prometheus.Gauge
 	// failed counts failed syncs by stage: read (the database) or write (the file).
-	failed *prometheus.CounterVec
+	failed   *prometheus.CounterVec
 	held     prometheus.Gauge
 	dropped  *prometheus.CounterVec
 	rejected prometheus.Gauge
