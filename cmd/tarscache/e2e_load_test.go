@@ -227,7 +227,10 @@ func TestServe_loadDuringSyncs(t *testing.T) {
 		db.Exec(t, "UPDATE t_adapter_conf SET endpoint = CONCAT('tcp -h ', node_name, ' -p ', ?, ' -t 3000') WHERE application = 'Load'", loadBasePort+g)
 		time.Sleep(10 * time.Millisecond) // pacing the writer, not a timing assertion
 	}
-	require.Eventually(t, func() bool { a, _ := lists(t, q, "Load.S0.Obj"); return len(a) > 0 && a[0] == fmt.Sprintf("10.8.0.1:%d", loadBasePort+loadGenerations) },
+	require.Eventually(t, func() bool {
+		a, _ := lists(t, q, "Load.S0.Obj")
+		return len(a) > 0 && a[0] == fmt.Sprintf("10.8.0.1:%d", loadBasePort+loadGenerations)
+	},
 		10*time.Second, 20*time.Millisecond, "the last generation was never served")
 	cancel()
 	wg.Wait()
