@@ -6,9 +6,12 @@ import (
 	"github.com/tarscache/tarscache/protocol/endpointf"
 )
 
-// Lists is one QueryF answer: the active and the inactive endpoints.
+// Lists is one QueryF answer: the active and the inactive endpoints, and (in a
+// Snapshot's entries) their Tars encoding (Wire).
 type Lists struct {
 	Active, Inactive []endpointf.EndpointF
+
+	activeWire, inactiveWire []byte
 }
 
 // Empty reports whether both lists are empty.

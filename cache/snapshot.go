@@ -51,6 +51,7 @@ func newEntry(s Servant, version uint32, x *groupIndex) *Entry {
 	e.byGroup = b.groupAnswers()
 	e.byStation = b.stationAnswers()
 	e.sets = b.setAnswers()
+	e.encode()
 	return e
 }
 

@@ -39,7 +39,7 @@ const (
 // 10.0.0.1-5 are in IDC group 1 and set shop.sz.1, 10.0.0.6-10 in group 2 (by
 // ip_group_name) and set shop.sz.2; a priority row (station "south") holds both
 // groups. Clients of 127.0.0.1 are in no group.
-func benchCache(b *testing.B) *cache.Cache {
+func benchCache(b testing.TB) *cache.Cache {
 	b.Helper()
 	hosts := make([]string, benchActive+benchInactive)
 	for i := range hosts {

@@ -51,10 +51,14 @@ func (d *dispatcher) handle(pkt []byte, p peer) ([]byte, error) {
 		d.metrics.method(otherMethod).results[resultBadRequest].Inc()
 		return nil, fmt.Errorf("decode request packet: %w", err)
 	}
-	rsp, res := d.answer(&req, p)
 	mm := d.metrics.method(req.SFuncName)
-	mm.results[res].Inc()
 	defer func() { mm.duration.Observe(time.Since(start).Seconds()) }()
+	if out, ok := d.fastReply(&req, p); ok {
+		mm.results[resultOK].Inc()
+		return out, nil
+	}
+	rsp, res := d.answer(&req, p)
+	mm.results[res].Inc()
 	if req.CPacketType == basef.TARSONEWAY {
 		return nil, nil
 	}

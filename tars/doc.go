@@ -14,6 +14,13 @@
 // (tarscache_queryf_request_duration_seconds) and gauges open connections; the
 // method label is QueryF's wire name or "other", so clients cannot grow it.
 //
+// The list methods of the Tars protocol version (what every stock client sends) take
+// a fast path: their arguments are read in place and the reply is written around
+// the answer's lists as package cache encoded them when the snapshot was built, in
+// one allocation, byte for byte what the generated dispatcher would write (a test
+// compares both). Other versions (TUP, JSON), other methods, one-way calls and
+// errors take the generated dispatcher.
+//
 // Handler implements QueryF with the official registry's answers
 // (docs/compatibility.md): findObjectById (active endpoints), findObjectById4Any (all
 // active and all inactive), findObjectByIdInSameGroup and findObjectById4All (the

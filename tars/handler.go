@@ -76,23 +76,80 @@ func (h *Handler) lookup(id string) (*cache.Snapshot, *cache.Entry) {
 	return snap, &cache.Entry{}
 }
 
+// The list methods, as answer names them.
+type listMethod int
+
+const (
+	methodAny listMethod = iota
+	methodSameGroup
+	methodSameStation
+	methodSameSet
+)
+
+// answer is the return code and the lists of a list method for servant id, with
+// arg the station or set id and who the caller for the group walk (callerOf). It
+// fails only with ErrStale.
+func (h *Handler) answer(m listMethod, id, arg, who string) (int32, cache.Lists, error) {
+	if err := h.fresh(); err != nil {
+		return 0, cache.Lists{}, err
+	}
+	snap, e := h.lookup(id)
+	switch m {
+	case methodSameGroup:
+		return 0, e.InGroup(snap.GroupOf(who)), nil
+	case methodSameStation:
+		return inStation(snap, e, arg)
+	case methodSameSet:
+		return inSet(snap, e, arg, who)
+	}
+	return 0, e.All, nil
+}
+
+// inStation returns the endpoints whose grouprealid is in the first priority row
+// of station: ret -1 when no row names the station, else ret 0 (possibly with
+// empty lists).
+func inStation(snap *cache.Snapshot, e *cache.Entry, station string) (int32, cache.Lists, error) {
+	if !snap.HasStation(station) {
+		return retFailed, cache.Lists{}, nil
+	}
+	return 0, e.InStation(station), nil
+}
+
+// inSet returns the endpoints of the set setID ("name.area.group", group "*" for
+// the whole area), else of the area's wildcard group. ret -1 for a malformed setId
+// or when the servant has the set name but nothing in that area and group. When
+// the servant has no endpoint in a set of that name, it answers as the group walk.
+func inSet(snap *cache.Snapshot, e *cache.Entry, setID, who string) (int32, cache.Lists, error) {
+	name, area, group, ok := splitSetID(setID)
+	if !ok {
+		return retFailed, cache.Lists{}, nil
+	}
+	l, match := e.InSet(name, area, group)
+	switch match {
+	case cache.SetUnknown:
+		return 0, e.InGroup(snap.GroupOf(who)), nil
+	case cache.SetEmpty:
+		return retFailed, cache.Lists{}, nil
+	}
+	return 0, l, nil
+}
+
+// setLists sets the out arguments of a list method.
+func setLists(ret int32, l cache.Lists, err error, active, inactive *[]endpointf.EndpointF) (int32, error) {
+	*active, *inactive = l.Active, l.Inactive
+	return ret, err
+}
+
 // FindObjectById returns the active endpoints of id (none for an unknown id).
 func (h *Handler) FindObjectById(_ context.Context, id string) ([]endpointf.EndpointF, error) {
-	if err := h.fresh(); err != nil {
-		return nil, err
-	}
-	_, e := h.lookup(id)
-	return e.All.Active, nil
+	_, l, err := h.answer(methodAny, id, "", "")
+	return l.Active, err
 }
 
 // FindObjectById4Any returns all active and all inactive endpoints of id, ret 0.
 func (h *Handler) FindObjectById4Any(_ context.Context, id string, active, inactive *[]endpointf.EndpointF) (int32, error) {
-	if err := h.fresh(); err != nil {
-		return 0, err
-	}
-	_, e := h.lookup(id)
-	*active, *inactive = e.All.Active, e.All.Inactive
-	return 0, nil
+	ret, l, err := h.answer(methodAny, id, "", "")
+	return setLists(ret, l, err, active, inactive)
 }
 
 // FindObjectById4All is findObjectByIdInSameGroup under its misleading official name.
@@ -105,34 +162,16 @@ func (h *Handler) FindObjectById4All(ctx context.Context, id string, active, ina
 // endpoints without a group, then everything. A caller in no group gets
 // everything. Always ret 0.
 func (h *Handler) FindObjectByIdInSameGroup(ctx context.Context, id string, active, inactive *[]endpointf.EndpointF) (int32, error) {
-	if err := h.fresh(); err != nil {
-		return 0, err
-	}
-	snap, e := h.lookup(id)
-	l := sameGroup(ctx, snap, e)
-	*active, *inactive = l.Active, l.Inactive
-	return 0, nil
-}
-
-// sameGroup is the group walk's answer of e for the caller of ctx.
-func sameGroup(ctx context.Context, snap *cache.Snapshot, e *cache.Entry) cache.Lists {
-	return e.InGroup(snap.GroupOf(caller(ctx)))
+	ret, l, err := h.answer(methodSameGroup, id, "", caller(ctx))
+	return setLists(ret, l, err, active, inactive)
 }
 
 // FindObjectByIdInSameStation returns the endpoints whose grouprealid is in the
 // first priority row of station: ret -1 when no row names the station, else ret 0
 // (possibly with empty lists).
 func (h *Handler) FindObjectByIdInSameStation(_ context.Context, id, station string, active, inactive *[]endpointf.EndpointF) (int32, error) {
-	if err := h.fresh(); err != nil {
-		return 0, err
-	}
-	snap, e := h.lookup(id)
-	if !snap.HasStation(station) {
-		return retFailed, nil
-	}
-	l := e.InStation(station)
-	*active, *inactive = l.Active, l.Inactive
-	return 0, nil
+	ret, l, err := h.answer(methodSameStation, id, station, "")
+	return setLists(ret, l, err, active, inactive)
 }
 
 // FindObjectByIdInSameSet returns the endpoints of the set setId ("name.area.group",
@@ -141,34 +180,23 @@ func (h *Handler) FindObjectByIdInSameStation(_ context.Context, id, station str
 // and group. When the servant has no endpoint in a set of that name, it answers
 // as FindObjectByIdInSameGroup does.
 func (h *Handler) FindObjectByIdInSameSet(ctx context.Context, id, setID string, active, inactive *[]endpointf.EndpointF) (int32, error) {
-	if err := h.fresh(); err != nil {
-		return 0, err
-	}
-	name, area, group, ok := splitSetID(setID)
-	if !ok {
-		return retFailed, nil
-	}
-	snap, e := h.lookup(id)
-	l, match := e.InSet(name, area, group)
-	switch match {
-	case cache.SetUnknown:
-		l = sameGroup(ctx, snap, e)
-	case cache.SetEmpty:
-		return retFailed, nil
-	}
-	*active, *inactive = l.Active, l.Inactive
-	return 0, nil
+	ret, l, err := h.answer(methodSameSet, id, setID, caller(ctx))
+	return setLists(ret, l, err, active, inactive)
 }
 
 // caller is the registry's idea of who asks (TarsCpp's Current::getHostName): the
 // request context's node_name when set, else the peer's IP address.
 func caller(ctx context.Context) string {
-	if rc, ok := current.GetRequestContext(ctx); ok {
-		if name := rc["node_name"]; name != "" {
-			return name
-		}
-	}
+	rc, _ := current.GetRequestContext(ctx)
 	ip, _ := current.GetClientIPFromContext(ctx)
+	return callerOf(rc, ip)
+}
+
+// callerOf is caller from a request's context map and the peer's address.
+func callerOf(requestContext map[string]string, ip string) string {
+	if name := requestContext["node_name"]; name != "" {
+		return name
+	}
 	return ip
 }
 
