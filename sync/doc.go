@@ -15,8 +15,9 @@
 //
 // A Syncer owns the loop: it syncs once at start, then every interval. Each fetch
 // is one read-only repeatable-read transaction that starts with a probe: MySQL's
-// clock (NOW) and a fingerprint of t_server_conf and t_adapter_conf (row count and
-// largest id). The first fetch reads every table. Later ones are incremental: they
+// clock (NOW) and a fingerprint (row count and largest id) of t_server_conf or
+// t_adapter_conf, one in turn (counting is most of an idle fetch's cost; a full
+// fetch counts both), so a deletion is noticed within two intervals. The first fetch reads every table. Later ones are incremental: they
 // re-read whole the servers (application, server_name) with a row whose
 // registry_timestamp is at or after the previous applied fetch's clock less
 // Options.Overlap, and every other server's rows for the servants those name, so
@@ -26,9 +27,10 @@
 // Options.FullInterval, or a held previous fetch make the fetch read every table.
 // Incremental or not, applying a fetch gives the records a full read would give.
 //
-// Subset routing uses tarscache's own tables, when the database has them (each fetch
-// looks them up in information_schema, and their appearance makes it read every
-// table): t_server_subset labels each server node, and the full-load join carries
+// Subset routing uses tarscache's own tables, when the database has them (a query
+// on a missing one fails with ER_NO_SUCH_TABLE, which reads as "none", and the
+// appearance of t_server_subset moves the fingerprint, so that the next fetch
+// reads every table): t_server_subset labels each server node, and the full-load join carries
 // the label into every endpoint of the node (cache.Endpoint.Subset); its rows move
 // the changed servers like registry_timestamp does, and its fingerprint (row count
 // and the sum of the CRC32 of its keys) catches deletions. t_subset_rule is read

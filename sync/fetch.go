@@ -89,7 +89,7 @@ func readRegistry(ctx context.Context, tx *sql.Tx) ([]Row, error) {
 // tables every fetch reads whole.
 func readGroups(ctx context.Context, tx *sql.Tx, f *Fetch, t tables) error {
 	var err error
-	if f.Rules, err = readRules(ctx, tx, t); err != nil {
+	if f.Rules, err = readRules(ctx, tx); err != nil {
 		return err
 	}
 	if f.GroupRules, err = readRows(ctx, tx, scanGroupRule, queryGroupRules); err != nil {

@@ -9,15 +9,27 @@ import (
 	"time"
 )
 
-// queryProbe opens every fetch: the lower bound of the next incremental fetch,
-// taken from MySQL's clock (NOW less the overlap), and a fingerprint of the two
-// large tables that moves when a row is deleted, which registry_timestamp cannot
-// show: the row count (one scan of the smallest index) and the largest id (one
-// B-tree descent), so that a deletion and an insertion in the same interval
-// still move it, since InnoDB never hands out an id below the largest.
-const queryProbe = `SELECT DATE_FORMAT(NOW(6) - INTERVAL ? MICROSECOND, '%Y-%m-%d %H:%i:%s.%f'),
- (SELECT CONCAT(COUNT(*), ':', COALESCE(MAX(id), 0)) FROM t_server_conf),
- (SELECT CONCAT(COUNT(*), ':', COALESCE(MAX(id), 0)) FROM t_adapter_conf)`
+// queryClock opens every fetch: the lower bound of the next incremental fetch,
+// taken from MySQL's clock (NOW less the overlap).
+const queryClock = `SELECT DATE_FORMAT(NOW(6) - INTERVAL ? MICROSECOND, '%Y-%m-%d %H:%i:%s.%f')`
+
+// bigTables are the two large tables whose fingerprints catch deletions, which
+// registry_timestamp cannot show: the row count (one scan of the smallest index)
+// and the largest id (one B-tree descent), so that a deletion and an insertion in
+// the same interval still move it, since InnoDB never hands out an id below the
+// largest. Counting is most of an idle fetch's cost, so an idle fetch counts one
+// of them, in turn: a deletion is noticed within two intervals.
+var bigTables = [2]string{"t_server_conf", "t_adapter_conf"}
+
+// printQuery is the fingerprint of one of bigTables.
+func printQuery(table string) string {
+	return "SELECT CONCAT(COUNT(*), ':', COALESCE(MAX(id), 0)) FROM " + table
+}
+
+// clockAndPrintQuery reads the clock and the fingerprint of table in one round trip.
+func clockAndPrintQuery(table string) string {
+	return strings.TrimSuffix(queryClock, "`") + ", (" + printQuery(table) + ")"
+}
 
 // queryChanged lists the servers with a row written since a time of MySQL's
 // clock; both registry_timestamp columns are indexed in the official schema.
@@ -34,27 +46,68 @@ type probe struct {
 	// since is the lower bound of the next incremental fetch ("YYYY-MM-DD
 	// hh:mm:ss.ffffff" in MySQL's session time zone).
 	since string
-	// print is the fingerprint of t_server_conf and t_adapter_conf, of which of
-	// tarscache's tables exist and of t_server_subset.
-	print string
+	// prints are the fingerprints of bigTables, "" for one not read by this fetch.
+	prints [2]string
+	// small is the fingerprint of which of tarscache's tables exist and of
+	// t_server_subset, read by every fetch.
+	small string
 }
 
-func readProbe(ctx context.Context, tx *sql.Tx, overlap time.Duration) (probe, error) {
+// readProbe reads the clock, the small fingerprint and the prints of the
+// bigTables that want says.
+func readProbe(ctx context.Context, tx *sql.Tx, overlap time.Duration, want [2]bool) (probe, error) {
 	t, err := readTables(ctx, tx)
 	if err != nil {
 		return probe{}, err
 	}
 	p := probe{tables: t}
-	var servers, adapters, labels string
-	err = tx.QueryRowContext(ctx, queryProbe, overlap.Microseconds()).Scan(&p.since, nullable{&servers}, nullable{&adapters})
-	if err == nil && t.labels {
-		err = tx.QueryRowContext(ctx, queryLabelPrint).Scan(nullable{&labels})
+	if i := onlyOne(want); i >= 0 {
+		err = tx.QueryRowContext(ctx, clockAndPrintQuery(bigTables[i]), overlap.Microseconds()).Scan(&p.since, nullable{&p.prints[i]})
+	} else {
+		err = tx.QueryRowContext(ctx, queryClock, overlap.Microseconds()).Scan(&p.since)
+	}
+	if err == nil {
+		err = p.readPrints(ctx, tx, want)
 	}
 	if err != nil {
 		return probe{}, fmt.Errorf("sync: read the database clock and table fingerprints: %w", err)
 	}
-	p.print = servers + "/" + adapters + "/" + t.String() + "/" + labels
+	p.small = t.String()
 	return p, nil
+}
+
+// onlyOne returns the index of the one table want asks for, or -1.
+func onlyOne(want [2]bool) int {
+	switch want {
+	case [2]bool{true, false}:
+		return 0
+	case [2]bool{false, true}:
+		return 1
+	}
+	return -1
+}
+
+// readPrints reads the prints of the bigTables that want says and p lacks.
+func (p *probe) readPrints(ctx context.Context, tx *sql.Tx, want [2]bool) error {
+	for i, table := range bigTables {
+		if want[i] && p.prints[i] == "" {
+			if err := tx.QueryRowContext(ctx, printQuery(table)).Scan(nullable{&p.prints[i]}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// moved reports whether p shows a fingerprint other than those of the last
+// applied fetch, whose prints are last and small lastSmall.
+func (p *probe) moved(last [2]string, lastSmall string) bool {
+	for i := range p.prints {
+		if p.prints[i] != "" && p.prints[i] != last[i] {
+			return true
+		}
+	}
+	return p.small != lastSmall
 }
 
 // pair names one server: the unit an incremental fetch re-reads whole.

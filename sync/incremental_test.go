@@ -83,8 +83,9 @@ func TestSyncOnce_incrementalReadsChangedServers(t *testing.T) {
 	}
 }
 
-// Deleted rows leave no timestamp behind: the table fingerprint moves and the next
-// sync reads everything, so a deleted adapter or server is gone at once.
+// Deleted rows leave no timestamp behind: the table fingerprint moves and a sync
+// reads everything, so a deleted adapter or server is gone within two syncs (an
+// idle sync counts one of the two large tables, in turn).
 func TestSyncOnce_deletionsReadEverything(t *testing.T) {
 	for _, tc := range []struct{ name, delete, gone string }{
 		{"adapter", `DELETE FROM t_adapter_conf WHERE servant = 'Demo.TimerServer.ReportObj'`, "Demo.TimerServer.ReportObj"},
@@ -93,8 +94,8 @@ func TestSyncOnce_deletionsReadEverything(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			db, c, s := quietSample(t, "", sync.Options{})
 			db.Exec(t, tc.delete)
-			res := syncOnce(t, s)
-			require.Equal(t, sync.FullDeleted, res.Full)
+			first, second := syncOnce(t, s), syncOnce(t, s)
+			require.Contains(t, []string{first.Full, second.Full}, sync.FullDeleted)
 			_, ok := c.Snapshot().Lookup(tc.gone)
 			require.False(t, ok, "%s still answered", tc.gone)
 			require.Empty(t, syncOnce(t, s).Full, "the next sync is incremental again")

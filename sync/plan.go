@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
 	"time"
 
@@ -24,8 +25,9 @@ const (
 
 // marks is what the last applied fetch leaves for the next one to read less.
 type marks struct {
-	since    string // lower bound of the next incremental fetch (MySQL's clock)
-	print    string // table fingerprint then
+	since    string    // lower bound of the next incremental fetch (MySQL's clock)
+	prints   [2]string // fingerprints of bigTables then
+	small    string    // fingerprint of tarscache's tables then
 	lastFull time.Time
 	index    *pairIndex
 	registry []Row // every t_registry_info row then
@@ -52,7 +54,7 @@ type fetched struct {
 // read reads, within tx, every table or only what changed since the last applied
 // fetch.
 func (s *Syncer) read(ctx context.Context, tx *sql.Tx, start time.Time) (*fetched, error) {
-	p, err := readProbe(ctx, tx, s.opts.Overlap)
+	p, err := readProbe(ctx, tx, s.opts.Overlap, s.printsWanted())
 	if err != nil {
 		return nil, err
 	}
@@ -62,13 +64,23 @@ func (s *Syncer) read(ctx context.Context, tx *sql.Tx, start time.Time) (*fetche
 	return s.readSince(ctx, tx, p)
 }
 
+// printsWanted says which bigTables this fetch counts: both for the first fetch
+// and after a held one, else one in turn.
+func (s *Syncer) printsWanted() [2]bool {
+	s.turn = 1 - s.turn
+	if s.marks == nil || s.heldLast {
+		return [2]bool{true, true}
+	}
+	return [2]bool{s.turn == 0, s.turn == 1}
+}
+
 func (s *Syncer) fullReason(p probe, now time.Time) string {
 	switch {
 	case s.marks == nil:
 		return FullFirst
 	case s.heldLast:
 		return FullHeld
-	case p.print != s.marks.print:
+	case p.moved(s.marks.prints, s.marks.small):
 		return FullDeleted
 	case now.Sub(s.marks.lastFull) >= s.opts.FullInterval:
 		return FullPeriodic
@@ -77,6 +89,9 @@ func (s *Syncer) fullReason(p probe, now time.Time) string {
 }
 
 func readAll(ctx context.Context, tx *sql.Tx, p probe, why string) (*fetched, error) {
+	if err := p.readPrints(ctx, tx, [2]bool{true, true}); err != nil {
+		return nil, fmt.Errorf("sync: read the table fingerprints: %w", err)
+	}
 	f, err := readFull(ctx, tx, p.tables)
 	if err != nil {
 		return nil, err
@@ -195,11 +210,16 @@ func (f *fetched) state(servants []cache.Servant, groups cache.Groups, start tim
 // advance records an applied fetch for the next one.
 func (s *Syncer) advance(f *fetched, start time.Time) {
 	if f.full != "" {
-		s.marks = &marks{since: f.probe.since, print: f.probe.print, lastFull: start,
+		s.marks = &marks{since: f.probe.since, prints: f.probe.prints, small: f.probe.small, lastFull: start,
 			index: newPairIndex(f.rows), registry: f.registry}
 		return
 	}
-	s.marks.since, s.marks.print, s.marks.registry = f.probe.since, f.probe.print, f.registry
+	s.marks.since, s.marks.small, s.marks.registry = f.probe.since, f.probe.small, f.registry
+	for i, print := range f.probe.prints {
+		if print != "" {
+			s.marks.prints[i] = print
+		}
+	}
 	s.marks.index.replace(f.changed, f.changedRows)
 }
 

@@ -3,8 +3,11 @@ package sync
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/tarscache/tarscache/cache"
 	"github.com/tarscache/tarscache/subset"
@@ -17,9 +20,9 @@ const (
 	TableServerSubset = "t_server_subset"
 )
 
-// queryTables finds which of tarscache's own tables the database has.
-const queryTables = `SELECT TABLE_NAME FROM information_schema.TABLES
- WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('t_subset_rule', 't_server_subset')`
+// errNoSuchTable is MySQL's ER_NO_SUCH_TABLE: a query that names one of tarscache's
+// optional tables where it does not exist fails with it, and the transaction goes on.
+const errNoSuchTable = 1146
 
 // queryRules reads every subset rule.
 const queryRules = `SELECT servant, enable, rule_type, rule_data FROM t_subset_rule ORDER BY servant`
@@ -39,30 +42,37 @@ const queryLabelPrint = `SELECT CONCAT(COUNT(*), ':', COALESCE(SUM(CRC32(CONCAT_
 // time of MySQL's clock.
 const queryLabelsChanged = ` UNION SELECT application, server_name FROM t_server_subset WHERE registry_timestamp >= ?`
 
-// tables says which of tarscache's own tables a database has.
-type tables struct{ rules, labels bool }
-
-func (t tables) String() string {
-	return fmt.Sprintf("rules=%t,labels=%t", t.rules, t.labels)
+// tables says which of tarscache's own tables the fetch reads: t_server_subset
+// when the database has it, with its fingerprint. (t_subset_rule is read whole
+// when it exists, see readRules.)
+type tables struct {
+	labels     bool
+	labelPrint string
 }
 
+func (t tables) String() string {
+	return fmt.Sprintf("labels=%t:%s", t.labels, t.labelPrint)
+}
+
+// readTables reads the fingerprint of t_server_subset, finding on the way whether
+// the database has it; no information_schema query is needed.
 func readTables(ctx context.Context, tx *sql.Tx) (tables, error) {
-	names, err := readRows(ctx, tx, scanString, queryTables)
-	if err != nil {
-		return tables{}, fmt.Errorf("sync: look for %s and %s: %w", TableSubsetRule, TableServerSubset, err)
-	}
 	var t tables
-	for _, n := range names {
-		t.rules = t.rules || strings.EqualFold(n, TableSubsetRule)
-		t.labels = t.labels || strings.EqualFold(n, TableServerSubset)
+	err := tx.QueryRowContext(ctx, queryLabelPrint).Scan(nullable{&t.labelPrint})
+	switch {
+	case noSuchTable(err):
+		return tables{}, nil
+	case err != nil:
+		return tables{}, fmt.Errorf("sync: read the fingerprint of %s: %w", TableServerSubset, err)
 	}
+	t.labels = true
 	return t, nil
 }
 
-func scanString(rs *sql.Rows) (string, error) {
-	var s string
-	err := rs.Scan(nullable{&s})
-	return s, err
+// noSuchTable reports whether err is MySQL's "table does not exist".
+func noSuchTable(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == errNoSuchTable
 }
 
 // serversQuery is the official full-load join, with each node's subset label when
@@ -94,11 +104,12 @@ func scanRule(rs *sql.Rows) (RuleRow, error) {
 	return r, err
 }
 
-func readRules(ctx context.Context, tx *sql.Tx, t tables) ([]RuleRow, error) {
-	if !t.rules {
+// readRules reads every t_subset_rule row; a database without the table has none.
+func readRules(ctx context.Context, tx *sql.Tx) ([]RuleRow, error) {
+	rows, err := readRows(ctx, tx, scanRule, queryRules)
+	if noSuchTable(err) {
 		return nil, nil
 	}
-	rows, err := readRows(ctx, tx, scanRule, queryRules)
 	if err != nil {
 		return nil, fmt.Errorf("sync: read %s: %w", TableSubsetRule, err)
 	}

@@ -95,6 +95,7 @@ type Syncer struct {
 	badRules    map[string]struct{} // subset rule rejections of the last fetch, already logged
 	marks       *marks              // left by the last applied fetch; nil before the first
 	heldLast    bool                // the last fetch was held: the next one reads everything
+	turn        int                 // which of bigTables the next idle fetch counts
 	// loggedHeld is the impact of the held fetch last logged, nil when none is held.
 	loggedHeld *cache.Impact
 }
