@@ -25,7 +25,7 @@ const (
 	benchRows    = benchServers * benchNodes
 )
 
-// benchRowsOf returns the rows FetchAll would read from the registry load100k makes.
+// benchRowsOf returns the rows FetchAll would read from the registry of testdata/bench100k.sql.
 func benchRowsOf(servers, nodes int) []sync.Row {
 	rows := make([]sync.Row, 0, servers*nodes)
 	for s := 1; s <= servers; s++ {
@@ -43,26 +43,11 @@ func benchRowsOf(servers, nodes int) []sync.Row {
 	return rows
 }
 
-// load100k fills t_server_conf and t_adapter_conf from MariaDB's sequence tables:
-// the same registry as benchRowsOf(benchServers, benchNodes), written an hour ago
-// (dated at insert: an UPDATE would leave 200,000 old index entries for InnoDB to
-// purge, which slows the timestamp range scans until it has).
-const load100k = `
-INSERT INTO t_server_conf (application, server_name, node_name, setting_state, present_state, flow_state, bak_flag, enable_group, enable_set, registry_timestamp)
-  SELECT 'App', CONCAT('S', s.seq), CONCAT('10.0.', n.seq DIV 250, '.', n.seq MOD 250), 'active', 'active', 'active', 0, 'N', 'N', NOW() - INTERVAL 1 HOUR
-  FROM seq_1_to_20000 s, seq_1_to_5 n;
-INSERT INTO t_adapter_conf (application, server_name, node_name, adapter_name, servant, endpoint, registry_timestamp)
-  SELECT 'App', CONCAT('S', s.seq), CONCAT('10.0.', n.seq DIV 250, '.', n.seq MOD 250),
-    CONCAT('App.S', s.seq, '.ObjAdapter'), CONCAT('App.S', s.seq, '.Obj'),
-    CONCAT('tcp -h 10.0.', n.seq DIV 250, '.', n.seq MOD 250, ' -p ', 10000 + s.seq, ' -t 60000'), NOW() - INTERVAL 1 HOUR
-  FROM seq_1_to_20000 s, seq_1_to_5 n;
-`
 
 // db100k returns a test database holding the 100,000-row registry.
 func db100k(b *testing.B) *testdb.DB {
 	b.Helper()
-	db := testdb.New(b)
-	db.Exec(b, load100k)
+	db := testdb.New(b, "bench100k.sql")
 	return db
 }
 
