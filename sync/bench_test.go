@@ -43,7 +43,6 @@ func benchRowsOf(servers, nodes int) []sync.Row {
 	return rows
 }
 
-
 // db100k returns a test database holding the 100,000-row registry.
 func db100k(b *testing.B) *testdb.DB {
 	b.Helper()
