@@ -33,6 +33,7 @@ fuzz:
 	$(GO) test ./cache -run '^$$' -fuzz '^FuzzDecodeGroups$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cache -run '^$$' -fuzz '^FuzzDecodeRule$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./tars -run '^$$' -fuzz '^FuzzSplitSetID$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./tars -run '^$$' -fuzz '^FuzzServer_packet$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./subset -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 
 ## lint: go vet and gofmt

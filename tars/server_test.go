@@ -35,7 +35,7 @@ func serve(t *testing.T, src tars.Source) *tars.Server {
 }
 
 // sampleCache holds Demo.HelloServer.HelloObj with two active endpoints and one inactive.
-func sampleCache(t *testing.T) *cache.Cache {
+func sampleCache(t testing.TB) *cache.Cache {
 	c := cachetest.Open(t, "")
 	s := cachetest.Servant("Demo.HelloServer.HelloObj", 10015, "10.0.0.1", "10.0.0.2", "10.0.0.3")
 	s.Endpoints[2].Active = false
