@@ -85,6 +85,15 @@ func start(t *testing.T, bin string, args ...string) *process {
 	return p
 }
 
+// kill ends the process with SIGKILL, as a crash or the OOM killer would, and
+// waits for it.
+func (p *process) kill(t *testing.T) {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Kill())
+	err := <-p.done
+	p.done <- err
+}
+
 // stop sends SIGTERM and returns the exit error (nil for exit 0).
 func (p *process) stop(t *testing.T) error {
 	t.Helper()
