@@ -6,8 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -127,7 +127,10 @@ func requireServedGeneration(t *testing.T, data string, gen int) {
 		"--listen", loc.String(), "--admin", "off")
 	q := tarstest.QueryClient(t, loc)
 	want := fmt.Sprintf("10.7.0.1:%d", crashBase+gen)
-	require.Eventually(t, func() bool { a, _ := lists(t, q, "Crash.S7.Obj"); return len(a) == crashNodes && (a[0] == want || a[1] == want) },
+	require.Eventually(t, func() bool {
+		a, _ := lists(t, q, "Crash.S7.Obj")
+		return len(a) == crashNodes && (a[0] == want || a[1] == want)
+	},
 		10*time.Second, 20*time.Millisecond, "serve did not answer generation %d; output:\n%s", gen, serve.output())
 	require.NoError(t, serve.stop(t))
 }
