@@ -187,9 +187,11 @@ func (h *Handler) FindObjectByIdInSameSet(ctx context.Context, id, setID string,
 // caller is the registry's idea of who asks (TarsCpp's Current::getHostName): the
 // request context's node_name when set, else the peer's IP address.
 func caller(ctx context.Context) string {
-	rc, _ := current.GetRequestContext(ctx)
+	if rc, ok := current.GetRequestContext(ctx); ok && rc["node_name"] != "" {
+		return rc["node_name"]
+	}
 	ip, _ := current.GetClientIPFromContext(ctx)
-	return callerOf(rc, ip)
+	return ip
 }
 
 // callerOf is caller from a request's context map and the peer's address.
