@@ -21,15 +21,7 @@ func serveWith(t *testing.T, opts tars.Options) (*tars.Server, *prometheus.Regis
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	opts.Registerer = reg
-	srv, err := tars.Listen("127.0.0.1:0", tars.NewHandler(sampleCache(t), tars.HandlerOptions{}), opts)
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve() }()
-	t.Cleanup(func() {
-		require.NoError(t, srv.Close())
-		require.ErrorIs(t, <-done, tars.ErrServerClosed)
-	})
-	return srv, reg
+	return serveOpts(t, sampleCache(t), opts), reg
 }
 
 // pinged says whether a new connection to srv answers tars_ping; a refused

@@ -21,9 +21,12 @@ import (
 )
 
 // serve starts a Server over src on a free loopback port and closes it at the end.
-func serve(t *testing.T, src tars.Source) *tars.Server {
+func serve(t *testing.T, src tars.Source) *tars.Server { return serveOpts(t, src, tars.Options{}) }
+
+// serveOpts is serve with the server's options.
+func serveOpts(t *testing.T, src tars.Source, opts tars.Options) *tars.Server {
 	t.Helper()
-	srv, err := tars.Listen("127.0.0.1:0", tars.NewHandler(src, tars.HandlerOptions{}), tars.Options{})
+	srv, err := tars.Listen("127.0.0.1:0", tars.NewHandler(src, tars.HandlerOptions{}), opts)
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve() }()

@@ -55,26 +55,29 @@ func (c *conn) send(n int) error {
 // receive reads one reply and returns its request id; a reply that is not a
 // success is an error.
 func (c *conn) receive() (int32, error) {
-	var head [4]byte
-	if _, err := io.ReadFull(c.r, head[:]); err != nil {
-		return 0, err
-	}
-	body := make([]byte, binary.BigEndian.Uint32(head[:])-4)
-	if _, err := io.ReadFull(c.r, body); err != nil {
+	body, err := c.frame()
+	if err != nil {
 		return 0, err
 	}
 	return replyID(body)
 }
 
+// frame reads one reply packet and returns it without its length prefix.
+func (c *conn) frame() ([]byte, error) {
+	var head [4]byte
+	if _, err := io.ReadFull(c.r, head[:]); err != nil {
+		return nil, err
+	}
+	body := make([]byte, binary.BigEndian.Uint32(head[:])-4)
+	_, err := io.ReadFull(c.r, body)
+	return body, err
+}
+
 // activeCount reads one findObjectByIdInSameGroup reply and returns the length of
 // its active list (tag 2 of its sBuffer).
 func (c *conn) activeCount() (int32, error) {
-	var head [4]byte
-	if _, err := io.ReadFull(c.r, head[:]); err != nil {
-		return 0, err
-	}
-	body := make([]byte, binary.BigEndian.Uint32(head[:])-4)
-	if _, err := io.ReadFull(c.r, body); err != nil {
+	body, err := c.frame()
+	if err != nil {
 		return 0, err
 	}
 	var rsp requestf.ResponsePacket
