@@ -97,7 +97,7 @@ func (s *Snapshot) RuleIDs() []string { return slices.Sorted(maps.Keys(s.rules))
 // AllIDs returns every servant id with a record, a subset rule or both, ascending
 // and without repeats; the slice is the caller's.
 func (s *Snapshot) AllIDs() []string {
-	return slices.Compact(slices.Sorted(func(yield func(string) bool) {
+	return slices.Sorted(func(yield func(string) bool) {
 		for id := range s.entries {
 			if !yield(id) {
 				return
@@ -108,7 +108,7 @@ func (s *Snapshot) AllIDs() []string {
 				return
 			}
 		}
-	}))
+	})
 }
 
 // ruleChange is the subset-rule part of one Apply.
