@@ -29,6 +29,7 @@ func OpenDB(dsn string, log *slog.Logger) (*sql.DB, error) {
 		return nil, fmt.Errorf("sync: parse DSN %s: %w", RedactDSN(dsn), err)
 	}
 	applyTimeouts(cfg)
+	cfg.MultiStatements = true // the small tables are read in one round trip (readSmall)
 	cfg.Logger = driverLog{log}
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {

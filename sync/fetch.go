@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 )
 
 // queryServers is the official full-load join, with the adapter name added so that
@@ -38,7 +39,8 @@ type Fetch struct {
 
 // FetchAll reads every row the official full load reads, in one read-only
 // repeatable-read transaction so that all queries see the same state. A failure
-// at any point returns an error and no rows.
+// at any point returns an error and no rows. db must allow several statements in
+// one query, as OpenDB's pool does.
 func FetchAll(ctx context.Context, db *sql.DB) (*Fetch, error) {
 	tx, err := beginRead(ctx, db)
 	if err != nil {
@@ -69,36 +71,67 @@ func readFull(ctx context.Context, tx *sql.Tx, t tables) (*Fetch, error) {
 	if f.Rows, err = readRows(ctx, tx, scanServerRow, serversQuery(t)); err != nil {
 		return nil, fmt.Errorf("sync: read t_server_conf and t_adapter_conf: %w", err)
 	}
-	reg, err := readRegistry(ctx, tx)
+	reg, err := readSmall(ctx, tx, f)
 	if err != nil {
 		return nil, err
 	}
 	f.Rows = append(f.Rows, reg...)
-	return f, readGroups(ctx, tx, f, t)
+	return f, nil
 }
 
-func readRegistry(ctx context.Context, tx *sql.Tx) ([]Row, error) {
-	reg, err := readRows(ctx, tx, scanRegistryRow, queryRegistry)
+// querySmall reads the small tables every fetch reads whole, in one round trip:
+// t_registry_info, the IDC group tables, then t_subset_rule, last because a
+// database without it fails that statement alone.
+var querySmall = strings.Join([]string{queryRegistry, queryGroupRules, queryPriorities, queryRules}, ";\n")
+
+// readSmall reads the small tables: the group tables and the subset rules into f,
+// and returns the t_registry_info rows. The pool must allow several statements in
+// one query, as OpenDB's does.
+func readSmall(ctx context.Context, tx *sql.Tx, f *Fetch) ([]Row, error) {
+	rs, err := tx.QueryContext(ctx, querySmall)
 	if err != nil {
 		return nil, fmt.Errorf("sync: read t_registry_info: %w", err)
 	}
-	return reg, nil
+	defer rs.Close()
+	reg, err := scanAll(rs, scanRegistryRow, "t_registry_info")
+	if err == nil {
+		f.GroupRules, err = nextSet(rs, scanGroupRule, "t_server_group_rule")
+	}
+	if err == nil {
+		f.Priorities, err = nextSet(rs, scanPriority, "t_group_priority")
+	}
+	if err == nil {
+		f.Rules, err = nextSet(rs, scanRule, TableSubsetRule)
+	}
+	if noSuchTable(err) {
+		return reg, nil // no t_subset_rule: no rules
+	}
+	return reg, err
 }
 
-// readGroups reads the IDC group tables and the subset rules into f: the small
-// tables every fetch reads whole.
-func readGroups(ctx context.Context, tx *sql.Tx, f *Fetch, t tables) error {
-	var err error
-	if f.Rules, err = readRules(ctx, tx); err != nil {
-		return err
+// nextSet moves rs to its next result set and scans it.
+func nextSet[T any](rs *sql.Rows, scan func(*sql.Rows) (T, error), table string) ([]T, error) {
+	if !rs.NextResultSet() {
+		err := rs.Err()
+		if err == nil {
+			err = fmt.Errorf("sync: read %s: no result (the pool must allow several statements per query)", table)
+		}
+		return nil, err
 	}
-	if f.GroupRules, err = readRows(ctx, tx, scanGroupRule, queryGroupRules); err != nil {
-		return fmt.Errorf("sync: read t_server_group_rule: %w", err)
+	return scanAll(rs, scan, table)
+}
+
+// scanAll scans every row of rs's current result set.
+func scanAll[T any](rs *sql.Rows, scan func(*sql.Rows) (T, error), table string) ([]T, error) {
+	var out []T
+	for rs.Next() {
+		r, err := scan(rs)
+		if err != nil {
+			return nil, fmt.Errorf("sync: read %s: row %d: %w", table, len(out)+1, err)
+		}
+		out = append(out, r)
 	}
-	if f.Priorities, err = readRows(ctx, tx, scanPriority, queryPriorities); err != nil {
-		return fmt.Errorf("sync: read t_group_priority: %w", err)
-	}
-	return nil
+	return out, rs.Err()
 }
 
 // readRows runs query with args and scans every row with scan.

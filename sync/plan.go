@@ -110,7 +110,7 @@ func (s *Syncer) readSince(ctx context.Context, tx *sql.Tx, p probe) (*fetched, 
 		return readAll(ctx, tx, p, FullMany)
 	}
 	f := &fetched{probe: p, changed: changed}
-	if f.registry, err = readRegistry(ctx, tx); err != nil {
+	if f.registry, err = readSmall(ctx, tx, &f.groups); err != nil {
 		return nil, err
 	}
 	if f.changedRows, err = readPairs(ctx, tx, changed, p.tables); err != nil {
@@ -119,7 +119,7 @@ func (s *Syncer) readSince(ctx context.Context, tx *sql.Tx, p probe) (*fetched, 
 	if err := s.readScope(ctx, tx, f); err != nil {
 		return nil, err
 	}
-	return f, readGroups(ctx, tx, &f.groups, p.tables)
+	return f, nil
 }
 
 // readScope finds the servants to rebuild and reads the rows they have on

@@ -104,18 +104,6 @@ func scanRule(rs *sql.Rows) (RuleRow, error) {
 	return r, err
 }
 
-// readRules reads every t_subset_rule row; a database without the table has none.
-func readRules(ctx context.Context, tx *sql.Tx) ([]RuleRow, error) {
-	rows, err := readRows(ctx, tx, scanRule, queryRules)
-	if noSuchTable(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sync: read %s: %w", TableSubsetRule, err)
-	}
-	return rows, nil
-}
-
 // BuildRules validates t_subset_rule rows with c (which caches each rule version's
 // outcome, so that an unchanged rule is parsed once) and returns the rules for
 // cache.State.Rules, with KeepInForce set there. A valid row becomes the rule in force, its data in canonical form; a rejected row

@@ -100,7 +100,9 @@ type Syncer struct {
 	loggedHeld *cache.Impact
 }
 
-// New returns a Syncer that reads db and applies to c. It starts nothing.
+// New returns a Syncer that reads db and applies to c. It starts nothing. db must
+// allow several statements in one query (go-sql-driver's multiStatements), as
+// OpenDB's pool does: the small tables are read in one round trip.
 func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
 	def := DefaultOptions()
 	if opts.Interval <= 0 {
