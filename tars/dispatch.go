@@ -6,13 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/TarsCloud/TarsGo/tars/protocol/codec"
 	"github.com/TarsCloud/TarsGo/tars/protocol/res/basef"
 	"github.com/TarsCloud/TarsGo/tars/protocol/res/requestf"
 	"github.com/TarsCloud/TarsGo/tars/util/current"
+	"github.com/TarsCloud/TarsGo/tars/util/tools"
 
 	"github.com/tarscache/tarscache/protocol/queryf"
 )
@@ -47,7 +50,7 @@ type peer struct{ ip, port string }
 func (d *dispatcher) handle(pkt []byte, p peer) ([]byte, error) {
 	start := time.Now()
 	var req requestf.RequestPacket
-	if err := req.ReadFrom(codec.NewReader(pkt[4:])); err != nil {
+	if err := decodeRequest(pkt[4:], &req); err != nil {
 		d.metrics.method(otherMethod).results[resultBadRequest].Inc()
 		return nil, fmt.Errorf("decode request packet: %w", err)
 	}
@@ -65,6 +68,34 @@ func (d *dispatcher) handle(pkt []byte, p peer) ([]byte, error) {
 	return encodeResponse(&rsp)
 }
 
+// decodeRequest decodes a request packet that checkWire passed. TarsGo's decoder
+// trusts the lengths it reads; the check refuses those it would not survive, and
+// the recover stands guard for anything the check misses.
+func decodeRequest(b []byte, req *requestf.RequestPacket) (err error) {
+	if err := checkWire(b, false); err != nil {
+		return err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("decoder panicked: %v", r)
+		}
+	}()
+	return req.ReadFrom(codec.NewReader(b))
+}
+
+// checkArguments checks the encoding of a request's arguments before the
+// generated code decodes them: Tars arguments are a Tars encoding, TUP ones a map
+// of Tars encodings; JSON ones are left to encoding/json.
+func checkArguments(req *requestf.RequestPacket) error {
+	switch req.IVersion {
+	case basef.TARSVERSION:
+		return checkWire(tools.Int8ToByte(req.SBuffer), false)
+	case basef.TUPVERSION:
+		return checkWire(tools.Int8ToByte(req.SBuffer), true)
+	}
+	return nil
+}
+
 // answer builds the response packet of req and says how the request ended.
 func (d *dispatcher) answer(req *requestf.RequestPacket, p peer) (requestf.ResponsePacket, result) {
 	switch {
@@ -74,6 +105,9 @@ func (d *dispatcher) answer(req *requestf.RequestPacket, p peer) (requestf.Respo
 		return reply(req, basef.TARSSERVERNOSERVANTERR, fmt.Sprintf("no servant %q here, only %q", req.SServantName, d.servant)), resultNoServant
 	case !methods[req.SFuncName]:
 		return reply(req, basef.TARSSERVERNOFUNCERR, fmt.Sprintf("no method %q", req.SFuncName)), resultNoMethod
+	}
+	if err := checkArguments(req); err != nil {
+		return reply(req, basef.TARSSERVERDECODEERR, fmt.Sprintf("decode %s arguments: %v", req.SFuncName, err)), resultBadRequest
 	}
 	return d.call(req, p)
 }
@@ -132,7 +166,25 @@ func encodeResponse(rsp *requestf.ResponsePacket) ([]byte, error) {
 	return out, nil
 }
 
+// tupPacket is the TUP form of rsp. A TUP reply has no iRet field: an error's
+// code and description travel in the status map, under the keys the C++ and Java
+// clients read.
 func tupPacket(rsp *requestf.ResponsePacket) *requestf.RequestPacket {
+	status := rsp.Status
+	if rsp.IRet != basef.TARSSERVERSUCCESS {
+		status = maps.Clone(status)
+		if status == nil {
+			status = map[string]string{}
+		}
+		status[StatusResultCode] = strconv.Itoa(int(rsp.IRet))
+		status[StatusResultDesc] = rsp.SResultDesc
+	}
 	return &requestf.RequestPacket{IVersion: rsp.IVersion, IRequestId: rsp.IRequestId, IMessageType: rsp.IMessageType,
-		CPacketType: rsp.CPacketType, Context: rsp.Context, Status: rsp.Status, SBuffer: rsp.SBuffer}
+		CPacketType: rsp.CPacketType, Context: rsp.Context, Status: status, SBuffer: rsp.SBuffer}
 }
+
+// Status keys of a TUP reply's error, as the Tars C++ framework writes them.
+const (
+	StatusResultCode = "STATUS_RESULT_CODE"
+	StatusResultDesc = "STATUS_RESULT_DESC"
+)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"runtime"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/TarsCloud/TarsGo/tars/protocol/codec"
 	"github.com/TarsCloud/TarsGo/tars/protocol/res/basef"
 	"github.com/TarsCloud/TarsGo/tars/protocol/res/requestf"
+	"github.com/TarsCloud/TarsGo/tars/protocol/tup"
 	"github.com/TarsCloud/TarsGo/tars/util/tools"
 	"github.com/stretchr/testify/require"
 
@@ -32,10 +34,76 @@ func withArgs(fn string, write func(*codec.Buffer)) []byte {
 
 func lengthOnly(n uint32) []byte { return binary.BigEndian.AppendUint32(nil, n) }
 
+// framed frames the packet body that write encodes, as it is, however wrong.
+func framed(write func(*codec.Buffer)) []byte {
+	buf := codec.NewBuffer()
+	write(buf)
+	body := buf.ToBytes()
+	return append(lengthOnly(uint32(len(body)+4)), body...)
+}
+
+// headerThen encodes a request's fields before its arguments (tags 1 to 6), then
+// what rest writes in their place.
+func headerThen(version int16, rest func(*codec.Buffer)) []byte {
+	return framed(func(b *codec.Buffer) {
+		_ = b.WriteInt16(version, 1)
+		_ = b.WriteInt8(0, 2)
+		_ = b.WriteInt32(0, 3)
+		_ = b.WriteInt32(5, 4)
+		_ = b.WriteString(tars.ServantName, 5)
+		_ = b.WriteString("findObjectById", 6)
+		rest(b)
+	})
+}
+
+// deepLists writes depth lists of tag, each holding the next.
+func deepLists(b *codec.Buffer, tag byte, depth int) {
+	_ = b.WriteHead(codec.LIST, tag)
+	_ = b.WriteInt32(1, 0)
+	for range depth - 1 {
+		_ = b.WriteHead(codec.LIST, 0)
+		_ = b.WriteInt32(1, 0)
+	}
+	_ = b.WriteInt32(0, 0)
+}
+
+// tupRequest is a TUP request to findObjectById whose argument "id" is the
+// encoding arg.
+func tupRequest(arg []byte) []byte {
+	u := tup.NewUniAttribute()
+	u.PutBuffer("id", arg)
+	buf := codec.NewBuffer()
+	_ = u.Encode(buf)
+	return packet(requestf.RequestPacket{IVersion: basef.TUPVERSION, IRequestId: 9, SServantName: tars.ServantName,
+		SFuncName: "findObjectById", SBuffer: tools.ByteToInt8(buf.ToBytes())})
+}
+
+// decoderKillers are packets TarsGo's decoder does not survive on its own: it
+// panics on a negative count, allocates what a length declares, and recurses
+// into nested containers.
+func decoderKillers() map[string][]byte {
+	return map[string][]byte{
+		"arguments as a list of negative length": headerThen(basef.TARSVERSION, func(b *codec.Buffer) {
+			_ = b.WriteHead(codec.LIST, 7)
+			_ = b.WriteInt32(-9, 0)
+		}),
+		"arguments declaring 2 GiB": headerThen(basef.TARSVERSION, func(b *codec.Buffer) {
+			_ = b.WriteHead(codec.SimpleList, 7)
+			_ = b.WriteHead(codec.BYTE, 0)
+			_ = b.WriteInt32(0x7fffffff, 0)
+			_ = b.WriteBytes([]byte("abc"))
+		}),
+		"a field nested 100000 deep":      framed(func(b *codec.Buffer) { deepLists(b, 0, 100000) }),
+		"arguments nested 1000 deep":      withArgs("findObjectById", func(b *codec.Buffer) { deepLists(b, 1, 1000) }),
+		"TUP argument declaring 2 GiB":    tupRequest([]byte{codec.SimpleList, codec.BYTE, codec.INT, 0x7f, 0xff, 0xff, 0xff}),
+		"TUP argument of negative length": tupRequest([]byte{codec.SimpleList, codec.BYTE, codec.BYTE, 0xf0}),
+	}
+}
+
 // hostilePackets are raw byte streams a hostile or broken client sends.
 func hostilePackets() map[string][]byte {
 	good := packet(*request(tars.ServantName, "findObjectById", "Demo.HelloServer.HelloObj"))
-	return map[string][]byte{
+	hostile := map[string][]byte{
 		"valid":             good,
 		"truncated body":    good[:len(good)-3],
 		"length 0":          lengthOnly(0),
@@ -56,6 +124,8 @@ func hostilePackets() map[string][]byte {
 		"unknown version": packet(requestf.RequestPacket{IVersion: 99, IRequestId: 1, SServantName: tars.ServantName, SFuncName: "findObjectById"}),
 		"tars_ping":       packet(*request(tars.ServantName, "tars_ping")),
 	}
+	maps.Copy(hostile, decoderKillers())
+	return hostile
 }
 
 // Hostile packets get a reply with a Tars error code, or their connection closed;
@@ -65,8 +135,9 @@ func TestServer_hostilePackets(t *testing.T) {
 		"valid": 0, "unknown method": basef.TARSSERVERNOFUNCERR, "unknown servant": basef.TARSSERVERNOSERVANTERR,
 		"int where id is": basef.TARSSERVERDECODEERR, "no arguments": basef.TARSSERVERDECODEERR,
 		"garbage arguments":  basef.TARSSERVERDECODEERR,
-		"huge string length": 0, // TarsGo's reader stops at the end of the buffer: an unknown servant, answered empty
-		"unknown version":    basef.TARSSERVERDECODEERR, "tars_ping": 0,
+		"huge string length": basef.TARSSERVERDECODEERR, "unknown version": basef.TARSSERVERDECODEERR, "tars_ping": 0,
+		"arguments nested 1000 deep":   basef.TARSSERVERDECODEERR,
+		"TUP argument declaring 2 GiB": basef.TARSSERVERDECODEERR, "TUP argument of negative length": basef.TARSSERVERDECODEERR,
 	}
 	srv := serve(t, sampleCache(t))
 	for name, raw := range hostilePackets() {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +39,12 @@ const (
 	// DefaultMaxInFlight is the number of requests decoded and answered at once;
 	// the others wait their turn (an answer takes microseconds).
 	DefaultMaxInFlight = 1024
+	// DefaultIdleTimeout closes a connection that sends nothing for this long, as
+	// TarsGo's servers do by default; clients reconnect on their next call.
+	DefaultIdleTimeout = 10 * time.Minute
+	// DefaultPacketTimeout bounds the time a packet takes to arrive once its
+	// length prefix has: a client that trickles one costs a connection that long.
+	DefaultPacketTimeout = 10 * time.Second
 )
 
 // Options configure a Server. Zero fields take their documented defaults.
@@ -58,6 +65,12 @@ type Options struct {
 	// MaxInFlight bounds the requests being decoded and answered at once, across
 	// connections; further ones wait. Zero means DefaultMaxInFlight.
 	MaxInFlight int
+	// IdleTimeout closes a connection that sends nothing for this long. Zero
+	// means DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// PacketTimeout closes a connection whose packet is not complete this long
+	// after its length prefix arrived. Zero means DefaultPacketTimeout.
+	PacketTimeout time.Duration
 }
 
 // Server serves QueryF on one TCP listener. See the package documentation.
@@ -68,6 +81,8 @@ type Server struct {
 
 	allow    []netip.Prefix
 	maxConns int
+	// idle and packet are the read timeouts between packets and within one.
+	idle, packet time.Duration
 	// inFlight holds one token per request being decoded and answered.
 	inFlight chan struct{}
 	// loggedRefusal is set once the first refused connection was logged at warn
@@ -98,6 +113,12 @@ func Listen(addr string, h *Handler, opts Options) (*Server, error) {
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = DefaultMaxInFlight
 	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	if opts.PacketTimeout <= 0 {
+		opts.PacketTimeout = DefaultPacketTimeout
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("tars: listen on %s: %w", addr, err)
@@ -105,7 +126,8 @@ func Listen(addr string, h *Handler, opts Options) (*Server, error) {
 	d := &dispatcher{servant: opts.Servant, handler: h, queryf: new(queryf.QueryF), logger: opts.Logger,
 		metrics: newMetrics(opts.Registerer)}
 	return &Server{ln: ln, dispatch: d, logger: opts.Logger, conns: map[net.Conn]struct{}{},
-		allow: opts.Allow, maxConns: opts.MaxConns, inFlight: make(chan struct{}, opts.MaxInFlight)}, nil
+		allow: opts.Allow, maxConns: opts.MaxConns, inFlight: make(chan struct{}, opts.MaxInFlight),
+		idle: opts.IdleTimeout, packet: opts.PacketTimeout}, nil
 }
 
 // Addr returns the bound address.
@@ -230,7 +252,7 @@ func (s *Server) serveConn(c net.Conn) {
 	p := peerOf(c)
 	r := bufio.NewReader(c)
 	for {
-		pkt, err := readPacket(r)
+		pkt, err := s.readPacket(c, r)
 		if err == nil {
 			err = s.respond(c, pkt, p)
 		}
@@ -262,16 +284,46 @@ func (s *Server) logConnEnd(p peer, err error) {
 	s.logger.Warn("QueryF connection closed", "peer", p.ip+":"+p.port, "err", err)
 }
 
-// readPacket reads one length-prefixed Tars packet, prefix included.
-func readPacket(r *bufio.Reader) ([]byte, error) {
+// readPacket reads one length-prefixed Tars packet of c, prefix included, within
+// the idle timeout for the prefix and the packet timeout for the rest. A deadline
+// is set only when r must wait for bytes: a pipelined request costs none.
+func (s *Server) readPacket(c net.Conn, r *bufio.Reader) ([]byte, error) {
+	if err := s.deadline(c, r, 4, s.idle); err != nil {
+		return nil, err
+	}
 	var head [4]byte
 	if _, err := io.ReadFull(r, head[:]); err != nil {
-		return nil, err
+		return nil, idleEnd(err)
 	}
 	n := binary.BigEndian.Uint32(head[:])
 	if n < minPacket || n > maxPacket {
 		return nil, fmt.Errorf("packet length %d outside %d..%d", n, minPacket, maxPacket)
 	}
+	if err := s.deadline(c, r, int(n)-4, s.packet); err != nil {
+		return nil, err
+	}
+	return readBody(r, head, n)
+}
+
+// deadline gives c's reads d from now unless r already holds the n bytes wanted.
+func (s *Server) deadline(c net.Conn, r *bufio.Reader, n int, d time.Duration) error {
+	if r.Buffered() >= n {
+		return nil
+	}
+	return c.SetReadDeadline(time.Now().Add(d))
+}
+
+// idleEnd turns the timeout of an idle connection into io.EOF: closing it is
+// routine, not worth a warning.
+func idleEnd(err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return io.EOF
+	}
+	return err
+}
+
+// readBody reads the n-4 bytes that follow a packet's length prefix head.
+func readBody(r *bufio.Reader, head [4]byte, n uint32) ([]byte, error) {
 	buf := bytes.NewBuffer(make([]byte, 0, min(n, initialPacket)))
 	buf.Write(head[:])
 	if _, err := io.CopyN(buf, r, int64(n)-4); err != nil {

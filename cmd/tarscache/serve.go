@@ -40,6 +40,7 @@ type serveOptions struct {
 	allow        cli.StringSlice
 	maxConns     int
 	maxInFlight  int
+	idleTimeout  time.Duration
 	adminToken   string // read from --admin-token-file
 	rebuild      bool
 }
@@ -85,6 +86,8 @@ Examples:
 				Action: atLeastOne("--max-conns"), Usage: "most QueryF connections open at once; more are disconnected at accept and counted"},
 			&cli.IntFlag{Name: "max-in-flight", Value: tars.DefaultMaxInFlight, EnvVars: []string{"TARSCACHE_MAX_IN_FLIGHT"}, Destination: &o.maxInFlight,
 				Action: atLeastOne("--max-in-flight"), Usage: "most QueryF requests answered at once; more wait their turn"},
+			&cli.DurationFlag{Name: "idle-timeout", Value: tars.DefaultIdleTimeout, EnvVars: []string{"TARSCACHE_IDLE_TIMEOUT"}, Destination: &o.idleTimeout,
+				Action: positive("--idle-timeout"), Usage: "close a QueryF connection that sends nothing for this long (clients reconnect on their next call)"},
 			adminTokenFlag(&o.adminToken),
 			&cli.BoolFlag{Name: "rebuild-on-corruption", EnvVars: []string{"TARSCACHE_REBUILD_ON_CORRUPTION"}, Destination: &o.rebuild,
 				Usage: "when the cache file is damaged, of another kind or of a newer format, move it aside (FILE.bad-TIME, never deleted) " +
@@ -193,7 +196,8 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	defer c.Close()
 	reg := newRegistry(c)
 	srv, err := tars.Listen(o.listen, tars.NewHandler(c, tars.HandlerOptions{MaxStale: o.maxStale}),
-		tars.Options{Logger: log, Registerer: reg, Allow: allow, MaxConns: o.maxConns, MaxInFlight: o.maxInFlight})
+		tars.Options{Logger: log, Registerer: reg, Allow: allow, MaxConns: o.maxConns, MaxInFlight: o.maxInFlight,
+			IdleTimeout: o.idleTimeout})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -125,6 +126,27 @@ func (c *Conn) TryRead(timeout time.Duration) (requestf.ResponsePacket, error) {
 	if _, err := io.ReadFull(c.r, body); err != nil {
 		return rsp, err
 	}
-	err := rsp.ReadFrom(codec.NewReader(body))
-	return rsp, err
+	if err := rsp.ReadFrom(codec.NewReader(body)); err == nil {
+		return rsp, nil
+	}
+	return fromTUP(body)
+}
+
+// fromTUP reads a TUP reply (a request packet whose status carries an error) as
+// a response packet.
+func fromTUP(body []byte) (requestf.ResponsePacket, error) {
+	var req requestf.RequestPacket
+	if err := req.ReadFrom(codec.NewReader(body)); err != nil {
+		return requestf.ResponsePacket{}, fmt.Errorf("neither a response nor a TUP reply: %w", err)
+	}
+	rsp := requestf.ResponsePacket{IVersion: req.IVersion, CPacketType: req.CPacketType, IRequestId: req.IRequestId,
+		SBuffer: req.SBuffer, Status: req.Status, Context: req.Context, SResultDesc: req.Status["STATUS_RESULT_DESC"]}
+	if code, ok := req.Status["STATUS_RESULT_CODE"]; ok {
+		n, err := strconv.Atoi(code)
+		if err != nil {
+			return rsp, fmt.Errorf("TUP reply: result code %q: %w", code, err)
+		}
+		rsp.IRet = int32(n)
+	}
+	return rsp, nil
 }
