@@ -87,7 +87,12 @@ type Cache struct {
 // refused, never served.
 func Open(path string, opts Options) (*Cache, error) {
 	opts = withDefaults(opts)
-	if err := checkSize(path); err != nil {
+	if !opts.ReadOnly {
+		if err := createIfMissing(path, opts); err != nil {
+			return nil, fmt.Errorf("cache: create %s: %w", path, err)
+		}
+	}
+	if err := checkSize(path, opts.ReadOnly); err != nil {
 		return nil, fmt.Errorf("cache: open %s: %w", path, err)
 	}
 	var db *bolt.DB
@@ -185,6 +190,14 @@ func initBuckets(tx *bolt.Tx) error {
 	return err
 }
 
+// neverInitialised explains a bucket-less file.
+func neverInitialised(tx *bolt.Tx) string {
+	if hasAnyBucket(tx) {
+		return ""
+	}
+	return ": " + errNeverInitialised.Error()
+}
+
 func hasAnyBucket(tx *bolt.Tx) bool {
 	found := false
 	_ = tx.ForEach(func([]byte, *bolt.Bucket) error { found = true; return nil })
@@ -194,7 +207,7 @@ func hasAnyBucket(tx *bolt.Tx) bool {
 func checkFormat(tx *bolt.Tx) error {
 	meta := tx.Bucket(bucketMeta)
 	if meta == nil || tx.Bucket(bucketServants) == nil {
-		return fmt.Errorf("%w: no %q and %q buckets", ErrNotCache, bucketMeta, bucketServants)
+		return fmt.Errorf("%w: no %q and %q buckets%s", ErrNotCache, bucketMeta, bucketServants, neverInitialised(tx))
 	}
 	v, err := strconv.Atoi(string(meta.Get(keyFormat)))
 	if err != nil {

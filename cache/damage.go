@@ -27,8 +27,9 @@ const (
 // checkSize refuses a bbolt file shorter than its newest valid meta page says it
 // is: a truncated file would make bbolt read past its end through the memory map
 // (a fault no recover catches). A file without a valid meta page is left for
-// bbolt to refuse.
-func checkSize(path string) error {
+// bbolt to refuse. An empty file is new when opened to write; read-only, it is
+// refused, since nothing can initialise it.
+func checkSize(path string, readOnly bool) error {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -38,8 +39,13 @@ func checkSize(path string) error {
 	}
 	defer f.Close()
 	st, err := f.Stat()
-	if err != nil || st.Size() == 0 {
+	switch {
+	case err != nil:
 		return err
+	case st.Size() == 0 && readOnly:
+		return fmt.Errorf("%w: empty: %w", ErrNotCache, errNeverInitialised)
+	case st.Size() == 0:
+		return nil // a new file, initialised on open
 	}
 	need, ok := highWater(f)
 	if ok && uint64(st.Size()) < need {
