@@ -256,7 +256,7 @@ func readSnapshot(tx *bolt.Tx) (*Snapshot, error) {
 		return nil, err
 	}
 	snap.rules, err = readRules(tx)
-	return snap, err
+	return snap.counted(), err
 }
 
 // readRules decodes the stored subset rules; a file without the bucket has none.

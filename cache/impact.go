@@ -16,10 +16,7 @@ type Impact struct {
 // only and writes nothing.
 func (c *Cache) Impact(st *State) Impact {
 	cur := c.Snapshot()
-	imp := Impact{Servants: cur.Len()}
-	for _, e := range cur.entries {
-		imp.ActiveBefore += len(e.All.Active)
-	}
+	imp := Impact{Servants: cur.Len(), ActiveBefore: cur.activeEndpoints()}
 	if st.Partial {
 		return partialImpact(cur, st, imp)
 	}

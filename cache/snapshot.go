@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 
 	"github.com/tarscache/tarscache/protocol/endpointf"
 )
@@ -23,6 +24,32 @@ type Snapshot struct {
 	index *groupIndex
 	// groupsVersion is the CRC32 of the stored groups value (0 when none).
 	groupsVersion uint32
+	// active counts the active endpoints of entries, once: each sync's Impact
+	// wants it, and an idle sync keeps the snapshot. Nil in a snapshot being built.
+	active func() int
+}
+
+// activeEndpoints is the number of active endpoints across s's stored records.
+func (s *Snapshot) activeEndpoints() int {
+	if s.active == nil {
+		return countActive(s.entries)
+	}
+	return s.active()
+}
+
+// counted returns s, its active endpoints to be counted once, on first use.
+func (s *Snapshot) counted() *Snapshot {
+	entries := s.entries
+	s.active = sync.OnceValue(func() int { return countActive(entries) })
+	return s
+}
+
+func countActive(entries map[string]*Entry) int {
+	n := 0
+	for _, e := range entries {
+		n += len(e.All.Active)
+	}
+	return n
 }
 
 // Entry is one servant of a Snapshot with its QueryF answers built ahead of time.
@@ -104,7 +131,7 @@ func (s *Snapshot) with(put []*Entry, removed []string) *Snapshot {
 	for _, id := range removed {
 		delete(next.entries, id)
 	}
-	return &next
+	return next.counted()
 }
 
 // rebuild returns a snapshot of s's records, pinned ones included, built anew for
@@ -115,7 +142,8 @@ func (s *Snapshot) rebuild(x *groupIndex, version uint32, fresh []*Entry) *Snaps
 	for _, e := range fresh {
 		skip[e.Servant.ID] = true
 	}
-	return &Snapshot{entries: rebuilt(s.entries, x, skip), pinned: rebuilt(s.pinned, x, nil), rules: s.rules, index: x, groupsVersion: version}
+	next := &Snapshot{entries: rebuilt(s.entries, x, skip), pinned: rebuilt(s.pinned, x, nil), rules: s.rules, index: x, groupsVersion: version}
+	return next.counted()
 }
 
 func rebuilt(m map[string]*Entry, x *groupIndex, skip map[string]bool) map[string]*Entry {

@@ -2,6 +2,7 @@ package sync_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -50,11 +51,21 @@ func db100k(b *testing.B) *testdb.DB {
 	return db
 }
 
+// prodPool is a pool on db as serve opens one (sync.OpenDB), so that round trips
+// are counted as in production.
+func prodPool(b *testing.B, db *testdb.DB) *sql.DB {
+	b.Helper()
+	pool, err := sync.OpenDB(db.DSN, nil)
+	require.NoError(b, err)
+	b.Cleanup(func() { pool.Close() })
+	return pool
+}
+
 // syncedCache returns a cache file (checked and closed when the benchmark ends)
 // with a Syncer over db that has already synced it once, and that sync's result.
 func syncedCache(b *testing.B, db *testdb.DB, opts sync.Options) (*sync.Syncer, sync.Result) {
 	b.Helper()
-	s := sync.New(db.SQL, cachetest.Open(b, ""), opts)
+	s := sync.New(prodPool(b, db), cachetest.Open(b, ""), opts)
 	res, err := s.SyncOnce(context.Background())
 	require.NoError(b, err)
 	return s, res

@@ -30,6 +30,7 @@ func OpenDB(dsn string, log *slog.Logger) (*sql.DB, error) {
 	}
 	applyTimeouts(cfg)
 	cfg.MultiStatements = true // the small tables are read in one round trip (readSmall)
+	cfg.InterpolateParams = cfg.InterpolateParams || interpolationSafe(cfg)
 	cfg.Logger = driverLog{log}
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
@@ -40,6 +41,22 @@ func OpenDB(dsn string, log *slog.Logger) (*sql.DB, error) {
 	db.SetMaxIdleConns(maxConns)
 	db.SetConnMaxLifetime(connMaxLife)
 	return db, nil
+}
+
+// interpolationSafe says whether the driver may put a query's arguments into its
+// text (one round trip, where a server-side prepared statement takes three): with
+// the default connection charset and an ASCII-compatible collation, its escaping
+// is sound. A DSN that names a charset keeps server-side placeholders.
+func interpolationSafe(cfg *mysql.Config) bool {
+	if strings.Contains(cfg.FormatDSN(), "charset=") {
+		return false
+	}
+	for _, prefix := range []string{"utf8", "latin1", "ascii", "binary"} {
+		if strings.HasPrefix(cfg.Collation, prefix) {
+			return true
+		}
+	}
+	return cfg.Collation == ""
 }
 
 // driverLog hands the MySQL driver's messages to slog.
