@@ -72,7 +72,9 @@ func TestServe_fileCannotBeWritten(t *testing.T) {
 	setFileSizeLimit(t, serve.cmd.Process.Pid, 0)
 	require.Eventually(t, func() bool { a, _ := lists(t, q, "Big.S2999.Obj"); return len(a) == 1 },
 		10*time.Second, 20*time.Millisecond, "never caught up; output:\n%s", serve.output())
-	require.Contains(t, serve.output(), "cache file written again")
+	// The log line follows the apply that serves the records.
+	require.Eventually(t, func() bool { return strings.Contains(serve.output(), "cache file written again") },
+		10*time.Second, 20*time.Millisecond, "output:\n%s", serve.output())
 	require.Equal(t, 1, strings.Count(serve.output(), "cache file cannot be written"), "logged once:\n%s", serve.output())
 	require.NoError(t, serve.stop(t))
 	out, err := runBin("check", "--data", data)
