@@ -9,7 +9,13 @@
 // it answers tars_ping, refuses other servant names (TARSSERVERNOSERVANTERR) and
 // unknown methods (TARSSERVERNOFUNCERR), replies to nothing sent one-way, and
 // recovers a panicking handler (TARSSERVERUNKNOWNERR, logged): a bad request can
-// end its connection, never the process. With Options.Registerer it counts every
+// end its connection, never the process. TarsGo's decoder trusts the lengths it
+// reads (a negative one panics, a large one is allocated as declared), so every
+// packet and then its arguments are first walked by checkWire, which allocates
+// nothing and refuses such lengths, unknown types and deep nesting: a bad packet
+// closes its connection, bad arguments get TARSSERVERDECODEERR. A connection idle
+// for Options.IdleTimeout, or whose packet takes longer than Options.PacketTimeout
+// to arrive, is closed. With Options.Registerer it counts every
 // request by method and result (tarscache_queryf_requests_total), times it
 // (tarscache_queryf_request_duration_seconds) and gauges open connections; the
 // method label is QueryF's wire name or "other", so clients cannot grow it.
