@@ -17,7 +17,7 @@ GOFILES  = $(shell find . -name '*.go' -not -path './bin/*')
 ## build: the tarscache binary (bin/tarscache) and the sample loader used by make run
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/tarscache
-	$(GO) build -o bin/sample ./internal/sample
+	$(GO) build -o bin/sample ./internal/tools/sample
 
 ## test: vet, gofmt, every test with the race detector (needs MySQL/MariaDB on 127.0.0.1:3306), brief fuzzing
 test: lint
@@ -68,4 +68,4 @@ run: build
 
 ## bench: run the benchmarks and write docs/benchmarks.md
 bench:
-	$(GO) run ./internal/benchreport -out docs/benchmarks.md
+	$(GO) run ./internal/tools/benchreport -out docs/benchmarks.md

@@ -97,7 +97,7 @@ type Syncer struct {
 	heldLast    bool                // the last fetch was held: the next one reads everything
 	turn        int                 // which of bigTables the next idle fetch counts
 	// loggedHeld is the impact of the held fetch last logged, nil when none is held.
-	loggedHeld *cache.Impact
+	loggedHeld *Impact
 }
 
 // New returns a Syncer that reads db and applies to c. It starts nothing. db must
@@ -171,9 +171,10 @@ func (s *Syncer) apply(f *fetched, start time.Time) (Result, error) {
 	s.logGroupWarnings(warns)
 	s.logRuleRejections(badRules)
 	st := f.state(servants, groups, start)
-	st.Rules, st.KeepInForce = rules, true
+	cur := s.cache.Snapshot()
+	st.Rules = keepInForce(cur, rules)
 	res := Result{Report: rep, GroupWarnings: warns, RejectedRules: badRules, Full: f.full, ChangedServers: len(f.changed)}
-	res.Held = s.protect.check(s.cache.Impact(&st), start)
+	res.Held = s.protect.check(impactOf(cur, &st), start)
 	if s.heldLast = res.Held != nil; s.heldLast {
 		return res, nil
 	}

@@ -19,7 +19,7 @@ var fastMethods = map[string]listMethod{
 
 // fastReply answers a list method without the generated dispatcher: it reads the
 // arguments in place and writes the reply around the answer's pre-encoded lists
-// (cache.Lists.Wire), the same bytes the generated code writes, in one allocation.
+// (snapshot.Lists.Wire), the same bytes the generated code writes, in one allocation.
 // ok is false for anything else (another method or protocol version, a one-way
 // call, arguments not laid out as clients write them, stale data, a panicking
 // handler): the generic path answers those.
