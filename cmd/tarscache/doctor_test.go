@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/internal/doctor"
-	"github.com/tarscache/tarscache/internal/testdb"
+	"github.com/tarscache/tarscache/internal/testkit/testdb"
 )
 
 // doctor --dsn on a registry without mistakes prints the checks it ran and exits 0.

@@ -16,8 +16,8 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tarscache/tarscache/internal/cachetest"
-	"github.com/tarscache/tarscache/internal/testdb"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
+	"github.com/tarscache/tarscache/internal/testkit/testdb"
 	"github.com/tarscache/tarscache/sync"
 	"github.com/tarscache/tarscache/tars"
 )

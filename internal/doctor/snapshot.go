@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/sync"
 )
 
@@ -23,7 +23,7 @@ type check struct {
 // input is what the checks read: always a snapshot, and the rows when the
 // registry database was read.
 type input struct {
-	snap *cache.Snapshot
+	snap *snapshot.Snapshot
 	// groupWarnings are sync.BuildGroups' warnings about the group tables.
 	groupWarnings []string
 	// db is nil when checking a file.
@@ -46,7 +46,7 @@ var snapshotChecks = []check{
 
 // Snapshot checks what a cache file (or a running server's records) can show.
 // source names it in the report.
-func Snapshot(snap *cache.Snapshot, source string) *Report {
+func Snapshot(snap *snapshot.Snapshot, source string) *Report {
 	in := &input{snap: snap, groupWarnings: fileGroupWarnings(snap.Groups())}
 	return run(in, source, snapshotChecks)
 }
@@ -62,7 +62,7 @@ func run(in *input, source string, checks []check) *Report {
 }
 
 // endpointLine names one endpoint of a record for people.
-func endpointLine(id string, ep *cache.Endpoint) string {
+func endpointLine(id string, ep *snapshot.Endpoint) string {
 	state := "inactive"
 	if ep.Active {
 		state = "active"
@@ -83,12 +83,12 @@ func protoName(p int32) string {
 // claim is one endpoint of one servant at an address.
 type claim struct {
 	servant string
-	ep      *cache.Endpoint
+	ep      *snapshot.Endpoint
 }
 
 // serverOf is the server row an endpoint came from ("App.Server@node"), or "" for
 // a t_registry_info row.
-func serverOf(ep *cache.Endpoint) string {
+func serverOf(ep *snapshot.Endpoint) string {
 	if strings.HasPrefix(ep.Origin, sync.TableRegistry) {
 		return ""
 	}
@@ -98,7 +98,7 @@ func serverOf(ep *cache.Endpoint) string {
 
 // addressKey is the socket an endpoint names; a loopback or wildcard host is a
 // different socket on each node.
-func addressKey(ep *cache.Endpoint) string {
+func addressKey(ep *snapshot.Endpoint) string {
 	k := fmt.Sprintf("%s %s:%d", protoName(ep.Proto), ep.Host, ep.Port)
 	if ep.Host == "0.0.0.0" || ep.Host == "*" || ep.Host == "localhost" || strings.HasPrefix(ep.Host, "127.") {
 		k += " on " + ep.NodeName
@@ -208,7 +208,7 @@ func invalidSets(in *input) []Finding {
 }
 
 // invalidSet checks the set columns of an endpoint with enable_set on.
-func invalidSet(id string, ep *cache.Endpoint) (Finding, bool) {
+func invalidSet(id string, ep *snapshot.Endpoint) (Finding, bool) {
 	if !ep.EnableSet {
 		return Finding{}, false
 	}
@@ -276,7 +276,7 @@ func groupRow(w string) string {
 
 // fileGroupWarnings re-reads a stored group configuration as rule rows, so that
 // sync.BuildGroups warns about its entries as it does at sync.
-func fileGroupWarnings(g cache.Groups) []string {
+func fileGroupWarnings(g snapshot.Groups) []string {
 	var rules []sync.GroupRuleRow
 	for _, tok := range slices.Sorted(maps.Keys(g.Addresses)) {
 		rules = append(rules, sync.GroupRuleRow{ID: strconv.Itoa(int(g.Addresses[tok])), AllowIPRule: tok})
