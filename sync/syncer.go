@@ -86,6 +86,7 @@ type Syncer struct {
 	protect  protection
 	metrics  *metrics
 	compiler *subset.Compiler // validates subset rules, each version once
+	history  history          // the latest syncs, for Recent
 
 	// The fields below are owned by the goroutine running Run or SyncOnce.
 	failures    int                 // consecutive failed syncs
@@ -142,7 +143,9 @@ func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
 func (s *Syncer) SyncOnce(ctx context.Context) (Result, error) {
 	start := s.opts.Now()
 	res, err := s.syncOnce(ctx, start)
-	s.metrics.observe(&res, err, s.opts.Now().Sub(start))
+	d := s.opts.Now().Sub(start)
+	s.metrics.observe(&res, err, d)
+	s.record(start, d, &res, err)
 	return res, err
 }
 
