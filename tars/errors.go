@@ -9,3 +9,6 @@ var ErrStale = errors.New("tarscache: data too stale to answer")
 
 // ErrServerClosed is returned by Server.Serve after Close.
 var ErrServerClosed = errors.New("tars: server closed")
+
+// ErrUnknownMethod is returned by Explain for a method name it does not know.
+var ErrUnknownMethod = errors.New("unknown method")

@@ -67,13 +67,12 @@ func (h *Handler) fresh() error {
 // malformed setId or a set with nothing in the asked area and group.
 const retFailed = -1
 
-// lookup returns the snapshot and the entry of id (an empty entry when unknown).
-func (h *Handler) lookup(id string) (*snapshot.Snapshot, *snapshot.Entry) {
-	snap := h.src.Snapshot()
+// entryOf returns the entry of id in snap (an empty entry when unknown).
+func entryOf(snap *snapshot.Snapshot, id string) *snapshot.Entry {
 	if e, ok := snap.Lookup(id); ok {
-		return snap, e
+		return e
 	}
-	return snap, &snapshot.Entry{}
+	return &snapshot.Entry{}
 }
 
 // The list methods, as answer names them.
@@ -93,45 +92,52 @@ func (h *Handler) answer(m listMethod, id, arg, who string) (int32, snapshot.Lis
 	if err := h.fresh(); err != nil {
 		return 0, snapshot.Lists{}, err
 	}
-	snap, e := h.lookup(id)
+	ret, l := decide(h.src.Snapshot(), m, id, arg, who)
+	return ret, l, nil
+}
+
+// decide is the answer of a list method from snap: the return code and the lists.
+// Explain calls it too, so that an explanation describes the answer QueryF gives.
+func decide(snap *snapshot.Snapshot, m listMethod, id, arg, who string) (int32, snapshot.Lists) {
+	e := entryOf(snap, id)
 	switch m {
 	case methodSameGroup:
-		return 0, e.InGroup(snap.GroupOf(who)), nil
+		return 0, e.InGroup(snap.GroupOf(who))
 	case methodSameStation:
 		return inStation(snap, e, arg)
 	case methodSameSet:
 		return inSet(snap, e, arg, who)
 	}
-	return 0, e.All, nil
+	return 0, e.All
 }
 
 // inStation returns the endpoints whose grouprealid is in the first priority row
 // of station: ret -1 when no row names the station, else ret 0 (possibly with
 // empty lists).
-func inStation(snap *snapshot.Snapshot, e *snapshot.Entry, station string) (int32, snapshot.Lists, error) {
+func inStation(snap *snapshot.Snapshot, e *snapshot.Entry, station string) (int32, snapshot.Lists) {
 	if !snap.HasStation(station) {
-		return retFailed, snapshot.Lists{}, nil
+		return retFailed, snapshot.Lists{}
 	}
-	return 0, e.InStation(station), nil
+	return 0, e.InStation(station)
 }
 
 // inSet returns the endpoints of the set setID ("name.area.group", group "*" for
 // the whole area), else of the area's wildcard group. ret -1 for a malformed setId
 // or when the servant has the set name but nothing in that area and group. When
 // the servant has no endpoint in a set of that name, it answers as the group walk.
-func inSet(snap *snapshot.Snapshot, e *snapshot.Entry, setID, who string) (int32, snapshot.Lists, error) {
+func inSet(snap *snapshot.Snapshot, e *snapshot.Entry, setID, who string) (int32, snapshot.Lists) {
 	name, area, group, ok := splitSetID(setID)
 	if !ok {
-		return retFailed, snapshot.Lists{}, nil
+		return retFailed, snapshot.Lists{}
 	}
 	l, match := e.InSet(name, area, group)
 	switch match {
 	case snapshot.SetUnknown:
-		return 0, e.InGroup(snap.GroupOf(who)), nil
+		return 0, e.InGroup(snap.GroupOf(who))
 	case snapshot.SetEmpty:
-		return retFailed, snapshot.Lists{}, nil
+		return retFailed, snapshot.Lists{}
 	}
-	return 0, l, nil
+	return 0, l
 }
 
 // setLists sets the out arguments of a list method.

@@ -179,23 +179,53 @@ func (b *builder) groupAnswers() map[int32]Lists {
 	return out
 }
 
-// walk returns the filter of the first step of the registry's walk whose active
-// list is not empty: the client's own group, then each priority row holding it
-// in list order, then the endpoints without a group, then everything.
-func (b *builder) walk(g int32) func(*wired) bool {
-	steps := []func(*wired) bool{func(w *wired) bool { return w.f.Groupworkid == g }}
-	for _, p := range b.x.groups.Priorities {
+// walkStep is one step of the registry's group-priority walk: which endpoints it
+// keeps, and what it is (a priority row's index in Groups.Priorities, or one of
+// the step kinds below) so that an explanation can name it.
+type walkStep struct {
+	kind     int
+	priority int
+	keep     func(*wired) bool
+}
+
+// The kinds of walkStep.
+const (
+	stepOwnGroup = iota
+	stepPriority
+	stepNoGroup
+	stepEverything
+)
+
+// walkSteps are the steps of the walk for a client in group g, in order: the
+// client's own group, each priority row holding it in list order, the endpoints
+// without a group, then everything.
+func (b *builder) walkSteps(g int32) []walkStep {
+	steps := []walkStep{{kind: stepOwnGroup, keep: func(w *wired) bool { return w.f.Groupworkid == g }}}
+	for i, p := range b.x.groups.Priorities {
 		if _, ok := slices.BinarySearch(p.Groups, g); ok {
-			steps = append(steps, inGroups(p.Groups, false))
+			steps = append(steps, walkStep{kind: stepPriority, priority: i, keep: inGroups(p.Groups, false)})
 		}
 	}
-	steps = append(steps, func(w *wired) bool { return w.f.Groupworkid == -1 })
-	for _, keep := range steps {
-		if b.activeAny(keep) {
-			return keep
+	steps = append(steps, walkStep{kind: stepNoGroup, keep: func(w *wired) bool { return w.f.Groupworkid == -1 }})
+	return append(steps, walkStep{kind: stepEverything, keep: func(*wired) bool { return true }})
+}
+
+// walk returns the filter of the first step of the registry's walk whose active
+// list is not empty, or of the last (everything).
+func (b *builder) walk(g int32) func(*wired) bool {
+	steps := b.walkSteps(g)
+	return steps[b.decidingStep(steps)].keep
+}
+
+// decidingStep is the index of the step whose lists answer: the first with an
+// active endpoint, else the last.
+func (b *builder) decidingStep(steps []walkStep) int {
+	for i, s := range steps[:len(steps)-1] {
+		if b.activeAny(s.keep) {
+			return i
 		}
 	}
-	return func(*wired) bool { return true }
+	return len(steps) - 1
 }
 
 // inGroups matches endpoints whose groupworkid (or grouprealid) is in ids.
