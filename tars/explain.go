@@ -3,6 +3,7 @@ package tars
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tarscache/tarscache/cache/snapshot"
@@ -59,10 +60,12 @@ type Explanation struct {
 	Routes []KeyRoute `json:"routes,omitempty"`
 }
 
-// KeyRoute is where the subset rule sends one route key.
+// KeyRoute is where the subset rule sends sample route keys: Keys of the sample
+// go to Subset ("" when a key rule leaves them unfiltered), Key being the first.
 type KeyRoute struct {
 	Key    string `json:"key"`
 	Subset string `json:"subset"`
+	Keys   int    `json:"keys"`
 	// Endpoints are the active endpoints of the answer a client keeps for the key.
 	Endpoints int `json:"endpoints"`
 }
@@ -112,7 +115,11 @@ func (x *Explanation) describe(snap *snapshot.Snapshot, m listMethod, e *snapsho
 		return
 	}
 	if m == methodSameGroup {
-		x.step("%s is findObjectByIdInSameGroup's IDC group walk (registry-semantics 1.4)", x.RPC)
+		if req.Method == "all" {
+			x.step("findObjectById4All is, despite its name, findObjectByIdInSameGroup: the IDC group walk (registry-semantics 1.1, 1.4)")
+		} else {
+			x.step("findObjectByIdInSameGroup walks the IDC groups from the caller's (registry-semantics 1.4)")
+		}
 		x.group(snap, e)
 		return
 	}
@@ -256,26 +263,37 @@ func (x *Explanation) whyLeft(ep *snapshot.Endpoint) string {
 	return "not selected by the rule above (" + strings.Join(append(parts, "host "+ep.Host), ", ") + ")"
 }
 
-// sampleKeys are the route keys Explain routes besides those a key rule names.
-var sampleKeys = []string{"user-1", "user-2", "user-3", "order-42", "vip"}
+// sampleKeys is how many route keys ("key-0", "key-1", ...) Explain routes.
+const sampleKeys = 1000
 
-// routes routes sample keys by the servant's subset rule in force, if any.
+// routes routes sample keys by the servant's subset rule in force, if any: one
+// KeyRoute per subset reached, with the first key that reached it.
 func (x *Explanation) routes(snap *snapshot.Snapshot) {
 	r, ok := snap.SubsetRule(x.Request.ID)
 	if !ok || r.Compiled == nil || !r.Conf.Enable {
 		return
 	}
-	x.step("subset rule in force: %s %s; a client keeps the active endpoints labelled with the subset a request's route key goes to, or all of them when none is", r.Conf.RuleType, r.Conf.RuleData)
-	for _, key := range sampleKeys {
-		kr := KeyRoute{Key: key, Endpoints: len(x.Active)}
-		if sub, ok := r.Compiled.Route(key); ok {
-			kr.Subset = sub
-			if n := countSubset(x.Active, sub); n > 0 {
-				kr.Endpoints = n
-			}
+	x.step("subset rule in force: %s %s; a client keeps the active endpoints labelled with the subset its request's route key goes to, or all of them when none is", r.Conf.RuleType, r.Conf.RuleData)
+	at := map[string]int{}
+	for i := range sampleKeys {
+		key := "key-" + strconv.Itoa(i)
+		sub, _ := r.Compiled.Route(key)
+		j, seen := at[sub]
+		if !seen {
+			j = len(x.Routes)
+			at[sub] = j
+			x.Routes = append(x.Routes, KeyRoute{Key: key, Subset: sub, Endpoints: keptFor(x.Active, sub)})
 		}
-		x.Routes = append(x.Routes, kr)
+		x.Routes[j].Keys++
 	}
+}
+
+// keptFor is how many active endpoints a client keeps for subset sub.
+func keptFor(eps []endpointf.EndpointF, sub string) int {
+	if n := countSubset(eps, sub); sub != "" && n > 0 {
+		return n
+	}
+	return len(eps)
 }
 
 func countSubset(eps []endpointf.EndpointF, sub string) int {

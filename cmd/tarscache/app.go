@@ -111,7 +111,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageErrorf("%v", err)
 		},
-		Commands: []*cli.Command{serveCommand(), syncCommand(), dumpCommand(), exportCommand(), importCommand(), checkCommand(), queryCommand(), diffCommand(), routeCommand(), dbCommand(), doctorCommand()},
+		Commands: []*cli.Command{serveCommand(), syncCommand(), dumpCommand(), exportCommand(), importCommand(), checkCommand(), queryCommand(), diffCommand(), routeCommand(), dbCommand(), doctorCommand(), explainCommand()},
 	}
 }
 

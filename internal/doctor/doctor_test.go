@@ -10,8 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 	"github.com/tarscache/tarscache/internal/doctor"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 	"github.com/tarscache/tarscache/internal/testkit/testdb"
 	"github.com/tarscache/tarscache/sync"
 )
