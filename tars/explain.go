@@ -263,8 +263,8 @@ func (x *Explanation) whyLeft(ep *snapshot.Endpoint) string {
 	return "not selected by the rule above (" + strings.Join(append(parts, "host "+ep.Host), ", ") + ")"
 }
 
-// sampleKeys is how many route keys ("key-0", "key-1", ...) Explain routes.
-const sampleKeys = 1000
+// SampleKeys is how many route keys ("key-0", "key-1", ...) Explain routes.
+const SampleKeys = 1000
 
 // routes routes sample keys by the servant's subset rule in force, if any: one
 // KeyRoute per subset reached, with the first key that reached it.
@@ -275,7 +275,7 @@ func (x *Explanation) routes(snap *snapshot.Snapshot) {
 	}
 	x.step("subset rule in force: %s %s; a client keeps the active endpoints labelled with the subset its request's route key goes to, or all of them when none is", r.Conf.RuleType, r.Conf.RuleData)
 	at := map[string]int{}
-	for i := range sampleKeys {
+	for i := range SampleKeys {
 		key := "key-" + strconv.Itoa(i)
 		sub, _ := r.Compiled.Route(key)
 		j, seen := at[sub]

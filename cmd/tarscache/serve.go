@@ -209,7 +209,8 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	defer db.Close()
 	syncer := sync.New(db, c, sync.Options{Interval: o.syncInterval, FullInterval: o.fullInterval, Logger: log,
 		ProtectThreshold: syncerThreshold(o.protect), Registerer: reg})
-	adm, err := listenAdmin(o.admin, admin.Options{Logger: log, Held: heldView{syncer}, Store: c, Gatherer: reg, Token: o.adminToken})
+	adm, err := listenAdmin(o.admin, admin.Options{Logger: log, Held: heldView{syncer}, Store: c, Gatherer: reg, Token: o.adminToken,
+		Syncs: syncsView{syncer}, Source: "MySQL " + sync.RedactDSN(o.dsn) + ", cache file " + o.data, Explain: explainPage})
 	if err != nil {
 		return errors.Join(err, srv.Close())
 	}

@@ -72,8 +72,17 @@ type Options struct {
 	// stale the records are and to name backups. Nil means time.Now.
 	Now func() time.Time
 	// Token, when not empty, is the bearer token every request but /healthz and
-	// /readyz must carry ("Authorization: Bearer TOKEN"); others get 401.
+	// /readyz must carry ("Authorization: Bearer TOKEN"); others get 401. A
+	// browser may send it as the password of basic authentication instead, and
+	// the status page's accept form must carry it.
 	Token string
+	// Syncs, when set, gives the status page its recent syncs.
+	Syncs Syncs
+	// Source names where the records come from, for the status page (serve
+	// passes the redacted DSN).
+	Source string
+	// Explain, when set, answers the status page's explain view.
+	Explain Explainer
 }
 
 // DefaultOptions returns the options NewHandler uses for nil fields.
@@ -121,6 +130,7 @@ func NewHandler(opts Options) http.Handler {
 	if opts.Gatherer != nil {
 		mux.Handle("GET /metrics", metricsHandler(opts.Gatherer))
 	}
+	(&page{h: h, syncs: opts.Syncs, source: opts.Source, token: opts.Token, explain: opts.Explain}).routes(mux)
 	return h.csrf(h.auth(opts.Token, mux))
 }
 
@@ -136,13 +146,21 @@ func (h *handler) auth(token string, next http.Handler) http.Handler {
 	want := []byte("Bearer " + token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := []byte(r.Header.Get("Authorization"))
-		if !open[r.URL.Path] && subtle.ConstantTimeCompare(got, want) != 1 {
+		if !open[r.URL.Path] && subtle.ConstantTimeCompare(got, want) != 1 && !basicToken(r, token) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="tarscache"`)
+			w.Header().Add("WWW-Authenticate", `Basic realm="tarscache", charset="UTF-8"`)
 			h.writeJSON(w, http.StatusUnauthorized, errorJSON{Error: "a bearer token is required (--admin-token-file)"})
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// basicToken reports whether r carries token as its basic-authentication
+// password (any user name): the way a browser sends it to the status page.
+func basicToken(r *http.Request, token string) bool {
+	_, password, ok := r.BasicAuth()
+	return ok && subtle.ConstantTimeCompare([]byte(password), []byte(token)) == 1
 }
 
 // csrf wraps next so that state-changing requests from another origin get 403.
