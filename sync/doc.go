@@ -70,6 +70,6 @@
 // Build, BuildGroups and ParseEndpoint are pure functions; BuildRules only shares
 // its Compiler, which is safe for concurrent use. A Syncer's Run and SyncOnce must
 // not run concurrently with each other; the loop is owned by the caller of Run and
-// ends when its context is cancelled. Held, AcceptHeld and AcceptIfHeld are safe
-// from any goroutine.
+// ends when its context is cancelled. Held, AcceptHeld, AcceptIfHeld and Recent
+// (the last 20 syncs, for the status page) are safe from any goroutine.
 package sync

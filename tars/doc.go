@@ -48,6 +48,16 @@
 // HandlerOptions.MaxStale, lookups fail (ErrStale, TARSSERVERUNKNOWNERR) once the
 // source's last sync is older than that.
 //
+// # Explain
+//
+// Explain answers a question from a snapshot with the handler's own decision
+// function (decide, which the QueryF methods call too) and says how the answer was
+// reached: the caller's group and the allow_ip_rule entry that set it, the group
+// walk replayed step by step with the code that built the snapshot
+// (snapshot.WalkOf), the station or set rule taken, the endpoints left out and
+// where sample route keys go. It is for tarscache explain and the status page,
+// never on the QueryF path.
+//
 // # What it does not do
 //
 // It never reads MySQL or the bbolt file (it does not link either); it never

@@ -14,6 +14,12 @@
 // which priority row a station names. RuleEntry is a subset rule with its
 // findSubsetConfigById answer and the rule compiled (package subset).
 //
+// For people, explain.go replays what was built: WalkOf re-runs a servant's
+// group-priority walk for one group with the builder's own steps and reports each,
+// GroupRule names the allow_ip_rule entry that puts a client in its group,
+// StationRow the row a station uses and SetGroupUsed the set group InSet answers
+// from. They are never on the query path.
+//
 // WriteJSON and ReadJSON are the records document (tarscache-records/1,
 // docs/format.md) that dump, export, import and the admin API exchange.
 //

@@ -98,7 +98,7 @@ func TestMonitoring_alertRules(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"TarscacheStale", "TarscacheSyncFailing", "TarscacheHeldChange", "TarscacheConnectionsRefused", "TarscacheRowsRejected"} {
+	for _, want := range []string{"TarscacheStale", "TarscacheSyncFailing", "TarscacheSyncHeld", "TarscacheConnectionsRefused", "TarscacheRejectedRows"} {
 		require.Contains(t, alerts, want)
 	}
 }

@@ -61,6 +61,22 @@
 //     nothing, so that no acceptance is left armed for a later accident. The
 //     acceptance is consumed by the next successful fetch, whatever it removes.
 //
+// The status page, for people (page.go; server-rendered from the templates embedded
+// from page/, with no script and nothing loaded from elsewhere):
+//
+//   - GET / shows whether the records are fresh (the latest of Options.Syncs
+//     succeeded) or stale and since when, Options.Source, the recent syncs and the
+//     held change with a link to its confirmation page.
+//   - GET /servants?q= lists the servants whose id contains q (case-insensitive, at
+//     most 50) with every endpoint, its state, node, set, subset label and row.
+//   - GET /explain?id=&method=&caller=&arg= shows what Options.Explain says of a
+//     QueryF question (503 without one).
+//   - GET /held/accept is the confirmation step: what the held change removes and a
+//     form asking for the admin token. POST /held/accept (form field "token")
+//     accepts it as POST /v1/held/accept does when the token is Options.Token;
+//     a wrong token gets 403, nothing held 409, and without Options.Token the page
+//     never accepts (403, saying how to instead).
+//
 // GET routes answer HEAD too (/v1/backup then sends its headers only, without
 // copying). Without Options.Store, /readyz answers 503 {"ready":false,...} and
 // /v1/servants, /v1/servants/{id} and /v1/backup answer 503 {"error":...}.
@@ -72,7 +88,9 @@
 // # Access
 //
 // With Options.Token set (serve --admin-token-file), every route but /healthz and
-// /readyz wants "Authorization: Bearer TOKEN" and answers 401 otherwise, the
+// /readyz wants "Authorization: Bearer TOKEN", or basic authentication with the
+// token as password (what a browser sends for the status page), and answers 401
+// otherwise (offering both schemes), the
 // comparison taking the same time whatever the token; serve refuses to bind the API
 // beyond loopback without a token. Cross-origin browser requests that change state
 // are refused (CSRF).
