@@ -28,7 +28,7 @@ func TestSyncer_Recent_keepsTheLatest(t *testing.T) {
 	require.Len(t, got, recentSyncs)
 	require.Equal(t, t0.Add(time.Duration(recentSyncs+4)*time.Second), got[0].Start, "latest first")
 	require.Equal(t, t0.Add(5*time.Second), got[recentSyncs-1].Start, "the oldest kept")
-	require.Equal(t, resultHeld, got[1].Result)  // i = 23
+	require.Equal(t, resultHeld, got[1].Result)   // i = 23
 	require.Equal(t, resultFailed, got[2].Result) // i = 22
 	require.Equal(t, "sync: read: connection refused", got[2].Err)
 	require.Equal(t, resultApplied, got[3].Result)
