@@ -92,7 +92,7 @@ func TestStatusPage_browser(t *testing.T) {
 
 	require.NoError(t, chromedp.Do(tab, chromedp.EmulateViewport(390, 844), chromedp.Navigate(srv.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS("#review-held"))))
-	require.Equal(t, "fresh", text(t, tab, "#state"))
+	require.Equal(t, "held", text(t, tab, "#state"))
 	require.Equal(t, "10", text(t, tab, "#servant-count"), "the sample registry's servants")
 	fits, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
 	require.NoError(t, err)

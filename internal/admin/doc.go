@@ -65,7 +65,7 @@
 // from page/, with no script and nothing loaded from elsewhere):
 //
 //   - GET / shows whether the records are fresh (the latest of Options.Syncs
-//     succeeded) or stale and since when, Options.Source, the recent syncs and the
+//     was applied), held, or stale and since when, Options.Source, the recent syncs and the
 //     held change with a link to its confirmation page.
 //   - GET /servants?q= lists the servants whose id contains q (case-insensitive, at
 //     most 50) with every endpoint, its state, node, set, subset label and row.

@@ -123,7 +123,7 @@ func (p *page) snap() *snapshot.Snapshot {
 type statusData struct {
 	Title    string
 	Now      time.Time
-	State    string // fresh, stale or unsynced
+	State    string // fresh, held, stale or unsynced
 	Detail   string
 	LastSync time.Time
 	Source   string
@@ -151,6 +151,8 @@ func (p *page) status(w http.ResponseWriter, _ *http.Request) {
 // servingState says whether the records are fresh: the latest sync succeeded.
 func servingState(syncs []SyncRecord, last time.Time) (string, string) {
 	switch {
+	case len(syncs) > 0 && syncs[0].Result == "held":
+		return "held", "the latest sync read the database but was held: answers come from the records before it"
 	case len(syncs) > 0 && syncs[0].Result != "failed":
 		return "fresh", "the latest sync succeeded"
 	case len(syncs) > 0:
