@@ -1,8 +1,6 @@
 package cache
 
 import (
-	"github.com/tarscache/tarscache/cache/snapshot"
-
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,6 +13,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 // fileFormat is the version of the file layout this package writes (meta "format").

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/internal/cnum"
+	"github.com/tarscache/tarscache/internal/endpoint"
 )
 
 // Table names a row's source.
@@ -111,7 +112,7 @@ func (rep *Report) endpoint(r *Row) (snapshot.Endpoint, bool) {
 
 // rowEndpoint builds the endpoint of one row, or says why the row is dropped.
 func rowEndpoint(r *Row) (snapshot.Endpoint, string, error) {
-	addr, err := ParseEndpoint(r.Endpoint)
+	addr, err := endpoint.Parse(r.Endpoint)
 	if err != nil {
 		return snapshot.Endpoint{}, DropBadEndpoint, fmt.Errorf("sync: %s row %s: %w", r.Table, r.Origin(), err)
 	}
@@ -125,15 +126,14 @@ func rowEndpoint(r *Row) (snapshot.Endpoint, string, error) {
 	return newEndpoint(r, addr, bak), "", nil
 }
 
-func newEndpoint(r *Row, a Address, bak int32) snapshot.Endpoint {
-	return snapshot.Endpoint{
-		Active: isActive(r), Proto: a.Proto, Host: a.Host, Port: a.Port, Timeout: a.Timeout,
-		Weight: a.Weight, WeightType: a.WeightType, AuthType: a.AuthType, BakFlag: bak,
-		NodeName:    strings.Trim(r.Node, " \t\r\n"),
-		EnableGroup: strings.EqualFold(r.EnableGroup, "y"), IPGroupName: r.IPGroupName,
-		EnableSet: strings.EqualFold(r.EnableSet, "y"), SetName: r.SetName, SetArea: r.SetArea, SetGroup: r.SetGroup,
-		Subset: r.Subset, Origin: r.Origin(),
-	}
+func newEndpoint(r *Row, a endpoint.Address, bak int32) snapshot.Endpoint {
+	e := a.Endpoint()
+	e.Active, e.BakFlag = isActive(r), bak
+	e.NodeName = strings.Trim(r.Node, " \t\r\n")
+	e.EnableGroup, e.IPGroupName = strings.EqualFold(r.EnableGroup, "y"), r.IPGroupName
+	e.EnableSet, e.SetName, e.SetArea, e.SetGroup = strings.EqualFold(r.EnableSet, "y"), r.SetName, r.SetArea, r.SetGroup
+	e.Subset, e.Origin = r.Subset, r.Origin()
+	return e
 }
 
 // isActive is the official rule; the comparisons are exact and case-sensitive.

@@ -14,7 +14,7 @@
 // # Building records
 //
 // Build applies the official per-row rules: the Tars endpoint grammar
-// (ParseEndpoint), backup servers (bak_flag=1) never reach clients, the active rule
+// (package internal/endpoint), backup servers (bak_flag=1) never reach clients, the active rule
 // (setting_state, present_state and flow_state), node names, set columns. Rows whose
 // endpoint does not parse are dropped, counted and reported once per distinct row.
 // BuildGroups reads the group tables as the registry does (C's atoi and strtoul
@@ -67,7 +67,7 @@
 //
 // # Concurrency
 //
-// Build, BuildGroups and ParseEndpoint are pure functions; BuildRules only shares
+// Build and BuildGroups are pure functions; BuildRules only shares
 // its Compiler, which is safe for concurrent use. A Syncer's Run and SyncOnce must
 // not run concurrently with each other; the loop is owned by the caller of Run and
 // ends when its context is cancelled. Held, AcceptHeld, AcceptIfHeld and Recent

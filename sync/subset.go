@@ -108,15 +108,15 @@ func scanRule(rs *sql.Rows) (RuleRow, error) {
 // outcome, so that an unchanged rule is parsed once) and returns the rules for
 // cache.State.Rules once keepInForce has given each rejected row the rule in force
 // before it. A valid row becomes the rule in force, its data in canonical form; a
-// rejected row carries its columns and the reason. Rows without a servant name cannot be keyed: they are only reported.
-// The rejections come back as errors naming the servant, for logs.
+// rejected row carries its columns and the reason. Rows without a servant name cannot
+// be keyed: they are only reported. The rejections come back as *RuleError.
 func BuildRules(rows []RuleRow, c *subset.Compiler) ([]snapshot.SubsetRule, []error) {
 	var out []snapshot.SubsetRule
 	var rejected []error
 	for _, row := range rows {
 		r, err := buildRule(row, c)
 		if err != nil {
-			rejected = append(rejected, fmt.Errorf("sync: %s row of servant %q: %w", TableSubsetRule, row.Servant, err))
+			rejected = append(rejected, &RuleError{Row: row, Err: err})
 		}
 		if row.Servant != "" {
 			out = append(out, r)

@@ -17,11 +17,6 @@ var ExplainMethods = map[string]string{
 	"samegroup": "findObjectByIdInSameGroup", "station": "findObjectByIdInSameStation", "set": "findObjectByIdInSameSet",
 }
 
-var explainLists = map[string]listMethod{
-	"byid": methodAny, "any": methodAny, "all": methodSameGroup, "samegroup": methodSameGroup,
-	"station": methodSameStation, "set": methodSameSet,
-}
-
 // ExplainRequest is one QueryF question to explain.
 type ExplainRequest struct {
 	// Method is one of ExplainMethods' names.
@@ -77,7 +72,7 @@ type KeyRoute struct {
 // go. It fails only with ErrUnknownMethod. It is not on the QueryF path: it
 // replays the walk the snapshot was built with.
 func Explain(snap *snapshot.Snapshot, req ExplainRequest) (*Explanation, error) {
-	m, ok := explainLists[req.Method]
+	m, ok := methods[ExplainMethods[req.Method]]
 	if !ok {
 		return nil, fmt.Errorf("%w %q: want byid, any, all, samegroup, station or set", ErrUnknownMethod, req.Method)
 	}

@@ -75,15 +75,34 @@ func entryOf(snap *snapshot.Snapshot, id string) *snapshot.Entry {
 	return &snapshot.Entry{}
 }
 
-// The list methods, as answer names them.
+// The list methods, as answer names them; notList marks QueryF's other methods.
 type listMethod int
 
 const (
-	methodAny listMethod = iota
+	notList listMethod = iota
+	methodAny
 	methodSameGroup
 	methodSameStation
 	methodSameSet
 )
+
+// methods are QueryF's methods by wire name, each with the list it answers
+// (notList for the others): the dispatcher answers anything else with
+// TARSSERVERNOFUNCERR, as the official registry does, and the fast path takes the
+// list methods.
+var methods = map[string]listMethod{
+	"findObjectById": methodAny, "findObjectById4Any": methodAny, "findObjectById4All": methodSameGroup,
+	"findObjectByIdInSameGroup": methodSameGroup, "findObjectByIdInSameStation": methodSameStation,
+	"findObjectByIdInSameSet": methodSameSet,
+	"findObjectNodeName":      notList, "registerChange": notList, "registerQuery": notList, "getLocker": notList,
+	"findSubsetConfigById": notList,
+}
+
+// knownMethod reports whether name is one of QueryF's methods.
+func knownMethod(name string) bool {
+	_, ok := methods[name]
+	return ok
+}
 
 // answer is the return code and the lists of a list method for servant id, with
 // arg the station or set id and who the caller for the group walk (callerOf). It

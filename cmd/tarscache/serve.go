@@ -21,6 +21,7 @@ import (
 	"github.com/tarscache/tarscache/cache"
 	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/internal/admin"
+	"github.com/tarscache/tarscache/internal/endpoint"
 	"github.com/tarscache/tarscache/sync"
 	"github.com/tarscache/tarscache/tars"
 )
@@ -336,12 +337,13 @@ func advertised(endpoints []string) ([]snapshot.Servant, error) {
 	}
 	s := snapshot.Servant{ID: tars.ServantName}
 	for _, text := range endpoints {
-		a, err := sync.ParseEndpoint(text)
+		a, err := endpoint.Parse(text)
 		if err != nil {
 			return nil, usageErrorf("--advertise %q: %v", text, err)
 		}
-		s.Endpoints = append(s.Endpoints, snapshot.Endpoint{Active: true, Proto: a.Proto, Host: a.Host, Port: a.Port,
-			Timeout: a.Timeout, Weight: a.Weight, WeightType: a.WeightType, AuthType: a.AuthType, Origin: "--advertise"})
+		e := a.Endpoint()
+		e.Active, e.Origin = true, "--advertise"
+		s.Endpoints = append(s.Endpoints, e)
 	}
 	return []snapshot.Servant{s}, nil
 }

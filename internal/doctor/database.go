@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/internal/endpoint"
 	"github.com/tarscache/tarscache/subset"
 	"github.com/tarscache/tarscache/sync"
 )
@@ -140,7 +141,7 @@ func notServed(in *input) []Finding {
 			continue
 		}
 		why := "endpoint does not parse"
-		if _, err := sync.ParseEndpoint(r.Endpoint); err == nil {
+		if _, err := endpoint.Parse(r.Endpoint); err == nil {
 			why = "bak_flag=" + r.BakFlag
 		}
 		rows[r.Servant] = append(rows[r.Servant], fmt.Sprintf("%s %s endpoint=%q: %s", r.Table, r.Origin(), r.Endpoint, why))

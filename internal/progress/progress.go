@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	gosync "sync"
+	"sync"
 	"time"
 
 	"golang.org/x/term"
@@ -34,7 +34,7 @@ type Line struct {
 	now    func() time.Time
 	start  time.Time
 	stop   chan struct{}
-	wg     gosync.WaitGroup
+	wg     sync.WaitGroup
 }
 
 // Start draws label and status() on w, if w is a terminal, until Stop. status

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	tarsgo "github.com/TarsCloud/TarsGo/tars"
+	"github.com/TarsCloud/TarsGo/tars"
 	"github.com/TarsCloud/TarsGo/tars/protocol/codec"
 	"github.com/TarsCloud/TarsGo/tars/protocol/res/requestf"
 	"github.com/stretchr/testify/require"
@@ -51,8 +51,8 @@ func configure(t testing.TB) {
 	configOnce.Do(func() {
 		path := filepath.Join(os.TempDir(), fmt.Sprintf("tarscache-test-client-%d.conf", os.Getpid()))
 		require.NoError(t, os.WriteFile(path, []byte(clientConfig), 0o600))
-		tarsgo.ServerConfigPath = path
-		tarsgo.GetClientConfig()
+		tars.ServerConfigPath = path
+		tars.GetClientConfig()
 		require.NoError(t, os.Remove(path))
 	})
 }
@@ -87,10 +87,10 @@ func ServerConfig(app, server, obj, dir, host string, port int, locator string) 
 }
 
 // NewCommunicator returns a TarsGo communicator configured for tests.
-func NewCommunicator(t testing.TB) *tarsgo.Communicator {
+func NewCommunicator(t testing.TB) *tars.Communicator {
 	t.Helper()
 	configure(t)
-	return tarsgo.NewCommunicator()
+	return tars.NewCommunicator()
 }
 
 // QueryClient returns a stock TarsGo QueryF proxy for the tarscache at addr.

@@ -8,7 +8,7 @@ import (
 	"io"
 	"net"
 	"slices"
-	gosync "sync"
+	"sync"
 	"time"
 
 	"github.com/TarsCloud/TarsGo/tars/protocol/codec"
@@ -137,7 +137,7 @@ func readInt(b []byte) (tag byte, v int32, rest []byte, ok bool) {
 func closed(t target, conns, depth int, d time.Duration) (float64, error) {
 	counts := make([]int, conns)
 	errs := make([]error, conns)
-	var wg gosync.WaitGroup
+	var wg sync.WaitGroup
 	for i := range conns {
 		wg.Go(func() { counts[i], errs[i] = closedConn(t, depth, d) })
 	}
@@ -191,7 +191,7 @@ type latencies struct {
 func open(t target, conns int, rate float64, d time.Duration) (latencies, error) {
 	all := make([][]time.Duration, conns)
 	errs := make([]error, conns)
-	var wg gosync.WaitGroup
+	var wg sync.WaitGroup
 	for i := range conns {
 		wg.Go(func() { all[i], errs[i] = openConn(t, rate/float64(conns), d) })
 	}
@@ -213,7 +213,7 @@ func openConn(t target, rate float64, d time.Duration) ([]time.Duration, error) 
 	defer c.c.Close()
 	n := int(rate * d.Seconds())
 	sched := make([]time.Time, ids)
-	var mu gosync.Mutex // guards sched between the sender and the receiver
+	var mu sync.Mutex // guards sched between the sender and the receiver
 	start := time.Now()
 	sendErr := make(chan error, 1)
 	go func() { sendErr <- sendOnSchedule(c, n, start, rate, sched, &mu) }()
@@ -232,7 +232,7 @@ func openConn(t target, rate float64, d time.Duration) ([]time.Duration, error) 
 }
 
 // sendOnSchedule sends request k at start + k/rate, sleeping between batches.
-func sendOnSchedule(c *conn, n int, start time.Time, rate float64, sched []time.Time, mu *gosync.Mutex) error {
+func sendOnSchedule(c *conn, n int, start time.Time, rate float64, sched []time.Time, mu *sync.Mutex) error {
 	for k := 0; k < n; k++ {
 		at := start.Add(time.Duration(float64(k) / rate * float64(time.Second)))
 		if wait := time.Until(at); wait > 200*time.Microsecond {

@@ -1,11 +1,18 @@
-package sync
+package endpoint
 
 import (
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
+
+// ErrBad is returned (wrapped, with the offending text and the reason) when an endpoint
+// string does not follow the Tars endpoint grammar. The official registry skips rows
+// with such strings; so does tarscache, counting and logging them.
+var ErrBad = errors.New("bad endpoint")
 
 // Address is an endpoint string of t_adapter_conf or t_registry_info, parsed and normalised
 // exactly as the official registry does before it builds an EndpointF.
@@ -14,20 +21,20 @@ type Address struct {
 	Host       string // -h verbatim; "*" and absent become "0.0.0.0"
 	Port       int32  // -p, 0..65535; absent 0
 	Timeout    int32  // -t; absent 3000
-	Weight     int32  // -w after normalisation (see ParseEndpoint)
+	Weight     int32  // -w after normalisation (see Parse)
 	WeightType int32  // -v; absent 0
 	AuthType   int32  // -e, 0 or 1; absent 0
 }
 
-// ParseEndpoint parses s the way TarsCpp's TC_Endpoint::parse does, for example
+// Parse parses s the way TarsCpp's TC_Endpoint::parse does, for example
 // "tcp -h 10.0.0.1 -p 10015 -t 60000". The first word is the protocol (tcp, udp or ssl);
 // options -h, -p, -t, -g, -q, -w, -v and -e follow in any order, the last of a repeated
 // option wins, and options with other letters are ignored. When -v is not 0 the weight
 // becomes 100 if -w is absent and is capped at 100 otherwise; when -v is 0 an absent -w
-// gives -1. Errors wrap ErrBadEndpoint and say what is wrong, e.g.
+// gives -1. Errors wrap ErrBad and say what is wrong, e.g.
 //
 //	bad endpoint "tcp -h 1.2.3.4 -p 80abc": option -p: "80abc" is not an integer
-func ParseEndpoint(s string) (Address, error) {
+func Parse(s string) (Address, error) {
 	p := parser{src: s}
 	if err := p.protocol(); err != nil {
 		return Address{}, err
@@ -184,7 +191,14 @@ func (p *parser) needsValue(opt string) error {
 	return p.bad(fmt.Sprintf("option %s needs a value", opt))
 }
 
-// bad wraps ErrBadEndpoint with the input and the reason it was rejected.
+// bad wraps ErrBad with the input and the reason it was rejected.
 func (p *parser) bad(reason string) error {
-	return fmt.Errorf("%w %q: %s", ErrBadEndpoint, p.src, reason)
+	return fmt.Errorf("%w %q: %s", ErrBad, p.src, reason)
+}
+
+// Endpoint returns the record endpoint of a: the address fields set, the others
+// (state, node, group, set and subset columns) zero, for the caller to fill in.
+func (a Address) Endpoint() snapshot.Endpoint {
+	return snapshot.Endpoint{Proto: a.Proto, Host: a.Host, Port: a.Port, Timeout: a.Timeout,
+		Weight: a.Weight, WeightType: a.WeightType, AuthType: a.AuthType}
 }

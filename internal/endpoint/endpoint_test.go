@@ -1,18 +1,18 @@
-package sync_test
+package endpoint_test
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tarscache/tarscache/sync"
+	"github.com/tarscache/tarscache/internal/endpoint"
 )
 
-// TestParseEndpoint_good checks that valid endpoint strings parse and normalise like TarsCpp.
-func TestParseEndpoint_good(t *testing.T) {
+// TestParse_good checks that valid endpoint strings parse and normalise like TarsCpp.
+func TestParse_good(t *testing.T) {
 	// def is the result of a bare "tcp"; cases change only what they test.
-	def := sync.Address{Proto: 1, Host: "0.0.0.0", Timeout: 3000, Weight: -1}
-	with := func(change func(a *sync.Address)) sync.Address {
+	def := endpoint.Address{Proto: 1, Host: "0.0.0.0", Timeout: 3000, Weight: -1}
+	with := func(change func(a *endpoint.Address)) endpoint.Address {
 		a := def
 		change(&a)
 		return a
@@ -20,55 +20,55 @@ func TestParseEndpoint_good(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
-		want sync.Address
+		want endpoint.Address
 	}{
 		{"tcp only, all defaults", "tcp", def},
-		{"udp", "udp", with(func(a *sync.Address) { a.Proto = 0 })},
-		{"ssl", "ssl", with(func(a *sync.Address) { a.Proto = 2 })},
+		{"udp", "udp", with(func(a *endpoint.Address) { a.Proto = 0 })},
+		{"ssl", "ssl", with(func(a *endpoint.Address) { a.Proto = 2 })},
 		{"typical", "tcp -h 10.120.129.226 -t 60000 -p 10015 -e 0 -v 2 -w 80",
-			sync.Address{Proto: 1, Host: "10.120.129.226", Port: 10015, Timeout: 60000, Weight: 80, WeightType: 2}},
+			endpoint.Address{Proto: 1, Host: "10.120.129.226", Port: 10015, Timeout: 60000, Weight: 80, WeightType: 2}},
 		{"other order", "tcp -w 80 -v 2 -e 0 -p 10015 -t 60000 -h 10.120.129.226",
-			sync.Address{Proto: 1, Host: "10.120.129.226", Port: 10015, Timeout: 60000, Weight: 80, WeightType: 2}},
-		{"host only", "tcp -h 1.2.3.4", with(func(a *sync.Address) { a.Host = "1.2.3.4" })},
-		{"host name verbatim", "tcp -h Node-1.example", with(func(a *sync.Address) { a.Host = "Node-1.example" })},
-		{"star host", "tcp -h * -p 80", with(func(a *sync.Address) { a.Port = 80 })},
+			endpoint.Address{Proto: 1, Host: "10.120.129.226", Port: 10015, Timeout: 60000, Weight: 80, WeightType: 2}},
+		{"host only", "tcp -h 1.2.3.4", with(func(a *endpoint.Address) { a.Host = "1.2.3.4" })},
+		{"host name verbatim", "tcp -h Node-1.example", with(func(a *endpoint.Address) { a.Host = "Node-1.example" })},
+		{"star host", "tcp -h * -p 80", with(func(a *endpoint.Address) { a.Port = 80 })},
 		{"tabs CR LF and padding", "\r\n\ttcp\t-h\r1.2.3.4\n-p \t 80 \r\n",
-			with(func(a *sync.Address) { a.Host, a.Port = "1.2.3.4", 80 })},
-		{"plus sign", "tcp -p +80", with(func(a *sync.Address) { a.Port = 80 })},
-		{"leading zeros are decimal", "tcp -p 0080", with(func(a *sync.Address) { a.Port = 80 })},
+			with(func(a *endpoint.Address) { a.Host, a.Port = "1.2.3.4", 80 })},
+		{"plus sign", "tcp -p +80", with(func(a *endpoint.Address) { a.Port = 80 })},
+		{"leading zeros are decimal", "tcp -p 0080", with(func(a *endpoint.Address) { a.Port = 80 })},
 		{"port 0", "tcp -p 0", def},
-		{"port 65535", "tcp -p 65535", with(func(a *sync.Address) { a.Port = 65535 })},
-		{"timeout 0", "tcp -t 0", with(func(a *sync.Address) { a.Timeout = 0 })},
+		{"port 65535", "tcp -p 65535", with(func(a *endpoint.Address) { a.Port = 65535 })},
+		{"timeout 0", "tcp -t 0", with(func(a *endpoint.Address) { a.Timeout = 0 })},
 		{"repeated option last wins", "tcp -h 1.1.1.1 -p 1 -h 2.2.2.2 -p 2",
-			with(func(a *sync.Address) { a.Host, a.Port = "2.2.2.2", 2 })},
-		{"unknown option with argument", "tcp -x 5 -p 80", with(func(a *sync.Address) { a.Port = 80 })},
-		{"unknown option without argument at end", "tcp -p 80 -Z", with(func(a *sync.Address) { a.Port = 80 })},
-		{"unknown option followed by option", "tcp -a -p 80", with(func(a *sync.Address) { a.Port = 80 })},
-		{"unknown digit option", "tcp -1 -p 80", with(func(a *sync.Address) { a.Port = 80 })},
-		{"grid and qos accepted not kept", "tcp -g 7 -q 9 -p 80", with(func(a *sync.Address) { a.Port = 80 })},
+			with(func(a *endpoint.Address) { a.Host, a.Port = "2.2.2.2", 2 })},
+		{"unknown option with argument", "tcp -x 5 -p 80", with(func(a *endpoint.Address) { a.Port = 80 })},
+		{"unknown option without argument at end", "tcp -p 80 -Z", with(func(a *endpoint.Address) { a.Port = 80 })},
+		{"unknown option followed by option", "tcp -a -p 80", with(func(a *endpoint.Address) { a.Port = 80 })},
+		{"unknown digit option", "tcp -1 -p 80", with(func(a *endpoint.Address) { a.Port = 80 })},
+		{"grid and qos accepted not kept", "tcp -g 7 -q 9 -p 80", with(func(a *endpoint.Address) { a.Port = 80 })},
 		{"auth 0", "tcp -e 0", def},
-		{"auth 1", "tcp -e 1", with(func(a *sync.Address) { a.AuthType = 1 })},
+		{"auth 1", "tcp -e 1", with(func(a *endpoint.Address) { a.AuthType = 1 })},
 		{"weight type without weight is 100", "tcp -v 1",
-			with(func(a *sync.Address) { a.WeightType, a.Weight = 1, 100 })},
+			with(func(a *endpoint.Address) { a.WeightType, a.Weight = 1, 100 })},
 		{"weight type caps weight at 100", "tcp -v 2 -w 150",
-			with(func(a *sync.Address) { a.WeightType, a.Weight = 2, 100 })},
+			with(func(a *endpoint.Address) { a.WeightType, a.Weight = 2, 100 })},
 		{"weight type keeps weight 0", "tcp -v 1 -w 0",
-			with(func(a *sync.Address) { a.WeightType, a.Weight = 1, 0 })},
-		{"weight type 0 keeps weight over 100", "tcp -v 0 -w 150", with(func(a *sync.Address) { a.Weight = 150 })},
-		{"no weight type no weight is -1", "tcp -h 1.2.3.4", with(func(a *sync.Address) { a.Host = "1.2.3.4" })},
-		{"weight alone kept", "tcp -w 50", with(func(a *sync.Address) { a.Weight = 50 })},
+			with(func(a *endpoint.Address) { a.WeightType, a.Weight = 1, 0 })},
+		{"weight type 0 keeps weight over 100", "tcp -v 0 -w 150", with(func(a *endpoint.Address) { a.Weight = 150 })},
+		{"no weight type no weight is -1", "tcp -h 1.2.3.4", with(func(a *endpoint.Address) { a.Host = "1.2.3.4" })},
+		{"weight alone kept", "tcp -w 50", with(func(a *endpoint.Address) { a.Weight = 50 })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := sync.ParseEndpoint(tt.in)
+			got, err := endpoint.Parse(tt.in)
 			require.NoError(t, err)
 			require.Equal(t, tt.want, got)
 		})
 	}
 }
 
-// TestParseEndpoint_bad checks that malformed endpoint strings are rejected with a precise message.
-func TestParseEndpoint_bad(t *testing.T) {
+// TestParse_bad checks that malformed endpoint strings are rejected with a precise message.
+func TestParse_bad(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
@@ -107,20 +107,20 @@ func TestParseEndpoint_bad(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := sync.ParseEndpoint(tt.in)
-			require.ErrorIs(t, err, sync.ErrBadEndpoint)
+			got, err := endpoint.Parse(tt.in)
+			require.ErrorIs(t, err, endpoint.ErrBad)
 			require.EqualError(t, err, tt.want)
 			require.Zero(t, got)
 		})
 	}
 }
 
-// BenchmarkParseEndpoint measures parsing a typical t_adapter_conf endpoint.
-func BenchmarkParseEndpoint(b *testing.B) {
+// BenchmarkParse measures parsing a typical t_adapter_conf endpoint.
+func BenchmarkParse(b *testing.B) {
 	const in = "tcp -h 10.120.129.226 -t 60000 -p 10015 -e 0 -v 2 -w 80"
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := sync.ParseEndpoint(in); err != nil {
+		if _, err := endpoint.Parse(in); err != nil {
 			b.Fatal(err)
 		}
 	}

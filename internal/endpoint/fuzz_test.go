@@ -1,4 +1,4 @@
-package sync_test
+package endpoint_test
 
 import (
 	"errors"
@@ -6,12 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tarscache/tarscache/sync"
+	"github.com/tarscache/tarscache/internal/endpoint"
 )
 
-// FuzzParseEndpoint checks that ParseEndpoint never panics, that its errors are well formed
+// FuzzParse checks that Parse never panics, that its errors are well formed
 // and that every accepted endpoint satisfies the EndpointF invariants.
-func FuzzParseEndpoint(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"",
 		"tcp",
@@ -25,14 +25,14 @@ func FuzzParseEndpoint(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		a, err := sync.ParseEndpoint(s)
+		a, err := endpoint.Parse(s)
 		if err != nil {
 			checkEndpointError(t, s, err)
 			return
 		}
 		checkEndpointAddress(t, s, a)
 		// Whitespace around the string never changes the outcome.
-		b, err := sync.ParseEndpoint(" \t" + s + "\r\n")
+		b, err := endpoint.Parse(" \t" + s + "\r\n")
 		if err != nil || a != b {
 			t.Fatalf("padding %q changed the result: %+v, %v", s, b, err)
 		}
@@ -42,7 +42,7 @@ func FuzzParseEndpoint(f *testing.F) {
 // checkEndpointError fails unless err wraps ErrBadEndpoint and names the input.
 func checkEndpointError(t *testing.T, s string, err error) {
 	t.Helper()
-	if !errors.Is(err, sync.ErrBadEndpoint) {
+	if !errors.Is(err, endpoint.ErrBad) {
 		t.Fatalf("%q: error %v does not wrap ErrBadEndpoint", s, err)
 	}
 	if prefix := fmt.Sprintf("bad endpoint %q: ", s); !strings.HasPrefix(err.Error(), prefix) {
@@ -51,7 +51,7 @@ func checkEndpointError(t *testing.T, s string, err error) {
 }
 
 // checkEndpointAddress fails unless a satisfies the invariants of a parsed endpoint.
-func checkEndpointAddress(t *testing.T, s string, a sync.Address) {
+func checkEndpointAddress(t *testing.T, s string, a endpoint.Address) {
 	t.Helper()
 	switch {
 	case a.Proto < 0 || a.Proto > 2:
