@@ -114,3 +114,25 @@ var decidingRules = map[string]string{
 	"the registry's own servant merges its adapter row and its t_registry_info rows":                                  "caller in no IDC group: every endpoint",
 	"a t_registry_info row's enable_group counts, and its tars_version is trimmed":                                    "every endpoint, no group filtering",
 }
+
+// The explanation of a group walk lists each step with what it keeps, the step
+// that decides, the allow_ip_rule entry that put the caller in its group, and the
+// endpoints left out with why.
+func TestExplain_walkSteps(t *testing.T) {
+	snap := syncedCache(t, "conformance/groups.sql").Snapshot()
+	x, err := tars.Explain(snap, tars.ExplainRequest{Method: "samegroup", ID: "Conf.GroupServer.GroupObj", Caller: "10.4.4.4"})
+	require.NoError(t, err)
+	require.Len(t, x.Walk, 2)
+	require.Equal(t, "own group 4", x.Walk[0].Step)
+	require.Zero(t, x.Walk[0].Active)
+	require.False(t, x.Walk[0].Decides)
+	require.Equal(t, "t_group_priority id=2 (groups 3, 4)", x.Walk[1].Step)
+	require.True(t, x.Walk[1].Decides)
+	require.Equal(t, len(x.Active), x.Walk[1].Active)
+	require.Contains(t, x.Steps[1], `caller "10.4.4.4" is in IDC group 4 by the allow_ip_rule entry`)
+	require.NotEmpty(t, x.Left)
+	require.Contains(t, x.Left[0], "not selected by the rule above")
+
+	_, err = tars.Explain(snap, tars.ExplainRequest{Method: "nope"})
+	require.ErrorIs(t, err, tars.ErrUnknownMethod)
+}
