@@ -35,6 +35,8 @@ type metrics struct {
 	conns    prometheus.Gauge
 	// refused counts connections closed at accept, by refusal reason.
 	refused [numRefusals]prometheus.Counter
+	// acceptErrors counts accepts that failed and were retried.
+	acceptErrors prometheus.Counter
 }
 
 // refusal is why a connection was closed at accept, the "reason" label of
@@ -67,6 +69,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		conns: f.NewGauge(prometheus.GaugeOpts{Name: "tarscache_queryf_connections", Help: "Open QueryF connections."})}
 	refused := f.NewCounterVec(prometheus.CounterOpts{Name: "tarscache_queryf_connections_refused_total",
 		Help: "QueryF connections closed at accept, by reason: not_allowed (outside --allow) or too_many_connections."}, []string{"reason"})
+	m.acceptErrors = f.NewCounter(prometheus.CounterOpts{Name: "tarscache_queryf_accept_errors_total",
+		Help: "QueryF accepts that failed and were retried after a pause (out of file descriptors, mostly)."})
 	for r := range numRefusals {
 		m.refused[r] = refused.WithLabelValues(refusalLabels[r])
 	}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -134,15 +135,29 @@ func Listen(addr string, h *Handler, opts Options) (*Server, error) {
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // Serve accepts connections until Close, serving each on its own goroutine. It
-// returns ErrServerClosed after Close, or the accept error that stopped it.
+// returns ErrServerClosed after Close, or the accept error that stopped it. An
+// accept error that passes (out of file descriptors, a connection aborted before
+// it was accepted) is logged, counted and retried after a pause that doubles
+// from 5 ms up to 1 s, as net/http does: the connections served meanwhile go on.
 func (s *Server) Serve() error {
+	var pause time.Duration
 	for {
 		conn, err := s.ln.Accept()
 		if err != nil {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			return fmt.Errorf("tars: accept on %s: %w", s.ln.Addr(), err)
+			if !temporary(err) {
+				return fmt.Errorf("tars: accept on %s: %w", s.ln.Addr(), err)
+			}
+			pause = nextPause(pause)
+			s.acceptFailed(err, pause)
+			time.Sleep(pause)
+			continue
+		}
+		if pause > 0 {
+			pause = 0
+			s.logger.Info("QueryF accepts connections again", "listen", s.ln.Addr().String())
 		}
 		if why, ok := s.admit(conn); !ok {
 			s.refuse(conn, why)
@@ -175,6 +190,42 @@ func (s *Server) Close() error {
 		return fmt.Errorf("tars: close listener: %w", err)
 	}
 	return nil
+}
+
+// Bounds of the pause between accept retries.
+const (
+	firstAcceptPause = 5 * time.Millisecond
+	maxAcceptPause   = time.Second
+)
+
+// nextPause doubles the pause after a failed accept, within its bounds.
+func nextPause(d time.Duration) time.Duration {
+	return min(max(2*d, firstAcceptPause), maxAcceptPause)
+}
+
+// temporary reports whether an accept error passes by itself: the process or the
+// system is out of file descriptors or buffers, or a client gave up before its
+// connection was accepted.
+func temporary(err error) bool {
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
+		syscall.ECONNABORTED, syscall.EINTR, syscall.EAGAIN} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
+}
+
+// acceptFailed counts a failed accept and logs it: at warn level when accepting
+// had worked before, at debug level while it keeps failing.
+func (s *Server) acceptFailed(err error, pause time.Duration) {
+	s.dispatch.metrics.acceptErrors.Inc()
+	level := slog.LevelDebug
+	if pause == firstAcceptPause {
+		level = slog.LevelWarn
+	}
+	s.logger.Log(context.Background(), level, "QueryF accept failed; retrying (open connections are still served; raise the open-files limit or lower --max-conns)",
+		"listen", s.ln.Addr().String(), "err", err, "retry_in", pause)
 }
 
 // admit says whether a new connection may be served, or why not.

@@ -189,6 +189,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	if err := checkAdminAccess(o.admin, o.adminToken); err != nil {
 		return err
 	}
+	fitOpenFiles(o.maxConns, log)
 	c, err := openCache(o, cache.Options{Logger: log, Override: override}, log)
 	if err != nil {
 		return err
