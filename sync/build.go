@@ -52,6 +52,7 @@ const (
 	DropBadEndpoint  = "bad_endpoint"  // the endpoint string does not parse
 	DropEmptyServant = "empty_servant" // an endpoint without a servant name
 	DropBackup       = "bak_flag"      // a backup server (bak_flag=1), by design
+	DropTooLarge     = "too_large"     // a field longer than the cache file stores, or too many endpoints
 )
 
 // Rejection is a row dropped because of bad data, with the reason.
@@ -82,6 +83,11 @@ func Build(rows []Row) ([]cache.Servant, Report) {
 			continue
 		}
 		at, seen := index[rows[i].Servant]
+		if seen && len(out[at].Endpoints) >= cache.MaxEndpoints {
+			rep.reject(&rows[i], DropTooLarge, fmt.Errorf("sync: %s row %s: servant %s already has %d endpoints, the most a record holds",
+				rows[i].Table, short(rows[i].Origin()), short(rows[i].Servant), cache.MaxEndpoints))
+			continue
+		}
 		if !seen {
 			at = len(out)
 			index[rows[i].Servant] = at
@@ -100,13 +106,26 @@ func (rep *Report) endpoint(r *Row) (cache.Endpoint, bool) {
 	}
 	ep, reason, err := rowEndpoint(r)
 	if reason != "" {
-		rep.Dropped[reason]++
-		if err != nil {
-			rep.Rejected = append(rep.Rejected, Rejection{Row: *r, Err: err})
-		}
+		rep.reject(r, reason, err)
 		return cache.Endpoint{}, false
 	}
 	return ep, true
+}
+
+// reject records a dropped row; err, nil for a row dropped by design, says why.
+func (rep *Report) reject(r *Row, reason string, err error) {
+	rep.Dropped[reason]++
+	if err != nil {
+		rep.Rejected = append(rep.Rejected, Rejection{Row: *r, Err: err})
+	}
+}
+
+// short quotes s for a log line, cut to its first 64 bytes when longer.
+func short(s string) string {
+	if len(s) <= 64 {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%q... (%d bytes)", s[:64], len(s))
 }
 
 // rowEndpoint builds the endpoint of one row, or says why the row is dropped.
@@ -122,7 +141,11 @@ func rowEndpoint(r *Row) (cache.Endpoint, string, error) {
 	if bak == 1 {
 		return cache.Endpoint{}, DropBackup, nil
 	}
-	return newEndpoint(r, addr, bak), "", nil
+	ep := newEndpoint(r, addr, bak)
+	if err := cache.CheckEndpoint(r.Servant, &ep); err != nil {
+		return cache.Endpoint{}, DropTooLarge, fmt.Errorf("sync: %s row %s of servant %s: %w", r.Table, short(r.Origin()), short(r.Servant), err)
+	}
+	return ep, "", nil
 }
 
 func newEndpoint(r *Row, a Address, bak int32) cache.Endpoint {

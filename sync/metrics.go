@@ -81,7 +81,7 @@ func (m *metrics) init() {
 	for _, l := range fullLabels {
 		m.full.WithLabelValues(l)
 	}
-	for _, r := range []string{DropBadEndpoint, DropEmptyServant, DropBackup} {
+	for _, r := range []string{DropBadEndpoint, DropEmptyServant, DropBackup, DropTooLarge} {
 		m.dropped.WithLabelValues(r)
 	}
 	for _, s := range []string{stageRead, stageWrite} {
