@@ -72,10 +72,10 @@ func (c *Cache) fileChange() error {
 	switch {
 	case !ok:
 		return fmt.Errorf("%w: it was overwritten or truncated: no valid bbolt meta page left", ErrFileChanged)
-	case m.txid != c.lastTx:
-		return fmt.Errorf("%w: it was overwritten: its last commit is transaction %d, this server's is %d", ErrFileChanged, m.txid, c.lastTx)
 	case uint64(st.Size()) < m.size():
 		return fmt.Errorf("%w: it was truncated: it holds %d bytes, its last commit needs %d", ErrFileChanged, st.Size(), m.size())
+	case m.txid != c.lastTx:
+		return fmt.Errorf("%w: it was overwritten: its last commit is transaction %d, this server's is %d", ErrFileChanged, m.txid, c.lastTx)
 	}
 	return nil
 }

@@ -41,6 +41,8 @@ type Store interface {
 	// WriteTo writes a consistent copy of the whole cache file to w, as a file
 	// that cache.Open reads, and returns the number of bytes written.
 	WriteTo(w io.Writer) (int64, error)
+	// FileStatus says whether the file is still the one the cache wrote.
+	FileStatus() cache.FileStatus
 }
 
 // Options configure NewHandler. Held is required; DefaultOptions documents the
@@ -87,6 +89,8 @@ type handler struct {
 	store  Store // nil when the API has no cache
 	logger *slog.Logger
 	now    func() time.Time
+	// backups and dumps bound the /v1/backup and /v1/records answers at once.
+	backups, dumps slots
 }
 
 // NewHandler returns the admin API's handler: every route of the package
@@ -97,7 +101,8 @@ func NewHandler(opts Options) http.Handler {
 		panic("admin: NewHandler: Options.Held is nil")
 	}
 	opts = withDefaults(opts)
-	h := &handler{held: opts.Held, store: opts.Store, logger: opts.Logger, now: opts.Now}
+	h := &handler{held: opts.Held, store: opts.Store, logger: opts.Logger, now: opts.Now,
+		backups: make(slots, MaxBackups), dumps: make(slots, MaxRecordDumps)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", h.readyz)
@@ -105,8 +110,10 @@ func NewHandler(opts Options) http.Handler {
 	mux.HandleFunc("POST /v1/held/accept", h.acceptHeld)
 	mux.HandleFunc("GET /v1/servants", h.withStore(h.listServants))
 	mux.HandleFunc("GET /v1/servants/{id}", h.withStore(h.getServant))
-	mux.HandleFunc("GET /v1/records", h.withStore(h.records))
-	mux.HandleFunc("GET /v1/backup", h.withStore(h.backup))
+	mux.HandleFunc("GET /v1/records", h.withStore(h.limited(h.dumps,
+		"too many /v1/records answers are being sent; retry later", h.records)))
+	mux.HandleFunc("GET /v1/backup", h.withStore(h.limited(h.backups,
+		"too many backups are being downloaded; retry later", h.backup)))
 	if opts.Gatherer != nil {
 		mux.Handle("GET /metrics", metricsHandler(opts.Gatherer))
 	}

@@ -52,6 +52,27 @@ type readyJSON struct {
 	Servants        int        `json:"servants"`
 	LastSync        *time.Time `json:"last_sync"` // RFC 3339 with nanoseconds, UTC
 	StaleForSeconds *float64   `json:"stale_for_seconds"`
+	File            fileJSON   `json:"file"`
+}
+
+// fileJSON reports the cache file under the server: "ok", or the change found
+// under it (truncated, overwritten, replaced, deleted) until it is rewritten
+// from memory; records are served from memory meanwhile.
+type fileJSON struct {
+	OK       bool       `json:"ok"`
+	Problem  string     `json:"problem,omitempty"`
+	Since    *time.Time `json:"since,omitempty"`
+	Changes  int        `json:"changes"`
+	Rewrites int        `json:"rewrites"`
+}
+
+func fileJSONOf(st cache.FileStatus) fileJSON {
+	f := fileJSON{OK: st.Problem == "", Problem: st.Problem, Changes: st.Changes, Rewrites: st.Rewrites}
+	if !st.Since.IsZero() {
+		since := st.Since.UTC()
+		f.Since = &since
+	}
+	return f
 }
 
 // notReadyJSON is the body of GET /readyz when nothing is servable yet.

@@ -39,7 +39,7 @@ func (h *handler) readyz(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	h.writeJSON(w, http.StatusOK, readyJSON{Ready: true, Servants: n, LastSync: timeOrNull(last),
-		StaleForSeconds: h.staleFor(last)})
+		StaleForSeconds: h.staleFor(last), File: fileJSONOf(h.store.FileStatus())})
 }
 
 // staleFor returns how many seconds ago last was, or nil for the zero time.
@@ -87,7 +87,7 @@ func served(snap *cache.Snapshot, id string) (e *cache.Entry, override, ok bool)
 // successful sync; it is absent when the cache was never synced.
 const LastSyncHeader = "X-Tarscache-Last-Sync"
 
-// records answers the tarscache-records/1 document (the one dump --format json
+// records streams the tarscache-records/1 document (the one dump --format json
 // and export write, and import reads): the whole cache with the IDC groups, or
 // with ?prefix= only the servants (records and subset rules) whose id starts with it.
 func (h *handler) records(w http.ResponseWriter, r *http.Request) {
@@ -101,7 +101,7 @@ func (h *handler) records(w http.ResponseWriter, r *http.Request) {
 	if last := h.store.LastSync(); !last.IsZero() {
 		w.Header().Set(LastSyncHeader, last.UTC().Format(time.RFC3339Nano))
 	}
-	if err := cache.WriteJSON(w, snap, ids); err != nil {
+	if err := cache.WriteJSON(newPacedWriter(w), snap, ids); err != nil {
 		h.logger.Debug("admin: write records", "err", err)
 	}
 }

@@ -51,13 +51,13 @@ func TestNewHandler_readyz(t *testing.T) {
 			wantJSON: `{"ready":false,"reason":"no servant record loaded and no sync completed yet"}`},
 		{name: "imported records, never synced", wantStatus: http.StatusOK,
 			state:    &cache.State{Servants: []cache.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}},
-			wantJSON: `{"ready":true,"servants":1,"last_sync":null,"stale_for_seconds":null}`},
+			wantJSON: `{"ready":true,"servants":1,"last_sync":null,"stale_for_seconds":null,"file":{"ok":true,"changes":0,"rewrites":0}}`},
 		{name: "synced an empty registry", state: &cache.State{FetchedAt: since}, wantStatus: http.StatusOK,
-			wantJSON: `{"ready":true,"servants":0,"last_sync":"2025-01-02T03:04:05.000000006Z","stale_for_seconds":90}`},
+			wantJSON: `{"ready":true,"servants":0,"last_sync":"2025-01-02T03:04:05.000000006Z","stale_for_seconds":90,"file":{"ok":true,"changes":0,"rewrites":0}}`},
 		{name: "synced records", wantStatus: http.StatusOK,
 			state: &cache.State{FetchedAt: since, Servants: []cache.Servant{
 				cachetest.Servant("A.S.Obj", 1, "10.0.0.1"), cachetest.Servant("B.S.Obj", 2, "10.0.0.2")}},
-			wantJSON: `{"ready":true,"servants":2,"last_sync":"2025-01-02T03:04:05.000000006Z","stale_for_seconds":90}`},
+			wantJSON: `{"ready":true,"servants":2,"last_sync":"2025-01-02T03:04:05.000000006Z","stale_for_seconds":90,"file":{"ok":true,"changes":0,"rewrites":0}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
