@@ -132,7 +132,7 @@ func (c *Cache) commit(ch *change) error {
 		})
 	})
 	if err == nil {
-		c.lastTx = txid
+		c.committed(txid)
 	}
 	return err
 }

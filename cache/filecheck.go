@@ -31,8 +31,8 @@ func (c *Cache) FileStatus() FileStatus {
 	return c.file
 }
 
-// fileID records what the file at path was when this Cache last wrote it: the
-// file's identity and the transaction id of its last commit.
+// recordFile records what the file at path is now that this Cache opened it:
+// its identity, size and modification time, and its last commit's id.
 func (c *Cache) recordFile(db *bolt.DB) error {
 	st, err := os.Stat(c.path)
 	if err != nil {
@@ -76,8 +76,20 @@ func (c *Cache) fileChange() error {
 		return fmt.Errorf("%w: it was truncated: it holds %d bytes, its last commit needs %d", ErrFileChanged, st.Size(), m.size())
 	case m.txid != c.lastTx:
 		return fmt.Errorf("%w: it was overwritten: its last commit is transaction %d, this server's is %d", ErrFileChanged, m.txid, c.lastTx)
+	case st.Size() != c.fileInfo.Size() || !st.ModTime().Equal(c.fileInfo.ModTime()):
+		return fmt.Errorf("%w: it was overwritten: its size or modification time changed since this server's last commit", ErrFileChanged)
 	}
 	return nil
+}
+
+// committed records the file's size and modification time after a commit of
+// this Cache, so that a later write by anything else shows. The caller holds
+// writeMu.
+func (c *Cache) committed(txid uint64) {
+	c.lastTx = txid
+	if st, err := os.Stat(c.path); err == nil && os.SameFile(st, c.fileInfo) {
+		c.fileInfo = st
+	}
 }
 
 // noteFileChange records a change found: the first of a run is logged at error

@@ -5,6 +5,8 @@ package main_test
 import (
 	"fmt"
 	"net"
+	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/internal/tarstest"
+	"github.com/tarscache/tarscache/internal/testdb"
 )
 
 // unreachableDSN points at a port nothing listens on: serve keeps answering from
@@ -62,4 +65,48 @@ func TestServe_outOfFileDescriptors(t *testing.T) {
 	require.Eventually(t, func() bool { return pings(t, loc) }, 10*time.Second, 20*time.Millisecond,
 		"output:\n%s", serve.output())
 	require.NoError(t, serve.stop(t), "output:\n%s", serve.output())
+}
+
+// The data file of a running serve is truncated, then overwritten with an older
+// backup (cp backup.db FILE), then deleted. Each time serve goes on answering
+// from memory, logs the change once, reports it in /readyz and rewrites the file
+// from memory at its next sync; backups work again and a restart finds every
+// record. A truncated file used to end the process (SIGBUS), and a deleted one
+// went unnoticed.
+func TestServe_dataFileChangedUnderIt(t *testing.T) {
+	db := testdb.New(t, "sample.sql")
+	data := filepath.Join(t.TempDir(), "tarscache.db")
+	adm, loc := freeAddr(t), freeAddr(t)
+	base := "http://" + adm.String()
+	serve := start(t, tarscacheBin, "serve", "--dsn", db.DSN, "--data", data, "--listen", loc.String(),
+		"--admin", adm.String(), "--sync-interval", "100ms")
+	require.Eventually(t, func() bool { return ready(base) }, 10*time.Second, 20*time.Millisecond, "output:\n%s", serve.output())
+	status, older := get(t, base+"/v1/backup", "")
+	require.Equal(t, http.StatusOK, status)
+	db.Exec(t, `UPDATE t_server_conf SET present_state='inactive' WHERE application='Shop'`)
+	require.Eventually(t, func() bool { return strings.Count(serve.output(), "msg=\"sync applied\"") >= 2 },
+		10*time.Second, 20*time.Millisecond)
+
+	q := tarstest.QueryClient(t, loc)
+	for i, change := range []func(){
+		func() { require.NoError(t, os.Truncate(data, 4096)) },
+		func() { require.NoError(t, os.WriteFile(data, []byte(older), 0o600)) },
+		func() { require.NoError(t, os.Remove(data)) },
+	} {
+		change()
+		require.Eventually(t, func() bool {
+			_, body := get(t, base+"/readyz", "")
+			return strings.Contains(body, fmt.Sprintf(`"rewrites":%d`, i+1))
+		}, 10*time.Second, 20*time.Millisecond, "output:\n%s", serve.output())
+		a, _ := lists(t, q, helloObj)
+		require.Len(t, a, 2, "answers go on")
+		status, _ := get(t, base+"/v1/backup", "")
+		require.Equal(t, http.StatusOK, status)
+	}
+	out := serve.output()
+	require.Equal(t, 3, strings.Count(out, "cache file changed under the running server"), out)
+	require.Equal(t, 3, strings.Count(out, "cache file rewritten from memory"), out)
+	require.NoError(t, serve.stop(t), out)
+	out, err := runBin("check", "--data", data)
+	require.NoError(t, err, out)
 }
