@@ -3,12 +3,15 @@
 package main_test
 
 import (
+	"bufio"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -109,4 +112,37 @@ func TestServe_dataFileChangedUnderIt(t *testing.T) {
 	require.NoError(t, serve.stop(t), out)
 	out, err := runBin("check", "--data", data)
 	require.NoError(t, err, out)
+}
+
+// SIGHUP is logged and ignored, and a log pipe that closes (stderr's reader
+// gone) does not end serve: it goes on answering and stops cleanly at SIGTERM
+// with exit 0. They used to end it with exit 129 (SIGHUP) and 141 (SIGPIPE at
+// the next log line), which systemd's Restart=on-failure does not restart.
+func TestServe_sighupAndClosedStderr(t *testing.T) {
+	loc := freeAddr(t)
+	cmd := exec.Command(tarscacheBin, "serve", "--dsn", unreachableDSN, "--data", filepath.Join(t.TempDir(), "tarscache.db"),
+		"--listen", loc.String(), "--admin", "off", "--sync-interval", "50ms", "--log-level", "debug")
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() && !strings.Contains(lines.Text(), "msg=serving") {
+	}
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGHUP))
+	for lines.Scan() && !strings.Contains(lines.Text(), "SIGHUP ignored") {
+	}
+	require.NoError(t, stderr.Close(), "the log reader goes away; failed syncs keep logging")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGHUP))
+	require.Eventually(t, func() bool { return pings(t, loc) }, 10*time.Second, 20*time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("serve ended: %v", err)
+	case <-time.After(500 * time.Millisecond): // syncs fail and log every 50 ms meanwhile
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, <-done, "exit 0")
 }

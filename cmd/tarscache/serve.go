@@ -52,7 +52,7 @@ func serveCommand() *cli.Command {
 		Usage: "serve QueryF from the cache file, syncing it from db_tars in the background",
 		Description: `Loads the cache file and answers at once, then syncs from MySQL every --sync-interval.
 While MySQL is unreachable it keeps answering from the file and retries with backoff.
-SIGTERM or SIGINT stop it cleanly.
+SIGTERM or SIGINT stop it cleanly; SIGHUP is logged and ignored, and a closed stderr never stops it.
 
 Access: --allow limits QueryF to clients of the given networks, --max-conns and
 --max-in-flight bound connections and concurrent requests. The admin API binds
@@ -174,10 +174,17 @@ func dataFlag(dst *string) cli.Flag {
 }
 
 // serve runs until SIGTERM or SIGINT, then stops the sync, the listener and the
-// file, in that order.
+// file, in that order. SIGHUP is logged and otherwise ignored: serve has no
+// configuration file to re-read and logs only to stderr. SIGPIPE is ignored, so
+// that a closed stderr (a log pipe gone) fails log writes, which slog drops,
+// instead of ending the process.
 func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	signal.Ignore(syscall.SIGPIPE)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	override, err := advertised(o.advertise.Value())
 	if err != nil {
 		return err
@@ -217,7 +224,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		"dsn", sync.RedactDSN(o.dsn), "sync_interval", o.syncInterval, "full_sync_interval", o.fullInterval,
 		"max_stale", o.maxStale, "last_sync", c.LastSync(), "advertise", o.advertise.Value(),
 		"allow", o.allow.Value(), "max_conns", o.maxConns, "max_in_flight", o.maxInFlight, "admin_token", o.adminToken != "")
-	return runUntilDone(ctx, srv, adm, syncer, log)
+	return runUntilDone(ctx, srv, adm, syncer, hup, log)
 }
 
 // openCache opens the cache file; with --rebuild-on-corruption a file it refuses as
@@ -346,8 +353,8 @@ func advertised(endpoints []string) ([]cache.Servant, error) {
 }
 
 // runUntilDone owns the server, admin and syncer goroutines and returns when ctx
-// ends or a server fails.
-func runUntilDone(ctx context.Context, srv *tars.Server, adm *admin.Server, syncer *sync.Syncer, log *slog.Logger) error {
+// ends or a server fails; each signal on hup is logged and changes nothing.
+func runUntilDone(ctx context.Context, srv *tars.Server, adm *admin.Server, syncer *sync.Syncer, hup <-chan os.Signal, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg gosync.WaitGroup
 	wg.Go(func() { _ = syncer.Run(ctx) })
@@ -357,11 +364,17 @@ func runUntilDone(ctx context.Context, srv *tars.Server, adm *admin.Server, sync
 		go func() { served <- adminServe(adm) }()
 	}
 	var err error
-	select {
-	case <-ctx.Done():
-		log.Info("stopping")
-	case err = <-served:
-		err = fmt.Errorf("serve: %w", err)
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			log.Info("stopping")
+			done = true
+		case err = <-served:
+			err = fmt.Errorf("serve: %w", err)
+			done = true
+		case <-hup:
+			log.Info("SIGHUP ignored: serve re-reads nothing; restart it to change its flags or files (SIGTERM stops it cleanly)")
+		}
 	}
 	cancel()
 	wg.Wait()
