@@ -37,6 +37,10 @@ type metrics struct {
 	refused [numRefusals]prometheus.Counter
 	// acceptErrors counts accepts that failed and were retried.
 	acceptErrors prometheus.Counter
+	// buffered gauges the bytes taken from Options.MaxBufferedBytes;
+	// overBudget counts connections closed because it was spent.
+	buffered   prometheus.Gauge
+	overBudget prometheus.Counter
 }
 
 // refusal is why a connection was closed at accept, the "reason" label of
@@ -71,6 +75,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Help: "QueryF connections closed at accept, by reason: not_allowed (outside --allow) or too_many_connections."}, []string{"reason"})
 	m.acceptErrors = f.NewCounter(prometheus.CounterOpts{Name: "tarscache_queryf_accept_errors_total",
 		Help: "QueryF accepts that failed and were retried after a pause (out of file descriptors, mostly)."})
+	m.buffered = f.NewGauge(prometheus.GaugeOpts{Name: "tarscache_queryf_buffered_bytes",
+		Help: "Bytes held for QueryF packets being received and replies being sent, beyond the first 4 KiB of each (bounded by --max-buffered-mib)."})
+	m.overBudget = f.NewCounter(prometheus.CounterOpts{Name: "tarscache_queryf_over_budget_total",
+		Help: "QueryF connections closed because they needed more buffered bytes than --max-buffered-mib left."})
 	for r := range numRefusals {
 		m.refused[r] = refused.WithLabelValues(refusalLabels[r])
 	}

@@ -2,7 +2,6 @@ package tars
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -43,6 +42,10 @@ const (
 	// DefaultIdleTimeout closes a connection that sends nothing for this long, as
 	// TarsGo's servers do by default; clients reconnect on their next call.
 	DefaultIdleTimeout = 10 * time.Minute
+	// DefaultMaxBufferedBytes bounds the bytes held across connections for
+	// packets being received and replies being sent, beyond the first
+	// initialPacket bytes of each.
+	DefaultMaxBufferedBytes = 256 << 20
 	// DefaultPacketTimeout bounds the time a packet takes to arrive once its
 	// length prefix has: a client that trickles one costs a connection that long.
 	DefaultPacketTimeout = 10 * time.Second
@@ -72,6 +75,12 @@ type Options struct {
 	// PacketTimeout closes a connection whose packet is not complete this long
 	// after its length prefix arrived. Zero means DefaultPacketTimeout.
 	PacketTimeout time.Duration
+	// MaxBufferedBytes bounds, across all connections, the bytes held for
+	// packets still arriving and for replies not yet taken by their clients,
+	// beyond the first 4 KiB of each (which every connection may hold). A
+	// connection that needs more while the budget is spent is closed and
+	// counted. Zero means DefaultMaxBufferedBytes.
+	MaxBufferedBytes int64
 }
 
 // Server serves QueryF on one TCP listener. See the package documentation.
@@ -86,9 +95,13 @@ type Server struct {
 	idle, packet time.Duration
 	// inFlight holds one token per request being decoded and answered.
 	inFlight chan struct{}
+	// buffered is the budget of Options.MaxBufferedBytes.
+	buffered *byteBudget
 	// loggedRefusal is set once the first refused connection was logged at warn
 	// level; later ones are logged at debug level (and counted).
 	loggedRefusal atomic.Bool
+	// loggedOverBudget is the same for connections closed over budget.
+	loggedOverBudget atomic.Bool
 
 	// mu guards conns and closed.
 	mu     sync.Mutex
@@ -120,6 +133,9 @@ func Listen(addr string, h *Handler, opts Options) (*Server, error) {
 	if opts.PacketTimeout <= 0 {
 		opts.PacketTimeout = DefaultPacketTimeout
 	}
+	if opts.MaxBufferedBytes <= 0 {
+		opts.MaxBufferedBytes = DefaultMaxBufferedBytes
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("tars: listen on %s: %w", addr, err)
@@ -128,7 +144,8 @@ func Listen(addr string, h *Handler, opts Options) (*Server, error) {
 		metrics: newMetrics(opts.Registerer)}
 	return &Server{ln: ln, dispatch: d, logger: opts.Logger, conns: map[net.Conn]struct{}{},
 		allow: opts.Allow, maxConns: opts.MaxConns, inFlight: make(chan struct{}, opts.MaxInFlight),
-		idle: opts.IdleTimeout, packet: opts.PacketTimeout}, nil
+		idle: opts.IdleTimeout, packet: opts.PacketTimeout,
+		buffered: &byteBudget{max: opts.MaxBufferedBytes, held: d.metrics.buffered}}, nil
 }
 
 // Addr returns the bound address.
@@ -306,6 +323,7 @@ func (s *Server) serveConn(c net.Conn) {
 		pkt, err := s.readPacket(c, r)
 		if err == nil {
 			err = s.respond(c, pkt, p)
+			s.release(pkt)
 		}
 		if err != nil {
 			s.logConnEnd(p, err)
@@ -321,6 +339,12 @@ func (s *Server) respond(c net.Conn, pkt []byte, p peer) error {
 	if err != nil || out == nil {
 		return err
 	}
+	extra := int64(max(len(out)-initialPacket, 0))
+	if !s.buffered.take(extra) {
+		s.dispatch.metrics.overBudget.Inc()
+		return fmt.Errorf("%w: a reply of %d bytes", errOverBudget, len(out))
+	}
+	defer s.buffered.give(extra)
 	if err := c.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
 		return err
 	}
@@ -330,6 +354,15 @@ func (s *Server) respond(c net.Conn, pkt []byte, p peer) error {
 
 func (s *Server) logConnEnd(p peer, err error) {
 	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+		return
+	}
+	if errors.Is(err, errOverBudget) {
+		level := slog.LevelDebug
+		if s.loggedOverBudget.CompareAndSwap(false, true) {
+			level = slog.LevelWarn
+		}
+		s.logger.Log(context.Background(), level, "QueryF connection closed: the buffered-bytes budget is spent "+
+			"(further ones are counted in tarscache_queryf_over_budget_total)", "peer", p.ip+":"+p.port, "err", err)
 		return
 	}
 	s.logger.Warn("QueryF connection closed", "peer", p.ip+":"+p.port, "err", err)
@@ -353,7 +386,7 @@ func (s *Server) readPacket(c net.Conn, r *bufio.Reader) ([]byte, error) {
 	if err := s.deadline(c, r, int(n)-4, s.packet); err != nil {
 		return nil, err
 	}
-	return readBody(r, head, n)
+	return s.readBody(r, head, n)
 }
 
 // deadline gives c's reads d from now unless r already holds the n bytes wanted.
@@ -373,14 +406,82 @@ func idleEnd(err error) error {
 	return err
 }
 
-// readBody reads the n-4 bytes that follow a packet's length prefix head.
-func readBody(r *bufio.Reader, head [4]byte, n uint32) ([]byte, error) {
-	buf := bytes.NewBuffer(make([]byte, 0, min(n, initialPacket)))
-	buf.Write(head[:])
-	if _, err := io.CopyN(buf, r, int64(n)-4); err != nil {
-		return nil, fmt.Errorf("read packet body: %w", unexpectedEOF(err))
+// readBody reads the n-4 bytes that follow a packet's length prefix head. The
+// buffer grows with the bytes that arrive, doubling from initialPacket; what it
+// holds beyond initialPacket is taken from the server's budget as it grows and
+// given back once the packet is answered (by the caller, with release).
+func (s *Server) readBody(r *bufio.Reader, head [4]byte, n uint32) ([]byte, error) {
+	buf := make([]byte, 4, min(int(n), initialPacket))
+	copy(buf, head[:])
+	for len(buf) < int(n) {
+		if len(buf) == cap(buf) {
+			grown, err := s.grow(buf, int(n))
+			if err != nil {
+				return nil, err
+			}
+			buf = grown
+		}
+		k, err := r.Read(buf[len(buf):min(cap(buf), int(n))])
+		buf = buf[:len(buf)+k]
+		if err != nil && len(buf) < int(n) {
+			s.release(buf)
+			return nil, fmt.Errorf("read packet body: %w", unexpectedEOF(err))
+		}
 	}
-	return buf.Bytes(), nil
+	return buf, nil
+}
+
+// grow returns buf with twice its capacity (at most n), taking the extra bytes
+// from the budget; when the budget is spent it gives back what buf held.
+func (s *Server) grow(buf []byte, n int) ([]byte, error) {
+	size := min(2*cap(buf), n)
+	if !s.buffered.take(int64(size - cap(buf))) {
+		s.release(buf)
+		s.dispatch.metrics.overBudget.Inc()
+		return nil, fmt.Errorf("%w: a packet of %d bytes, %d received", errOverBudget, n, len(buf))
+	}
+	grown := make([]byte, len(buf), size)
+	copy(grown, buf)
+	return grown, nil
+}
+
+// release gives back to the budget what a packet buffer took from it.
+func (s *Server) release(buf []byte) {
+	s.buffered.give(int64(max(cap(buf)-initialPacket, 0)))
+}
+
+// errOverBudget ends a connection that needs bytes the budget does not have.
+var errOverBudget = errors.New("buffered bytes of all connections at --max-buffered-mib")
+
+// byteBudget counts bytes held against a maximum; it never waits.
+type byteBudget struct {
+	max  int64
+	used atomic.Int64
+	held prometheus.Gauge
+}
+
+// take reports whether n more bytes fit, and counts them if so.
+func (b *byteBudget) take(n int64) bool {
+	if n == 0 {
+		return true
+	}
+	for {
+		used := b.used.Load()
+		if used+n > b.max {
+			return false
+		}
+		if b.used.CompareAndSwap(used, used+n) {
+			b.held.Add(float64(n))
+			return true
+		}
+	}
+}
+
+func (b *byteBudget) give(n int64) {
+	if n > 0 {
+		b.used.Add(-n)
+		b.held.Sub(float64(n))
+	}
 }
 
 // unexpectedEOF turns the io.EOF of a body cut short into io.ErrUnexpectedEOF.

@@ -40,6 +40,7 @@ type serveOptions struct {
 	allow        cli.StringSlice
 	maxConns     int
 	maxInFlight  int
+	maxBuffered  int // MiB
 	idleTimeout  time.Duration
 	adminToken   string // read from --admin-token-file
 	rebuild      bool
@@ -86,6 +87,9 @@ Examples:
 				Action: atLeastOne("--max-conns"), Usage: "most QueryF connections open at once; more are disconnected at accept and counted"},
 			&cli.IntFlag{Name: "max-in-flight", Value: tars.DefaultMaxInFlight, EnvVars: []string{"TARSCACHE_MAX_IN_FLIGHT"}, Destination: &o.maxInFlight,
 				Action: atLeastOne("--max-in-flight"), Usage: "most QueryF requests answered at once; more wait their turn"},
+			&cli.IntFlag{Name: "max-buffered-mib", Value: tars.DefaultMaxBufferedBytes >> 20, EnvVars: []string{"TARSCACHE_MAX_BUFFERED_MIB"}, Destination: &o.maxBuffered,
+				Action: atLeastOne("--max-buffered-mib"), Usage: "most `MiB` held across QueryF connections for requests still arriving and replies not yet read " +
+					"(beyond 4 KiB each); a connection that needs more is closed and counted"},
 			&cli.DurationFlag{Name: "idle-timeout", Value: tars.DefaultIdleTimeout, EnvVars: []string{"TARSCACHE_IDLE_TIMEOUT"}, Destination: &o.idleTimeout,
 				Action: positive("--idle-timeout"), Usage: "close a QueryF connection that sends nothing for this long (clients reconnect on their next call)"},
 			adminTokenFlag(&o.adminToken),
@@ -205,7 +209,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	reg := newRegistry(c)
 	srv, err := tars.Listen(o.listen, tars.NewHandler(c, tars.HandlerOptions{MaxStale: o.maxStale}),
 		tars.Options{Logger: log, Registerer: reg, Allow: allow, MaxConns: o.maxConns, MaxInFlight: o.maxInFlight,
-			IdleTimeout: o.idleTimeout})
+			IdleTimeout: o.idleTimeout, MaxBufferedBytes: int64(o.maxBuffered) << 20})
 	if err != nil {
 		return err
 	}
@@ -223,7 +227,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	log.Info("serving", "listen", srv.Addr().String(), "admin", adminAddr(adm), "data", o.data, "servants", c.Snapshot().Len(),
 		"dsn", sync.RedactDSN(o.dsn), "sync_interval", o.syncInterval, "full_sync_interval", o.fullInterval,
 		"max_stale", o.maxStale, "last_sync", c.LastSync(), "advertise", o.advertise.Value(),
-		"allow", o.allow.Value(), "max_conns", o.maxConns, "max_in_flight", o.maxInFlight, "admin_token", o.adminToken != "")
+		"allow", o.allow.Value(), "max_conns", o.maxConns, "max_in_flight", o.maxInFlight, "max_buffered_mib", o.maxBuffered, "admin_token", o.adminToken != "")
 	return runUntilDone(ctx, srv, adm, syncer, hup, log)
 }
 
