@@ -52,7 +52,15 @@ type Options struct {
 	// Registerer receives the Syncer's metrics (tarscache_sync_*); nil leaves
 	// them unregistered. Register at most one Syncer with one registry.
 	Registerer prometheus.Registerer
+	// MaxReplyBytes is the largest QueryF reply clients accept: a servant whose
+	// findObjectById4Any answer would be larger is logged and counted after the
+	// sync that makes it so. Zero means DefaultMaxReplyBytes.
+	MaxReplyBytes int
 }
+
+// DefaultMaxReplyBytes is TarsGo's client limit on a packet (10 MiB), the
+// default of tars.Options.MaxReplyBytes.
+const DefaultMaxReplyBytes = 10 << 20
 
 // DefaultOptions returns the options a Syncer uses for zero fields.
 func DefaultOptions() Options {
@@ -98,6 +106,9 @@ type Syncer struct {
 	turn        int                 // which of bigTables the next idle fetch counts
 	// loggedHeld is the impact of the held fetch last logged, nil when none is held.
 	loggedHeld *cache.Impact
+	// oversized are the servants whose answer is larger than MaxReplyBytes, with
+	// its size, as logged.
+	oversized map[string]int
 }
 
 // New returns a Syncer that reads db and applies to c. It starts nothing. db must
@@ -117,6 +128,9 @@ func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
 	if opts.Overlap <= 0 {
 		opts.Overlap = def.Overlap
 	}
+	if opts.MaxReplyBytes <= 0 {
+		opts.MaxReplyBytes = DefaultMaxReplyBytes
+	}
 	if opts.Logger == nil {
 		opts.Logger = def.Logger
 	}
@@ -131,7 +145,7 @@ func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
 	}
 	return &Syncer{db: db, cache: c, opts: opts, protect: protection{threshold: opts.ProtectThreshold},
 		metrics: newMetrics(opts.Registerer), compiler: subset.NewCompiler(0),
-		rejected: map[string]pair{}, warned: map[string]struct{}{}, badRules: map[string]struct{}{}}
+		rejected: map[string]pair{}, warned: map[string]struct{}{}, badRules: map[string]struct{}{}, oversized: map[string]int{}}
 }
 
 // SyncOnce fetches the registry, builds the records and applies them to the cache,
@@ -181,6 +195,7 @@ func (s *Syncer) apply(f *fetched, start time.Time) (Result, error) {
 	if res.Apply, err = s.cache.Apply(st); err != nil {
 		return Result{}, fmt.Errorf("sync: %w", err)
 	}
+	s.checkReplySizes(&st)
 	s.advance(f, start)
 	return res, nil
 }

@@ -15,10 +15,11 @@ const (
 	resultNoServant                // a servant other than the locator's
 	resultNoMethod                 // a method QueryF does not have
 	resultInternal                 // the handler panicked
+	resultTooLarge                 // the reply is larger than clients accept
 	numResults
 )
 
-var resultLabels = [numResults]string{"ok", "stale", "bad_request", "no_servant", "no_method", "internal_error"}
+var resultLabels = [numResults]string{"ok", "stale", "bad_request", "no_servant", "no_method", "internal_error", "reply_too_large"}
 
 // otherMethod labels requests for methods QueryF does not have, so that a client
 // cannot grow the label set.
@@ -65,7 +66,7 @@ type methodMetrics struct {
 func newMetrics(reg prometheus.Registerer) *metrics {
 	f := promauto.With(reg)
 	requests := f.NewCounterVec(prometheus.CounterOpts{Name: "tarscache_queryf_requests_total",
-		Help: "QueryF requests by method and result: ok, stale, bad_request, no_servant, no_method or internal_error."},
+		Help: "QueryF requests by method and result: ok, stale, bad_request, no_servant, no_method, internal_error or reply_too_large."},
 		[]string{"method", "result"})
 	duration := f.NewHistogramVec(prometheus.HistogramOpts{Name: "tarscache_queryf_request_duration_seconds",
 		Help: "Time from a request's packet to its encoded reply, by method.", Buckets: requestBuckets}, []string{"method"})

@@ -46,6 +46,10 @@ const (
 	// packets being received and replies being sent, beyond the first
 	// initialPacket bytes of each.
 	DefaultMaxBufferedBytes = 256 << 20
+	// DefaultMaxReplyBytes is the largest reply sent: TarsGo's clients refuse
+	// packets beyond 10 MiB (maxPackageLength, 10485760 bytes, by default). A
+	// larger answer is replaced by an error.
+	DefaultMaxReplyBytes = 10 << 20
 	// DefaultPacketTimeout bounds the time a packet takes to arrive once its
 	// length prefix has: a client that trickles one costs a connection that long.
 	DefaultPacketTimeout = 10 * time.Second
@@ -81,6 +85,9 @@ type Options struct {
 	// connection that needs more while the budget is spent is closed and
 	// counted. Zero means DefaultMaxBufferedBytes.
 	MaxBufferedBytes int64
+	// MaxReplyBytes is the largest reply sent; a larger answer is replaced by
+	// TARSSERVERUNKNOWNERR saying why. Zero means DefaultMaxReplyBytes.
+	MaxReplyBytes int
 }
 
 // Server serves QueryF on one TCP listener. See the package documentation.
@@ -133,6 +140,9 @@ func Listen(addr string, h *Handler, opts Options) (*Server, error) {
 	if opts.PacketTimeout <= 0 {
 		opts.PacketTimeout = DefaultPacketTimeout
 	}
+	if opts.MaxReplyBytes <= 0 {
+		opts.MaxReplyBytes = DefaultMaxReplyBytes
+	}
 	if opts.MaxBufferedBytes <= 0 {
 		opts.MaxBufferedBytes = DefaultMaxBufferedBytes
 	}
@@ -140,7 +150,7 @@ func Listen(addr string, h *Handler, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tars: listen on %s: %w", addr, err)
 	}
-	d := &dispatcher{servant: opts.Servant, handler: h, queryf: new(queryf.QueryF), logger: opts.Logger,
+	d := &dispatcher{servant: opts.Servant, maxReply: opts.MaxReplyBytes, handler: h, queryf: new(queryf.QueryF), logger: opts.Logger,
 		metrics: newMetrics(opts.Registerer)}
 	return &Server{ln: ln, dispatch: d, logger: opts.Logger, conns: map[net.Conn]struct{}{},
 		allow: opts.Allow, maxConns: opts.MaxConns, inFlight: make(chan struct{}, opts.MaxInFlight),
