@@ -37,10 +37,10 @@ type dispatcher struct {
 	servant string
 	// maxReply is the largest reply sent (Options.MaxReplyBytes).
 	maxReply int
-	handler *Handler
-	queryf  *queryf.QueryF
-	logger  *slog.Logger
-	metrics *metrics
+	handler  *Handler
+	queryf   *queryf.QueryF
+	logger   *slog.Logger
+	metrics  *metrics
 }
 
 // peer is the remote address of a connection.
