@@ -3,6 +3,7 @@ package sync
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tarscache/tarscache/cache"
 	"github.com/tarscache/tarscache/internal/cnum"
@@ -53,6 +54,7 @@ const (
 	DropEmptyServant = "empty_servant" // an endpoint without a servant name
 	DropBackup       = "bak_flag"      // a backup server (bak_flag=1), by design
 	DropTooLarge     = "too_large"     // a field longer than the cache file stores, or too many endpoints
+	DropInvalidUTF8  = "invalid_utf8"  // a text column that is not UTF-8: JSON (admin API, export) cannot carry it
 )
 
 // Rejection is a row dropped because of bad data, with the reason.
@@ -120,6 +122,20 @@ func (rep *Report) reject(r *Row, reason string, err error) {
 	}
 }
 
+// invalidUTF8 names the first text of a row that is not valid UTF-8. Such a
+// record could not round-trip through JSON (the admin API and export would turn
+// its bytes into U+FFFD, so its id would stop matching): the row is rejected.
+func invalidUTF8(servant string, ep *cache.Endpoint) (string, bool) {
+	for _, f := range []struct{ name, v string }{{"servant", servant}, {"host", ep.Host}, {"node_name", ep.NodeName},
+		{"set_name", ep.SetName}, {"set_area", ep.SetArea}, {"set_group", ep.SetGroup}, {"ip_group_name", ep.IPGroupName},
+		{"subset", ep.Subset}, {"origin", ep.Origin}} {
+		if !utf8.ValidString(f.v) {
+			return f.name, true
+		}
+	}
+	return "", false
+}
+
 // short quotes s for a log line, cut to its first 64 bytes when longer.
 func short(s string) string {
 	if len(s) <= 64 {
@@ -142,6 +158,9 @@ func rowEndpoint(r *Row) (cache.Endpoint, string, error) {
 		return cache.Endpoint{}, DropBackup, nil
 	}
 	ep := newEndpoint(r, addr, bak)
+	if field, ok := invalidUTF8(r.Servant, &ep); ok {
+		return cache.Endpoint{}, DropInvalidUTF8, fmt.Errorf("sync: %s row %s: %s is not valid UTF-8", r.Table, short(r.Origin()), field)
+	}
 	if err := cache.CheckEndpoint(r.Servant, &ep); err != nil {
 		return cache.Endpoint{}, DropTooLarge, fmt.Errorf("sync: %s row %s of servant %s: %w", r.Table, short(r.Origin()), short(r.Servant), err)
 	}

@@ -403,7 +403,7 @@ func writeDiffTable(w io.Writer, rep diffReport) error {
 	fmt.Fprintf(w, "A: %s\nB: %s\n", rep.LocatorA, rep.LocatorB)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, d := range rep.Differences {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Servant, d.Method, d.summary())
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", shown(d.Servant), d.Method, d.summary())
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -449,7 +449,7 @@ func endpointsText(eps []endpointf.EndpointF) string {
 // differ never read the same.
 func endpointText(e endpointf.EndpointF) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s -h %s -p %d -t %d", protoName(e.Istcp), e.Host, e.Port, e.Timeout)
+	fmt.Fprintf(&b, "%s -h %s -p %d -t %d", protoName(e.Istcp), shown(e.Host), e.Port, e.Timeout)
 	if e.WeightType != 0 || e.Weight != -1 {
 		fmt.Fprintf(&b, " -v %d -w %d", e.WeightType, e.Weight)
 	}
@@ -464,7 +464,7 @@ func endpointText(e endpointf.EndpointF) string {
 	}
 	for _, f := range [][2]string{{" setId=", e.SetId}, {" nodeName=", e.NodeName}} {
 		if f[1] != "" {
-			b.WriteString(f[0] + f[1])
+			b.WriteString(f[0] + shown(f[1]))
 		}
 	}
 	return b.String()

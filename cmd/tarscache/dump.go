@@ -190,7 +190,7 @@ func statusText(resp *http.Response) string {
 
 // writeHeader writes the "#" lines that say where a dump comes from and how old it is.
 func writeHeader(w io.Writer, d *dumped, now time.Time) {
-	fmt.Fprintf(w, "# source: %s\n", d.source)
+	fmt.Fprintf(w, "# source: %s\n", shown(d.source))
 	if d.lastSync.IsZero() {
 		fmt.Fprintln(w, "# last sync: never (a new or imported file)")
 		return
@@ -224,8 +224,8 @@ func writeTable(w io.Writer, d *dumped, ids []string, now time.Time) error {
 	for _, id := range ids {
 		e, _ := d.snap.Stored(id)
 		for _, ep := range e.Servant.Endpoints {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id, cache.FormatVersion(e.Version), state(ep.Active),
-				endpointString(&ep), ep.NodeName, dash(ep.SetID()), dash(ep.Subset), ep.Origin)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", shown(id), cache.FormatVersion(e.Version), state(ep.Active),
+				endpointString(&ep), shown(ep.NodeName), dash(shown(ep.SetID())), dash(shown(ep.Subset)), shown(ep.Origin))
 		}
 	}
 	fmt.Fprintf(tw, "\n%d servants, %d endpoints\n", len(ids), countEndpoints(d.snap, ids))
@@ -246,7 +246,7 @@ func writeRules(w io.Writer, d *dumped) error {
 	for _, id := range d.rules {
 		e, _ := d.snap.SubsetRule(id)
 		r := e.Rule
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", id, cache.FormatVersion(e.Version), yesNo(r.Enable), dash(r.Type), dash(r.Data))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", shown(id), cache.FormatVersion(e.Version), yesNo(r.Enable), dash(shown(r.Type)), dash(shown(r.Data)))
 		if r.Rejected != nil {
 			rejected = append(rejected, r)
 		}
@@ -257,7 +257,7 @@ func writeRules(w io.Writer, d *dumped) error {
 	for _, r := range rejected {
 		x := r.Rejected
 		fmt.Fprintf(w, "\nREJECTED %s (the rule in force above stays): %s\n  row: enable=%s rule_type=%s rule_data=%s\n",
-			r.Servant, x.Reason, x.Enable, x.Type, x.Data)
+			shown(r.Servant), shown(x.Reason), shown(x.Enable), shown(x.Type), shown(x.Data))
 	}
 	return nil
 }
@@ -277,16 +277,23 @@ func writeTars(w io.Writer, d *dumped, ids []string, now time.Time) error {
 	for _, id := range ids {
 		e, _ := d.snap.Stored(id)
 		var eps []string
+		hostsOK := true
 		for _, ep := range e.Servant.Endpoints {
 			if ep.Active {
 				eps = append(eps, endpointString(&ep))
+				hostsOK = hostsOK && printable(ep.Host)
 			}
 		}
-		if len(eps) == 0 {
+		switch {
+		case !printable(id):
+			fmt.Fprintf(w, "# %s: left out, the id has characters a Tars configuration cannot hold\n", shown(id))
+		case len(eps) == 0:
 			fmt.Fprintf(w, "# %s: no active endpoint\n", id)
-			continue
+		case !hostsOK:
+			fmt.Fprintf(w, "# %s: left out, a host has characters a Tars configuration cannot hold\n", id)
+		default:
+			fmt.Fprintf(w, "%s@%s\n", id, strings.Join(eps, ":"))
 		}
-		fmt.Fprintf(w, "%s@%s\n", id, strings.Join(eps, ":"))
 	}
 	return nil
 }
@@ -316,7 +323,7 @@ func countEndpoints(snap *cache.Snapshot, ids []string) int {
 
 // endpointString renders an endpoint in the Tars endpoint grammar.
 func endpointString(ep *cache.Endpoint) string {
-	s := fmt.Sprintf("%s -h %s -p %d -t %d", [...]string{"udp", "tcp", "ssl"}[ep.Proto], ep.Host, ep.Port, ep.Timeout)
+	s := fmt.Sprintf("%s -h %s -p %d -t %d", [...]string{"udp", "tcp", "ssl"}[ep.Proto], shown(ep.Host), ep.Port, ep.Timeout)
 	if ep.WeightType != 0 {
 		s += fmt.Sprintf(" -v %d -w %d", ep.WeightType, ep.Weight)
 	} else if ep.Weight != -1 {

@@ -187,7 +187,7 @@ func quietCommunicator() (*tarsgo.Communicator, error) {
 // writeAnswer writes a as a header line and a table of its endpoints.
 func writeAnswer(w io.Writer, a answer) error {
 	if c := a.Subset; c != nil {
-		_, err := fmt.Fprintf(w, "%s(%q) ret=%d: enable=%t ruleType=%q ruleData=%s\n", a.Method, a.ID, a.Ret, c.Enable, c.RuleType, c.RuleData)
+		_, err := fmt.Fprintf(w, "%s(%q) ret=%d: enable=%t ruleType=%q ruleData=%s\n", a.Method, a.ID, a.Ret, c.Enable, c.RuleType, shown(c.RuleData))
 		return err
 	}
 	fmt.Fprintf(w, "%s(%q) ret=%d: %d active, %d inactive\n", a.Method, a.ID, a.Ret, len(a.Active), len(a.Inactive))
@@ -198,8 +198,8 @@ func writeAnswer(w io.Writer, a answer) error {
 		eps   []endpointf.EndpointF
 	}{{"active", a.Active}, {"inactive", a.Inactive}} {
 		for _, e := range list.eps {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%d\t%s\n", list.state, protoName(e.Istcp), e.Host, e.Port,
-				e.Timeout, e.Weight, e.WeightType, dash(e.NodeName), dash(e.SetId), e.Groupworkid, dash(e.Subset))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%d\t%s\n", list.state, protoName(e.Istcp), shown(e.Host), e.Port,
+				e.Timeout, e.Weight, e.WeightType, dash(shown(e.NodeName)), dash(shown(e.SetId)), e.Groupworkid, dash(shown(e.Subset)))
 		}
 	}
 	return tw.Flush()

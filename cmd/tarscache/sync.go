@@ -137,7 +137,7 @@ func dryRun(ctx context.Context, w, stderr io.Writer, s *sync.Syncer, data strin
 		ids  []string
 	}{{"+", pl.Added}, {"~", pl.Changed}, {"-", pl.Removed}, {"~ subset rule of", pl.RulesChanged}, {"- subset rule of", pl.RulesRemoved}} {
 		for _, id := range l.ids {
-			fmt.Fprintf(w, "%s %s\n", l.mark, id)
+			fmt.Fprintf(w, "%s %s\n", l.mark, shown(id))
 		}
 	}
 	printRejectedRules(w, p.RejectedRules)
