@@ -137,14 +137,19 @@ func (c *Cache) rewrite(snap *Snapshot) (string, error) {
 		return "", err
 	}
 	defer os.Remove(tmp)
-	aside, err := moveAside(c.path, time.Now())
+	// A symbolic link at path stays: the file it points to is replaced.
+	target := c.path
+	if resolved, err := filepath.EvalSymlinks(c.path); err == nil {
+		target = resolved
+	}
+	aside, err := moveAside(target, time.Now())
 	if err != nil {
 		return "", err
 	}
-	if err := os.Rename(tmp, c.path); err != nil {
+	if err := os.Rename(tmp, target); err != nil {
 		return aside, err
 	}
-	if err := syncDir(filepath.Dir(c.path)); err != nil {
+	if err := syncDir(filepath.Dir(target)); err != nil {
 		return aside, err
 	}
 	db, err := bolt.Open(c.path, 0o600, &bolt.Options{Timeout: c.lockTimeout})

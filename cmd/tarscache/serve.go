@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -160,16 +161,28 @@ func adminTokenFlag(dst *string) cli.Flag {
 // secretInto reads the file a flag names into dst: its content, trimmed of white
 // space, which must not be empty. Errors name the file, never its content.
 func secretInto(dst *string, flag string) func(*cli.Context, string) error {
-	return func(_ *cli.Context, path string) error {
+	return func(c *cli.Context, path string) error {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return fmt.Errorf("%s: %w", flag, err)
 		}
+		warnIfShared(c.App.ErrWriter, flag, path)
 		if *dst = strings.TrimSpace(string(b)); *dst == "" {
 			return fmt.Errorf("%s %s: the file is empty", flag, path)
 		}
 		return nil
 	}
+}
+
+// warnIfShared warns on w when the secret file at path may be read by users
+// other than its owner (group or others have any permission on it).
+func warnIfShared(w io.Writer, flag, path string) {
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm()&0o077 == 0 {
+		return
+	}
+	fmt.Fprintf(w, "tarscache: warning: %s %s can be read by other users (mode %04o): it holds a secret; chmod 600 it\n",
+		flag, path, st.Mode().Perm())
 }
 
 func dataFlag(dst *string) cli.Flag {

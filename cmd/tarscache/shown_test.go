@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,4 +48,25 @@ func TestDump_escapesControlCharacters(t *testing.T) {
 	_, tars, _ := runCLI("dump", "--data", path, "--format", "tars")
 	require.Contains(t, tars, `# "Evil.S.Obj\n# last sync: 2099-01-01T00:00:00Z (stale for 0s)": left out, the id has characters`)
 	require.Contains(t, tars, "# Evil.T.Obj: left out, a host has characters a Tars configuration cannot hold")
+}
+
+// A --dsn-file or --admin-token-file that other users may read draws a warning
+// naming the file and its mode; one readable by its owner only draws none.
+func TestSecretFiles_warnWhenShared(t *testing.T) {
+	for _, tc := range []struct {
+		mode os.FileMode
+		warn bool
+	}{{0o644, true}, {0o640, true}, {0o600, false}} {
+		path := filepath.Join(t.TempDir(), "dsn")
+		require.NoError(t, os.WriteFile(path, []byte("root@tcp(127.0.0.1:1)/db_tars?timeout=1s\n"), 0o600))
+		require.NoError(t, os.Chmod(path, tc.mode))
+		_, _, errOut := runCLI("sync", "--dsn-file", path, "--data", filepath.Join(t.TempDir(), "x.db"))
+		want := fmt.Sprintf("tarscache: warning: --dsn-file %s can be read by other users (mode %04o)", path, tc.mode)
+		if tc.warn {
+			require.Contains(t, errOut, want, "mode %o", tc.mode)
+			require.Contains(t, errOut, "chmod 600 it")
+		} else {
+			require.NotContains(t, errOut, "warning", "mode %o", tc.mode)
+		}
+	}
 }
