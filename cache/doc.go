@@ -31,6 +31,13 @@
 //     RuleEntry holds its rule compiled (package subset), ready to route.
 //   - LastSync is the time of the last successful sync, kept in the file with every
 //     change and at most every Options.LastSyncEvery while nothing changes.
+//   - WriteTo takes a hot backup through an unlinked temporary copy, so a slow
+//     reader never holds bbolt's read transaction.
+//   - Apply and WriteTo first check that the file is still the one the Cache
+//     wrote (identity, size, modification time, last commit, read through a file
+//     descriptor, never the memory map): a file truncated, overwritten, replaced
+//     or deleted under it is reported by FileStatus, backups fail with
+//     ErrFileChanged, and the next Apply rewrites the file from the snapshot.
 //
 // What it does not do: it never talks to MySQL (package sync does), does not decide
 // which answer a QueryF method gets or its return code (package tars does, from the
