@@ -8,6 +8,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 // FileStatus says whether the file under a writable Cache is still the one it
@@ -108,7 +110,7 @@ func (c *Cache) noteFileChange(problem error) {
 
 // ensureFile checks the file before a write and, when it was changed, rewrites
 // it from snap. The caller holds writeMu.
-func (c *Cache) ensureFile(snap *Snapshot) error {
+func (c *Cache) ensureFile(snap *snapshot.Snapshot) error {
 	problem := c.fileChange()
 	if problem == nil {
 		return nil
@@ -131,7 +133,7 @@ func (c *Cache) ensureFile(snap *Snapshot) error {
 // moves whatever is at path aside (path.bad-TIME, never deleted), puts the new
 // file in its place and makes it the one this Cache writes. It returns the name
 // the previous file was moved to ("" when there was none).
-func (c *Cache) rewrite(snap *Snapshot) (string, error) {
+func (c *Cache) rewrite(snap *snapshot.Snapshot) (string, error) {
 	tmp, err := c.writeCopy(snap)
 	if err != nil {
 		return "", err
@@ -166,7 +168,7 @@ func (c *Cache) rewrite(snap *Snapshot) (string, error) {
 
 // writeCopy writes snap into a new file in the cache file's directory and
 // returns its name.
-func (c *Cache) writeCopy(snap *Snapshot) (string, error) {
+func (c *Cache) writeCopy(snap *snapshot.Snapshot) (string, error) {
 	f, err := os.CreateTemp(filepath.Dir(c.path), filepath.Base(c.path)+".rewrite-*")
 	if err != nil {
 		return "", err
@@ -189,7 +191,7 @@ func (c *Cache) writeCopy(snap *Snapshot) (string, error) {
 
 // wholeChange is the change that writes every stored record, rule and the
 // groups of snap into an empty file, with the sync time lastSync.
-func wholeChange(snap *Snapshot, lastSync int64) (*change, error) {
+func wholeChange(snap *snapshot.Snapshot, lastSync int64) (*change, error) {
 	st := State{Groups: snap.Groups()}
 	for _, id := range snap.IDs() {
 		if e, ok := snap.Stored(id); ok {
@@ -200,7 +202,7 @@ func wholeChange(snap *Snapshot, lastSync int64) (*change, error) {
 		r, _ := snap.SubsetRule(id)
 		st.Rules = append(st.Rules, r.Rule)
 	}
-	ch, err := diff(&Snapshot{index: newGroupIndex(Groups{})}, &st)
+	ch, err := diff(snapshot.Empty(), &st)
 	if err != nil {
 		return nil, err
 	}

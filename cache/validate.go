@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 // Length limits of the file format. A record beyond them cannot be stored:
@@ -21,7 +23,7 @@ const (
 
 // CheckEndpoint reports why endpoint e of servant id could not be stored
 // (ErrBadRecord, naming the field), or nil. Apply checks the same.
-func CheckEndpoint(id string, e *Endpoint) error {
+func CheckEndpoint(id string, e *snapshot.Endpoint) error {
 	if err := checkID(id); err != nil {
 		return err
 	}
@@ -41,7 +43,7 @@ func checkID(id string) error {
 
 // validate checks what the encoding and the wire format need of a record; rows that
 // break the Tars grammar never get this far (package sync drops them).
-func validate(s *Servant) error {
+func validate(s *snapshot.Servant) error {
 	if err := checkID(s.ID); err != nil {
 		return err
 	}
@@ -57,7 +59,7 @@ func validate(s *Servant) error {
 }
 
 // validateAll validates records and checks that no id repeats.
-func validateAll(servants []Servant) error {
+func validateAll(servants []snapshot.Servant) error {
 	seen := make(map[string]struct{}, len(servants))
 	for i := range servants {
 		if err := checkServant(&servants[i], seen); err != nil {
@@ -67,7 +69,7 @@ func validateAll(servants []Servant) error {
 	return nil
 }
 
-func validateEndpoint(e *Endpoint) error {
+func validateEndpoint(e *snapshot.Endpoint) error {
 	switch {
 	case e.Proto < 0 || e.Proto > 2:
 		return fmt.Errorf("istcp %d is not 0 (udp), 1 (tcp) or 2 (ssl)", e.Proto)

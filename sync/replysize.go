@@ -2,6 +2,7 @@ package sync
 
 import (
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 // replyOverhead bounds what a QueryF reply adds to its two endpoint lists: the
@@ -11,7 +12,7 @@ const replyOverhead = 128
 
 // replySize is the size of the largest QueryF answer of e: findObjectById4Any
 // and findObjectById4All, which carry every endpoint.
-func replySize(e *cache.Entry) int {
+func replySize(e *snapshot.Entry) int {
 	active, inactive := e.All.Wire()
 	return len(active) + len(inactive) + replyOverhead
 }

@@ -12,9 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/internal/cachetest"
-	"github.com/tarscache/tarscache/internal/promtest"
-	"github.com/tarscache/tarscache/internal/tarstest"
+	"github.com/tarscache/tarscache/cache/snapshot"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
+	"github.com/tarscache/tarscache/internal/testkit/promtest"
+	"github.com/tarscache/tarscache/internal/testkit/tarstest"
 	"github.com/tarscache/tarscache/tars"
 )
 
@@ -58,7 +59,7 @@ func bigCache(t *testing.T, n int) *cache.Cache {
 	for i := range hosts {
 		hosts[i] = fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
 	}
-	_, err := c.Apply(cache.State{Servants: []cache.Servant{cachetest.Servant("Big.S.Obj", 1, hosts...)}})
+	_, err := c.Apply(cache.State{Servants: []snapshot.Servant{cachetest.Servant("Big.S.Obj", 1, hosts...)}})
 	require.NoError(t, err)
 	return c
 }

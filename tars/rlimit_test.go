@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tarscache/tarscache/internal/promtest"
+	"github.com/tarscache/tarscache/internal/testkit/promtest"
 	"github.com/tarscache/tarscache/tars"
 )
 

@@ -372,10 +372,10 @@ func (s *Server) logConnEnd(p peer, err error) {
 			level = slog.LevelWarn
 		}
 		s.logger.Log(context.Background(), level, "QueryF connection closed: the buffered-bytes budget is spent "+
-			"(further ones are counted in tarscache_queryf_over_budget_total)", "peer", p.ip+":"+p.port, "err", err)
+			"(further ones are counted in tarscache_queryf_over_budget_total)", "peer", p.String(), "err", err)
 		return
 	}
-	s.logger.Warn("QueryF connection closed", "peer", p.ip+":"+p.port, "err", err)
+	s.logger.Warn("QueryF connection closed", "peer", p.String(), "err", err)
 }
 
 // readPacket reads one length-prefixed Tars packet of c, prefix included, within

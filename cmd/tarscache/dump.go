@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/internal/admin"
 )
 
@@ -32,7 +33,7 @@ type dumpOptions struct {
 
 // dumped is what dump prints: a snapshot, its last sync and where it came from.
 type dumped struct {
-	snap     *cache.Snapshot
+	snap     *snapshot.Snapshot
 	lastSync time.Time
 	source   string
 	// rules are the servants whose subset rules are printed.
@@ -97,7 +98,7 @@ var dumpWriters = map[string]func(w io.Writer, d *dumped, ids []string, now time
 
 // writeJSON writes the records of ids and the subset rules of d.rules.
 func writeJSON(w io.Writer, d *dumped, ids []string, _ time.Time) error {
-	return cache.WriteJSON(w, d.snap, slices.Compact(slices.Sorted(slices.Values(slices.Concat(ids, d.rules)))))
+	return snapshot.WriteJSON(w, d.snap, slices.Compact(slices.Sorted(slices.Values(slices.Concat(ids, d.rules)))))
 }
 
 // load reads the records from the running server at --admin, else from --data.
@@ -224,7 +225,7 @@ func writeTable(w io.Writer, d *dumped, ids []string, now time.Time) error {
 	for _, id := range ids {
 		e, _ := d.snap.Stored(id)
 		for _, ep := range e.Servant.Endpoints {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", shown(id), cache.FormatVersion(e.Version), state(ep.Active),
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", shown(id), snapshot.FormatVersion(e.Version), state(ep.Active),
 				endpointString(&ep), shown(ep.NodeName), dash(shown(ep.SetID())), dash(shown(ep.Subset)), shown(ep.Origin))
 		}
 	}
@@ -242,11 +243,11 @@ func writeRules(w io.Writer, d *dumped) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nSUBSET RULE\tVERSION\tENABLE\tTYPE\tRULE IN FORCE")
-	var rejected []cache.SubsetRule
+	var rejected []snapshot.SubsetRule
 	for _, id := range d.rules {
 		e, _ := d.snap.SubsetRule(id)
 		r := e.Rule
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", shown(id), cache.FormatVersion(e.Version), yesNo(r.Enable), dash(shown(r.Type)), dash(shown(r.Data)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", shown(id), snapshot.FormatVersion(e.Version), yesNo(r.Enable), dash(shown(r.Type)), dash(shown(r.Data)))
 		if r.Rejected != nil {
 			rejected = append(rejected, r)
 		}
@@ -312,7 +313,7 @@ func dash(s string) string {
 	return s
 }
 
-func countEndpoints(snap *cache.Snapshot, ids []string) int {
+func countEndpoints(snap *snapshot.Snapshot, ids []string) int {
 	n := 0
 	for _, id := range ids {
 		e, _ := snap.Stored(id)
@@ -322,7 +323,7 @@ func countEndpoints(snap *cache.Snapshot, ids []string) int {
 }
 
 // endpointString renders an endpoint in the Tars endpoint grammar.
-func endpointString(ep *cache.Endpoint) string {
+func endpointString(ep *snapshot.Endpoint) string {
 	s := fmt.Sprintf("%s -h %s -p %d -t %d", [...]string{"udp", "tcp", "ssl"}[ep.Proto], shown(ep.Host), ep.Port, ep.Timeout)
 	if ep.WeightType != 0 {
 		s += fmt.Sprintf(" -v %d -w %d", ep.WeightType, ep.Weight)

@@ -19,8 +19,8 @@ import (
 	"github.com/TarsCloud/TarsGo/tars/protocol/res/requestf"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tarscache/tarscache/internal/tarstest"
-	"github.com/tarscache/tarscache/internal/testdb"
+	"github.com/tarscache/tarscache/internal/testkit/tarstest"
+	"github.com/tarscache/tarscache/internal/testkit/testdb"
 )
 
 // unreachableDSN points at a port nothing listens on: serve keeps answering from

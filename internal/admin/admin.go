@@ -10,22 +10,33 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/sync"
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 // acceptNote tells the operator when an accepted change takes effect.
 const acceptNote = "the held change is applied at the next sync"
 
-// Held inspects and accepts the fetch a Syncer holds back; *sync.Syncer
-// implements it. Both methods must be safe to call from any goroutine.
+// HeldChange is a fetch the sync holds back because it would take away too much
+// at once (mass-removal protection), as the API reports it.
+type HeldChange struct {
+	// Since is when a fetch was first held; Reason says why the latest one is.
+	Since  time.Time
+	Reason string
+	// Servants is the number of servants served now, Removed how many of them the
+	// held fetch no longer has; ActiveBefore and ActiveAfter count the active
+	// endpoints served now and after the fetch would be applied.
+	Servants, Removed, ActiveBefore, ActiveAfter int
+}
+
+// Held inspects and accepts the fetch the sync holds back ("tarscache serve"
+// adapts its *sync.Syncer). Both methods must be safe to call from any goroutine.
 type Held interface {
-	// Held returns a copy of the fetch currently held, or nil.
-	Held() *sync.Held
+	// Held returns the fetch currently held, or nil.
+	Held() *HeldChange
 	// AcceptIfHeld makes the next successful fetch apply whatever it removes,
 	// once, and returns the fetch held now; with nothing held it accepts nothing
 	// and returns nil.
-	AcceptIfHeld() *sync.Held
+	AcceptIfHeld() *HeldChange
 }
 
 // Store is the cache the API reads records, readiness and backups from;
@@ -34,7 +45,7 @@ type Held interface {
 type Store interface {
 	// Snapshot returns the snapshot being served, without blocking; the API
 	// only reads it.
-	Snapshot() *cache.Snapshot
+	Snapshot() *snapshot.Snapshot
 	// LastSync returns the time of the last successful sync, or the zero time
 	// when the cache was never synced.
 	LastSync() time.Time
@@ -42,7 +53,19 @@ type Store interface {
 	// that cache.Open reads, and returns the number of bytes written.
 	WriteTo(w io.Writer) (int64, error)
 	// FileStatus says whether the file is still the one the cache wrote.
-	FileStatus() cache.FileStatus
+	FileStatus() FileStatus
+}
+
+// FileStatus is the state of the cache file as its cache last checked it.
+type FileStatus struct {
+	// Problem describes a change found under the running server and not yet
+	// repaired (the file was truncated, overwritten, replaced or deleted); empty
+	// while the file is sound. Since is when it was first found.
+	Problem string
+	Since   time.Time
+	// Changes counts the changes found since the start; Rewrites the files
+	// rewritten from memory to repair them.
+	Changes, Rewrites int
 }
 
 // Options configure NewHandler. Held is required; DefaultOptions documents the
@@ -171,12 +194,11 @@ func (h *handler) acceptHeld(w http.ResponseWriter, r *http.Request) {
 	h.writeJSON(w, http.StatusAccepted, acceptJSON{Accepted: true, Reason: held.Reason, Note: acceptNote})
 }
 
-func (h *handler) logAccept(r *http.Request, held *sync.Held) {
-	imp := held.Impact
+func (h *handler) logAccept(r *http.Request, held *HeldChange) {
 	h.logger.Warn("admin: held change accepted; the next sync applies it",
 		"reason", held.Reason, "held_for", h.now().Sub(held.Since), "remote", r.RemoteAddr,
-		"servants", imp.Servants, "removed", imp.Removed,
-		"active_before", imp.ActiveBefore, "active_after", imp.ActiveAfter)
+		"servants", held.Servants, "removed", held.Removed,
+		"active_before", held.ActiveBefore, "active_after", held.ActiveAfter)
 }
 
 // writeJSON writes v as the JSON body of a status answer. A failed write means

@@ -1,13 +1,10 @@
 package admin
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
-
-	"github.com/tarscache/tarscache/cache"
 )
 
 // backupTimeFormat is the UTC time in a backup's file name.
@@ -19,7 +16,7 @@ const backupTimeFormat = "20060102T150405Z"
 // rather than a complete-looking answer. The copy never holds up a sync (see
 // cache.Cache.WriteTo); the client gets the time its bytes take at 64 KiB/s
 // plus 10 s, and MaxBackups downloads run at once. While the file was changed
-// under the server (cache.ErrFileChanged) backups are refused with 503.
+// under the server (Store.FileStatus reports a problem) backups are refused with 503.
 func (h *handler) backup(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", "application/octet-stream")
@@ -42,7 +39,7 @@ func (h *handler) backupName() string {
 // backupFailed answers 500 when nothing was sent yet; otherwise it aborts the
 // connection mid-body (http.ErrAbortHandler, which the server does not log).
 func (h *handler) backupFailed(w http.ResponseWriter, r *http.Request, sw *sentWriter, err error) {
-	if !sw.started && errors.Is(err, cache.ErrFileChanged) {
+	if !sw.started && h.store.FileStatus().Problem != "" {
 		// The cache logged it once; each refused download is not worth a line.
 		h.logger.Debug("admin: backup refused", "err", err, "remote", r.RemoteAddr)
 		w.Header().Del("Content-Disposition")

@@ -13,9 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/internal/admin"
-	"github.com/tarscache/tarscache/internal/cachetest"
-	"github.com/tarscache/tarscache/internal/promtest"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
+	"github.com/tarscache/tarscache/internal/testkit/promtest"
 )
 
 // The data file truncated under the server: /v1/backup is refused with 503 and
@@ -24,8 +25,8 @@ import (
 // again and /readyz counts the rewrite.
 func TestNewHandler_fileChangedUnderTheServer(t *testing.T) {
 	path := cachetest.Path(t)
-	c := cachetest.Open(t, path)
-	_, err := c.Apply(cache.State{FetchedAt: since, Servants: []cache.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}})
+	c := cacheStore{cachetest.Open(t, path)}
+	_, err := c.Apply(cache.State{FetchedAt: since, Servants: []snapshot.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}})
 	require.NoError(t, err)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(admin.NewStoreCollector(c, now))
@@ -42,7 +43,7 @@ func TestNewHandler_fileChangedUnderTheServer(t *testing.T) {
 	require.Equal(t, 1.0, promtest.Value(t, reg, "tarscache_cache_file_changed"))
 	require.Equal(t, 1.0, promtest.Value(t, reg, "tarscache_cache_file_changes_total"))
 
-	_, err = c.Apply(cache.State{FetchedAt: since, Servants: []cache.Servant{cachetest.Servant("A.S.Obj", 2, "10.0.0.1")}})
+	_, err = c.Apply(cache.State{FetchedAt: since, Servants: []snapshot.Servant{cachetest.Servant("A.S.Obj", 2, "10.0.0.1")}})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, do(t, c, http.MethodGet, "/v1/backup").Code)
 	require.Contains(t, do(t, c, http.MethodGet, "/readyz").Body.String(), `"file":{"ok":true,"changes":1,"rewrites":1}`)
@@ -53,7 +54,7 @@ func TestNewHandler_fileChangedUnderTheServer(t *testing.T) {
 // blockingStore is a cache whose WriteTo waits, once entered, until release is
 // closed: a client that reads slowly.
 type blockingStore struct {
-	*cache.Cache
+	cacheStore
 	entered chan struct{}
 	release chan struct{}
 	calls   atomic.Int32
@@ -63,14 +64,14 @@ func (b *blockingStore) WriteTo(w io.Writer) (int64, error) {
 	b.calls.Add(1)
 	b.entered <- struct{}{}
 	<-b.release
-	return b.Cache.WriteTo(w)
+	return b.cacheStore.WriteTo(w)
 }
 
 // At most admin.MaxBackups downloads run at once; one more is answered 503 with
 // Retry-After at once, without copying anything; when one ends, the next is
 // served. (Without a limit, each slow reader held a copy of the file.)
 func TestNewHandler_backupsAtOnceAreLimited(t *testing.T) {
-	store := &blockingStore{Cache: servantsCache(t), entered: make(chan struct{}), release: make(chan struct{})}
+	store := &blockingStore{cacheStore: servantsCache(t), entered: make(chan struct{}), release: make(chan struct{})}
 	srv, client := startAPI(t, store, io.Discard)
 	done := make(chan int, admin.MaxBackups)
 	for range admin.MaxBackups {

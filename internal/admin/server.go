@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	gosync "sync"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -40,7 +40,7 @@ type Server struct {
 	ln  net.Listener
 
 	// closeOnce makes Close idempotent; closeErr is its result.
-	closeOnce gosync.Once
+	closeOnce sync.Once
 	closeErr  error
 }
 
@@ -94,7 +94,7 @@ func (l *capListener) Accept() (net.Conn, error) {
 // slotConn frees its listener slot on its first Close.
 type slotConn struct {
 	net.Conn
-	once gosync.Once
+	once sync.Once
 	free func()
 }
 

@@ -10,12 +10,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/internal/admin"
-	"github.com/tarscache/tarscache/internal/cachetest"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 )
 
-// *cache.Cache is what "tarscache serve" passes as Options.Store.
-var _ admin.Store = (*cache.Cache)(nil)
+// cacheStore is a *cache.Cache shown to the API as "tarscache serve" shows it
+// (cmd/tarscache's storeView): the API links neither bbolt nor package cache.
+type cacheStore struct{ *cache.Cache }
+
+func (c cacheStore) FileStatus() admin.FileStatus { return admin.FileStatus(c.Cache.FileStatus()) }
+
+var _ admin.Store = cacheStore{}
 
 // now is the admin API's clock in these tests: 90 seconds after since.
 func now() time.Time { return since.Add(90 * time.Second) }
@@ -50,12 +56,12 @@ func TestNewHandler_readyz(t *testing.T) {
 		{name: "empty new file", state: &cache.State{}, wantStatus: http.StatusServiceUnavailable,
 			wantJSON: `{"ready":false,"reason":"no servant record loaded and no sync completed yet"}`},
 		{name: "imported records, never synced", wantStatus: http.StatusOK,
-			state:    &cache.State{Servants: []cache.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}},
+			state:    &cache.State{Servants: []snapshot.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}},
 			wantJSON: `{"ready":true,"servants":1,"last_sync":null,"stale_for_seconds":null,"file":{"ok":true,"changes":0,"rewrites":0}}`},
 		{name: "synced an empty registry", state: &cache.State{FetchedAt: since}, wantStatus: http.StatusOK,
 			wantJSON: `{"ready":true,"servants":0,"last_sync":"2025-01-02T03:04:05.000000006Z","stale_for_seconds":90,"file":{"ok":true,"changes":0,"rewrites":0}}`},
 		{name: "synced records", wantStatus: http.StatusOK,
-			state: &cache.State{FetchedAt: since, Servants: []cache.Servant{
+			state: &cache.State{FetchedAt: since, Servants: []snapshot.Servant{
 				cachetest.Servant("A.S.Obj", 1, "10.0.0.1"), cachetest.Servant("B.S.Obj", 2, "10.0.0.2")}},
 			wantJSON: `{"ready":true,"servants":2,"last_sync":"2025-01-02T03:04:05.000000006Z","stale_for_seconds":90,"file":{"ok":true,"changes":0,"rewrites":0}}`},
 	}
@@ -66,7 +72,7 @@ func TestNewHandler_readyz(t *testing.T) {
 				c := cachetest.Open(t, "")
 				_, err := c.Apply(*tt.state)
 				require.NoError(t, err)
-				store = c
+				store = cacheStore{c}
 			}
 			requireJSON(t, do(t, store, http.MethodGet, "/readyz"), tt.wantStatus, tt.wantJSON)
 		})
@@ -74,8 +80,8 @@ func TestNewHandler_readyz(t *testing.T) {
 }
 
 // richEndpoint sets every field of an endpoint, so that each shows in the JSON.
-func richEndpoint() cache.Endpoint {
-	return cache.Endpoint{Active: false, Proto: 2, Host: "10.0.0.7", Port: 9000, Timeout: 60000,
+func richEndpoint() snapshot.Endpoint {
+	return snapshot.Endpoint{Active: false, Proto: 2, Host: "10.0.0.7", Port: 9000, Timeout: 60000,
 		Weight: 50, WeightType: 1, AuthType: 1, BakFlag: 0, NodeName: "node7",
 		EnableGroup: true, IPGroupName: "idc-a", EnableSet: true, SetName: "app", SetArea: "sz", SetGroup: "1",
 		Subset: "canary", Origin: "Demo.Rich@node7/Demo.Rich.RichObjAdapter"}
@@ -83,16 +89,16 @@ func richEndpoint() cache.Endpoint {
 
 // servantsCache holds three servants: two of Demo.HelloServer (one with an
 // inactive endpoint) and Demo.Rich with one endpoint setting every field.
-func servantsCache(t *testing.T) *cache.Cache {
+func servantsCache(t *testing.T) cacheStore {
 	hello := cachetest.Servant("Demo.HelloServer.HelloObj", 10000, "10.0.0.1", "10.0.0.2")
 	hello.Endpoints[1].Active = false
 	c := cachetest.Open(t, "")
-	_, err := c.Apply(cache.State{FetchedAt: since, Servants: []cache.Servant{
+	_, err := c.Apply(cache.State{FetchedAt: since, Servants: []snapshot.Servant{
 		hello, cachetest.Servant("Demo.HelloServer.AdminObj", 10001, "10.0.0.1"),
-		{ID: "Demo.Rich.RichObj", Endpoints: []cache.Endpoint{richEndpoint()}},
+		{ID: "Demo.Rich.RichObj", Endpoints: []snapshot.Endpoint{richEndpoint()}},
 	}})
 	require.NoError(t, err)
-	return c
+	return cacheStore{c}
 }
 
 // versionRef matches "<version ID>" in an expected body.
@@ -100,11 +106,11 @@ var versionRef = regexp.MustCompile(`<version ([^>]+)>`)
 
 // withVersions replaces each "<version ID>" in want with the version the
 // snapshot holds for ID.
-func withVersions(t *testing.T, snap *cache.Snapshot, want string) string {
+func withVersions(t *testing.T, snap *snapshot.Snapshot, want string) string {
 	return versionRef.ReplaceAllStringFunc(want, func(ref string) string {
 		e, ok := snap.Lookup(versionRef.FindStringSubmatch(ref)[1])
 		require.True(t, ok, ref)
-		return cache.FormatVersion(e.Version)
+		return snapshot.FormatVersion(e.Version)
 	})
 }
 
@@ -190,20 +196,20 @@ func TestNewHandler_servantsOverride(t *testing.T) {
 	path := cachetest.Path(t)
 	c, err := cache.Open(path, cache.Options{})
 	require.NoError(t, err)
-	_, err = c.Apply(cache.State{Servants: []cache.Servant{cachetest.Servant("tars.tarsregistry.QueryObj", 17890, "10.0.0.1")}})
+	_, err = c.Apply(cache.State{Servants: []snapshot.Servant{cachetest.Servant("tars.tarsregistry.QueryObj", 17890, "10.0.0.1")}})
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
-	c, err = cache.Open(path, cache.Options{Override: []cache.Servant{cachetest.Servant("tars.tarsregistry.QueryObj", 17890, "192.168.0.1", "192.168.0.2")}})
+	c, err = cache.Open(path, cache.Options{Override: []snapshot.Servant{cachetest.Servant("tars.tarsregistry.QueryObj", 17890, "192.168.0.1", "192.168.0.2")}})
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		require.NoError(t, c.Check())
 		require.NoError(t, c.Close())
 	})
 
-	requireJSON(t, do(t, c, http.MethodGet, "/v1/servants"), http.StatusOK, withVersions(t, c.Snapshot(),
+	requireJSON(t, do(t, cacheStore{c}, http.MethodGet, "/v1/servants"), http.StatusOK, withVersions(t, c.Snapshot(),
 		`{"servants":[{"id":"tars.tarsregistry.QueryObj","version":"<version tars.tarsregistry.QueryObj>",
 		"active":2,"inactive":0,"override":true}],"last_sync":null}`))
-	rec := do(t, c, http.MethodGet, "/v1/servants/tars.tarsregistry.QueryObj")
+	rec := do(t, cacheStore{c}, http.MethodGet, "/v1/servants/tars.tarsregistry.QueryObj")
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Contains(t, rec.Body.String(), `"override":true`)
 	require.Contains(t, rec.Body.String(), `"host":"192.168.0.2"`)
@@ -245,6 +251,6 @@ func TestNewHandler_records(t *testing.T) {
 			require.Equal(t, tc.ids, ids)
 		})
 	}
-	require.Empty(t, do(t, cachetest.Open(t, ""), http.MethodGet, "/v1/records").Header().Get(admin.LastSyncHeader),
+	require.Empty(t, do(t, cacheStore{cachetest.Open(t, "")}, http.MethodGet, "/v1/records").Header().Get(admin.LastSyncHeader),
 		"never synced: no header")
 }
