@@ -75,7 +75,7 @@ func TestCLI_failuresExplainThemselves(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"unknown flag", []string{"dump", "--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
+		{"unknown flag", []string{"dump", "--bogus"}, exitUsage, `unknown flag --bogus for tarscache dump; run "tarscache dump --help" for its flags`},
 		{"bad format", []string{"dump", "--data", missing, "--format", "xml"}, exitUsage, `--format "xml": want table, json or tars`},
 		{"missing file", []string{"dump", "--data", missing}, exitFailure, "no such file or directory"},
 		{"not a cache file", []string{"dump", "--data", notCache}, exitFailure, "not a tarscache file"},

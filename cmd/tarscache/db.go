@@ -33,7 +33,7 @@ Example:
 			if c.NArg() > 0 {
 				return usageErrorf("db: unknown subcommand %q, want migrate", c.Args().First())
 			}
-			return cli.ShowSubcommandHelp(c)
+			return usageErrorf("db needs a subcommand: \"tarscache db migrate\"; \"tarscache help db migrate\" shows its flags")
 		},
 	}
 }

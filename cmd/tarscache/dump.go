@@ -65,7 +65,7 @@ Examples:
 				Usage: "read the records from the running server whose admin API is at `URL` (http://HOST:PORT or HOST:PORT) instead of --data"},
 			&cli.StringFlag{Name: "format", Value: "table", EnvVars: []string{"TARSCACHE_FORMAT"}, Destination: &o.format,
 				Usage: "output `FORMAT`: table (for people), json (tarscache-records/1, readable by import) or tars (Servant@endpoints)"},
-			adminTokenFlag(&o.token),
+			clientTokenFlag(&o.token),
 		},
 		OnUsageError: subcommandUsage,
 		Action: func(c *cli.Context) error {
@@ -73,6 +73,13 @@ Examples:
 			return dump(c.App.Writer, o)
 		},
 	}
+}
+
+// clientTokenFlag is the --admin-token-file of the commands that read a running
+// server's admin API (dump, route): the token it was started with.
+func clientTokenFlag(dst *string) cli.Flag {
+	return &cli.StringFlag{Name: "admin-token-file", EnvVars: []string{"TARSCACHE_ADMIN_TOKEN_FILE"}, Action: secretInto(dst, "--admin-token-file"),
+		Usage: "send the bearer token read from `FILE` to --admin (needed when the server was started with --admin-token-file)"}
 }
 
 func dump(w io.Writer, o dumpOptions) error {

@@ -39,7 +39,7 @@ func TestCLI_failuresLeaveTheFileAsItWas(t *testing.T) {
 		{"sync interval zero", []string{"serve", "--data", path, "--sync-interval", "0s"}, exitUsage, "--sync-interval 0s: want a positive duration"},
 		{"negative max stale", []string{"serve", "--data", path, "--max-stale", "-1h"}, exitUsage, "--max-stale -1h0m0s: want 0 or a positive duration"},
 		{"threshold above 100", []string{"sync", "--data", path, "--protect-threshold", "101"}, exitUsage, "--protect-threshold 101: want a percentage from 0 to 100"},
-		{"bad duration", []string{"serve", "--data", path, "--full-sync-interval", "often"}, exitUsage, `invalid value "often" for flag -full-sync-interval`},
+		{"bad duration", []string{"serve", "--data", path, "--full-sync-interval", "often"}, exitUsage, `--full-sync-interval "often": want a duration with a unit, e.g. 500ms, 2s, 5m or 72h`},
 		{"database unreachable", []string{"sync", "--data", path, "--dsn", unreachable}, exitFailure, "127.0.0.1:1"},
 		{"dry run, database unreachable", []string{"sync", "--dry-run", "--data", path, "--dsn", unreachable}, exitFailure, "127.0.0.1:1"},
 		{"malformed DSN", []string{"sync", "--data", path, "--dsn", "no-at-sign"}, exitFailure, "DSN"},

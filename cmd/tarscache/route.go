@@ -56,7 +56,7 @@ Examples:
 				Usage: "route `N` random keys and print each subset's share instead"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, EnvVars: []string{"TARSCACHE_ROUTE_SEED"}, Destination: &o.seed,
 				Usage: "seed of the random keys of --keys"},
-			adminTokenFlag(&o.token),
+			clientTokenFlag(&o.token),
 		},
 		OnUsageError: subcommandUsage,
 		Action: func(c *cli.Context) error {
