@@ -71,7 +71,7 @@ Examples:
 
 // migrate runs sync.Migrate on o.dsn and prints its steps, one line per table.
 func migrate(ctx context.Context, w io.Writer, o migrateOptions) error {
-	db, err := sync.OpenDB(o.dsn, nil)
+	db, err := openDB(ctx, o.dsn, nil)
 	if err != nil {
 		return err
 	}

@@ -116,7 +116,7 @@ func load(o dumpOptions) (*dumped, error) {
 }
 
 func loadFile(path string) (*dumped, error) {
-	c, err := cache.Open(path, cache.Options{ReadOnly: true})
+	c, err := openData(path, cache.Options{ReadOnly: true})
 	if errors.Is(err, cache.ErrLocked) {
 		return nil, fmt.Errorf("%w; read the running server with --admin HOST:PORT instead", err)
 	}

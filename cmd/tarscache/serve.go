@@ -222,7 +222,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 // openCache opens the cache file; with --rebuild-on-corruption a file it refuses as
 // damaged is moved aside and a new one is started, which the first sync fills.
 func openCache(o serveOptions, opts cache.Options, log *slog.Logger) (*cache.Cache, error) {
-	c, err := cache.Open(o.data, opts)
+	c, err := openData(o.data, opts)
 	if err == nil || !isDamaged(err) {
 		return c, err
 	}
@@ -235,7 +235,7 @@ func openCache(o serveOptions, opts cache.Options, log *slog.Logger) (*cache.Cac
 	}
 	log.Error("cache file refused: moved aside, rebuilding it from MySQL; lookups answer nothing until the first sync",
 		"file", o.data, "moved_to", aside, "err", err)
-	return cache.Open(o.data, opts)
+	return openData(o.data, opts)
 }
 
 func isDamaged(err error) bool {
