@@ -98,6 +98,9 @@ Examples:
 			if c.NArg() > 0 {
 				return usageErrorf("serve takes no arguments, got %q", c.Args().Slice())
 			}
+			if err := checkServeFlags(o); err != nil {
+				return err
+			}
 			log, err := newLogger(c.App.ErrWriter, o.logFormat, o.logLevel)
 			if err != nil {
 				return err
@@ -159,10 +162,10 @@ func secretInto(dst *string, flag string) func(*cli.Context, string) error {
 	return func(_ *cli.Context, path string) error {
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return fmt.Errorf("%s: %w", flag, err)
+			return usageErrorf("%s: %w", flag, err)
 		}
 		if *dst = strings.TrimSpace(string(b)); *dst == "" {
-			return fmt.Errorf("%s %s: the file is empty", flag, path)
+			return usageErrorf("%s %s: the file is empty", flag, path)
 		}
 		return nil
 	}
@@ -175,7 +178,7 @@ func dataFlag(dst *string) cli.Flag {
 
 // serve runs until SIGTERM or SIGINT, then stops the sync, the listener and the
 // file, in that order.
-func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
+func serve(ctx context.Context, o serveOptions, log *slog.Logger) (err error) {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	override, err := advertised(o.advertise.Value())
@@ -189,11 +192,19 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	if err := checkAdminAccess(o.admin, o.adminToken); err != nil {
 		return err
 	}
+	cleanup := createdOnFailure(o.data) // a serve that never started leaves no file
 	c, err := openCache(o, cache.Options{Logger: log, Override: override}, log)
 	if err != nil {
+		cleanup(err)
 		return err
 	}
-	defer c.Close()
+	started := false
+	defer func() {
+		c.Close()
+		if !started {
+			cleanup(err)
+		}
+	}()
 	reg := newRegistry(c)
 	srv, err := tars.Listen(o.listen, tars.NewHandler(c, tars.HandlerOptions{MaxStale: o.maxStale}),
 		tars.Options{Logger: log, Registerer: reg, Allow: allow, MaxConns: o.maxConns, MaxInFlight: o.maxInFlight,
@@ -208,10 +219,13 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	defer db.Close()
 	syncer := sync.New(db, c, sync.Options{Interval: o.syncInterval, FullInterval: o.fullInterval, Logger: log,
 		ProtectThreshold: syncerThreshold(o.protect), Registerer: reg})
-	adm, err := listenAdmin(o.admin, admin.Options{Logger: log, Held: syncer, Store: c, Gatherer: reg, Token: o.adminToken})
+	adm, err := listenAdmin(o.admin, admin.Options{Logger: log, Held: syncer, Store: c, Gatherer: reg, Token: o.adminToken,
+		MaxStale: o.maxStale})
 	if err != nil {
 		return errors.Join(err, srv.Close())
 	}
+	started = true
+	warnIfStale(log, c.LastSync(), o.maxStale, time.Now())
 	log.Info("serving", "listen", srv.Addr().String(), "admin", adminAddr(adm), "data", o.data, "servants", c.Snapshot().Len(),
 		"dsn", sync.RedactDSN(o.dsn), "sync_interval", o.syncInterval, "full_sync_interval", o.fullInterval,
 		"max_stale", o.maxStale, "last_sync", c.LastSync(), "advertise", o.advertise.Value(),

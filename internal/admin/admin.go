@@ -63,6 +63,9 @@ type Options struct {
 	// Token, when not empty, is the bearer token every request but /healthz and
 	// /readyz must carry ("Authorization: Bearer TOKEN"); others get 401.
 	Token string
+	// MaxStale is the serve --max-stale the QueryF handler refuses lookups
+	// beyond: once the last sync is older, /readyz answers 503. Zero never does.
+	MaxStale time.Duration
 }
 
 // DefaultOptions returns the options NewHandler uses for nil fields.
@@ -84,9 +87,10 @@ func withDefaults(opts Options) Options {
 // handler serves the routes; it keeps no state besides its dependencies.
 type handler struct {
 	held   Held
-	store  Store // nil when the API has no cache
-	logger *slog.Logger
-	now    func() time.Time
+	store    Store // nil when the API has no cache
+	logger   *slog.Logger
+	now      func() time.Time
+	maxStale time.Duration
 }
 
 // NewHandler returns the admin API's handler: every route of the package
@@ -97,7 +101,7 @@ func NewHandler(opts Options) http.Handler {
 		panic("admin: NewHandler: Options.Held is nil")
 	}
 	opts = withDefaults(opts)
-	h := &handler{held: opts.Held, store: opts.Store, logger: opts.Logger, now: opts.Now}
+	h := &handler{held: opts.Held, store: opts.Store, logger: opts.Logger, now: opts.Now, maxStale: opts.MaxStale}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", h.readyz)

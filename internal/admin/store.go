@@ -26,8 +26,9 @@ func (h *handler) withStore(next http.HandlerFunc) http.HandlerFunc {
 }
 
 // readyz answers 200 once records are servable: the snapshot holds a servant or
-// a sync has completed (an empty registry is a valid state). A process that is
-// up but has neither answers 503.
+// a sync has completed (an empty registry is a valid state), and the last sync is
+// not older than MaxStale (lookups fail then). A process that is up but has no
+// records, or only records too stale to answer, answers 503.
 func (h *handler) readyz(w http.ResponseWriter, _ *http.Request) {
 	if h.store == nil {
 		h.writeJSON(w, http.StatusServiceUnavailable, notReadyJSON{Reason: reasonNoStore})
@@ -36,6 +37,12 @@ func (h *handler) readyz(w http.ResponseWriter, _ *http.Request) {
 	n, last := h.store.Snapshot().Len(), h.store.LastSync()
 	if n == 0 && last.IsZero() {
 		h.writeJSON(w, http.StatusServiceUnavailable, notReadyJSON{Reason: reasonEmpty})
+		return
+	}
+	if age := h.now().Sub(last); h.maxStale > 0 && !last.IsZero() && age > h.maxStale {
+		h.writeJSON(w, http.StatusServiceUnavailable, notReadyJSON{Reason: fmt.Sprintf(
+			"data too stale: the last sync from the database was %s ago, beyond --max-stale %s: lookups fail until a sync succeeds",
+			age.Round(time.Second), h.maxStale)})
 		return
 	}
 	h.writeJSON(w, http.StatusOK, readyJSON{Ready: true, Servants: n, LastSync: timeOrNull(last),
