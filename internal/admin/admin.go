@@ -86,7 +86,7 @@ func withDefaults(opts Options) Options {
 
 // handler serves the routes; it keeps no state besides its dependencies.
 type handler struct {
-	held   Held
+	held     Held
 	store    Store // nil when the API has no cache
 	logger   *slog.Logger
 	now      func() time.Time
