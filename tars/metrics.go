@@ -35,6 +35,8 @@ type metrics struct {
 	conns    prometheus.Gauge
 	// refused counts connections closed at accept, by refusal reason.
 	refused [numRefusals]prometheus.Counter
+	// notTars counts connections closed because they do not speak Tars.
+	notTars prometheus.Counter
 }
 
 // refusal is why a connection was closed at accept, the "reason" label of
@@ -70,6 +72,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for r := range numRefusals {
 		m.refused[r] = refused.WithLabelValues(refusalLabels[r])
 	}
+	m.notTars = f.NewCounter(prometheus.CounterOpts{Name: "tarscache_queryf_connections_not_tars_total",
+		Help: "QueryF connections closed because what they sent is not a Tars request (HTTP probes, port scans)."})
 	for _, name := range metricMethods() {
 		m.byMethod[name] = newMethodMetrics(name, requests, duration)
 	}
