@@ -117,6 +117,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
+		// urfave/cli adds --help only without a "help" command: ours (helpCommand).
+		Flags:          []cli.Flag{cli.HelpFlag},
 		ExitErrHandler:  func(*cli.Context, error) {}, // run reports errors itself
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return flagUsage("", c.App.Flags, err)
@@ -180,5 +182,5 @@ func subcommandUsage(c *cli.Context, err error, _ bool) error {
 	if c.Command == nil {
 		return flagUsage("", nil, err)
 	}
-	return flagUsage(c.Command.FullName(), c.Command.Flags, err)
+	return flagUsage(strings.TrimPrefix(c.Command.HelpName, "tarscache "), c.Command.Flags, err)
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -145,8 +146,7 @@ func syncOnce(ctx context.Context, w, stderr io.Writer, o syncOptions, log *slog
 // printRejectedRows names each row a sync rejects and why, one per line.
 func printRejectedRows(w io.Writer, rej []sync.Rejection) {
 	for _, r := range rej {
-		fmt.Fprintf(w, "rejected row: %s application=%s server=%s node=%s adapter=%s: %v\n",
-			r.Row.Table, r.Row.Application, r.Row.Server, r.Row.Node, dash(r.Row.Adapter), r.Err)
+		fmt.Fprintf(w, "rejected: %s\n", strings.TrimPrefix(r.Err.Error(), "sync: "))
 	}
 }
 
