@@ -119,7 +119,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		HideHelpCommand: true,
 		// urfave/cli adds --help only without a "help" command: ours (helpCommand).
 		Flags:          []cli.Flag{cli.HelpFlag},
-		ExitErrHandler:  func(*cli.Context, error) {}, // run reports errors itself
+		ExitErrHandler: func(*cli.Context, error) {}, // run reports errors itself
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return flagUsage("", c.App.Flags, err)
 		},
