@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/tarscache/tarscache/cache"
 )
@@ -128,7 +129,9 @@ func createdOnFailure(path string) func(error) {
 
 // buildAndRename builds a new cache file for path with fill in a private
 // directory beside it and renames it over path when fill succeeded: path is
-// replaced whole, or not at all.
+// replaced whole, or not at all. The new file keeps the mode and the owner of
+// the one it replaces (an import run as root must not take the file away from
+// the user serve runs as).
 func buildAndRename(path string, fill func(*cache.Cache) error) error {
 	tmpDir, err := os.MkdirTemp(filepath.Dir(path), "."+filepath.Base(path)+".new-")
 	if err != nil {
@@ -143,10 +146,36 @@ func buildAndRename(path string, fill func(*cache.Cache) error) error {
 	if err := errors.Join(fill(c), c.Close()); err != nil {
 		return err
 	}
+	if err := keepModeAndOwner(tmp, path); err != nil {
+		return err
+	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("cache file %s: %w", path, err)
 	}
 	return syncDir(filepath.Dir(path))
+}
+
+// keepModeAndOwner gives the file at tmp the mode and the owner of the file at
+// path, when there is one.
+func keepModeAndOwner(tmp, path string) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cache file %s: %w", path, pathErr(err))
+	}
+	if err := os.Chmod(tmp, fi.Mode().Perm()); err != nil {
+		return fmt.Errorf("cache file %s: keep its mode: %w", path, pathErr(err))
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || (int(st.Uid) == os.Geteuid() && int(st.Gid) == os.Getegid()) {
+		return nil
+	}
+	if err := os.Chown(tmp, int(st.Uid), int(st.Gid)); err != nil {
+		return fmt.Errorf("cache file %s: keep its owner %d:%d: %w", path, st.Uid, st.Gid, pathErr(err))
+	}
+	return nil
 }
 
 // syncDir makes a directory's new entries durable.

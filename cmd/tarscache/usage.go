@@ -200,9 +200,10 @@ func editDistance(a, b string) int {
 // or of one command, on stdout.
 func helpCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "help",
-		Usage:     "show the commands, or one command's flags and examples",
-		ArgsUsage: "[COMMAND [SUBCOMMAND]]",
+		Name:         "help",
+		Usage:        "show the commands, or one command's flags and examples",
+		ArgsUsage:    "[COMMAND [SUBCOMMAND]]",
+		OnUsageError: subcommandUsage,
 		Description: `The same as "tarscache COMMAND --help". Every flag can also be set from the
 environment variable shown next to it.
 
@@ -233,8 +234,9 @@ Examples:
 // versionCommand is "tarscache version", the same as "tarscache --version".
 func versionCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "version",
-		Usage: "print the version and the commit tarscache was built from",
+		Name:         "version",
+		Usage:        "print the version and the commit tarscache was built from",
+		OnUsageError: subcommandUsage,
 		Description: `The same as "tarscache --version".
 
 Example:
