@@ -153,18 +153,18 @@ func loadAdmin(base, prefix, token string) (*dumped, error) {
 	}
 	req, err := http.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("dump: %w", err)
+		return nil, fmt.Errorf("admin API %s: %w", base, err)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := (&http.Client{Timeout: adminTimeout}).Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("dump: ask the running server: %w", err)
+		return nil, fmt.Errorf("ask the running server: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("dump: GET %s: %s", u, statusText(resp))
+		return nil, fmt.Errorf("ask the running server: GET %s: %s", u, statusText(resp))
 	}
 	return recordsAnswer(resp, base)
 }
@@ -173,16 +173,16 @@ func loadAdmin(base, prefix, token string) (*dumped, error) {
 func recordsAnswer(resp *http.Response, base string) (*dumped, error) {
 	st, err := cache.ReadJSON(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("dump: records from %s: %w", base, err)
+		return nil, fmt.Errorf("records from %s: %w", base, err)
 	}
 	snap, err := cache.NewSnapshot(st)
 	if err != nil {
-		return nil, fmt.Errorf("dump: records from %s: %w", base, err)
+		return nil, fmt.Errorf("records from %s: %w", base, err)
 	}
 	d := &dumped{snap: snap, source: base}
 	if h := resp.Header.Get(admin.LastSyncHeader); h != "" {
 		if d.lastSync, err = time.Parse(time.RFC3339Nano, h); err != nil {
-			return nil, fmt.Errorf("dump: %s header %q from %s: %w", admin.LastSyncHeader, h, base, err)
+			return nil, fmt.Errorf("%s header %q from %s: %w", admin.LastSyncHeader, h, base, err)
 		}
 	}
 	return d, nil

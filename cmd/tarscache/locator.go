@@ -82,6 +82,9 @@ func checkEndpoint(ep string) error {
 // callError explains a QueryF call that failed: TarsGo says "request timeout"
 // for every locator that does not answer, whatever the reason.
 func callError(err error, timeout time.Duration) error {
+	if strings.Contains(err.Error(), "connection refused") {
+		return fmt.Errorf("%w (nothing listens there: is tarscache serve running? --locator HOST:PORT names another)", err)
+	}
 	if strings.Contains(err.Error(), "timeout") {
 		return fmt.Errorf("%w (no answer within %s: is tarscache or a Tars registry listening there?)", err, timeout)
 	}
