@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/tarscache/tarscache/cache"
@@ -76,21 +77,31 @@ const bboltMagic = 0xED0CDAED
 // database at all is named as such (with what it looks like), and errors of the
 // file system lose the repeated "open PATH:".
 func dataError(path string, err error) error {
-	if errors.Is(err, cache.ErrLocked) || errors.Is(err, cache.ErrCorrupt) || errors.Is(err, cache.ErrNewerFormat) {
-		return err
-	}
-	if kind := foreignKind(path); kind != "" {
-		return fmt.Errorf("cache file %s: %w: %s", path, cache.ErrNotCache, kind)
-	}
-	if errors.Is(err, cache.ErrNotCache) {
-		return err
+	if !errors.Is(err, cache.ErrLocked) && !errors.Is(err, cache.ErrCorrupt) && !errors.Is(err, cache.ErrNewerFormat) {
+		if kind := foreignKind(path); kind != "" {
+			return fmt.Errorf("cache file %s: %w: %s", path, cache.ErrNotCache, kind)
+		}
 	}
 	var pe *fs.PathError
-	if errors.As(err, &pe) {
+	if errors.As(err, &pe) && pe.Path == path {
 		return fmt.Errorf("cache file %s: %s: %w", path, pe.Op, pe.Err)
 	}
-	return err
+	msg := err.Error()
+	for _, prefix := range []string{"cache: open " + path + ": ", "cache: create " + path + ": "} {
+		msg = strings.TrimPrefix(msg, prefix)
+	}
+	return &fileError{msg: "cache file " + path + ": " + msg, err: err}
 }
+
+// fileError is an error of cache.Open told in dataError's words; errors.Is and
+// errors.As see the original.
+type fileError struct {
+	msg string
+	err error
+}
+
+func (e *fileError) Error() string { return e.msg }
+func (e *fileError) Unwrap() error { return e.err }
 
 // foreignKind says what the file at path looks like when it is not a bbolt
 // database, or "" when it is one, is empty (cache.Open explains those) or cannot

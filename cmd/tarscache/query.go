@@ -86,8 +86,13 @@ func query(w io.Writer, o queryOptions) error {
 		return usageErrorf("--format %q: want table or json", o.format)
 	}
 	m, ok := queryMethods[o.method]
-	if !ok {
+	switch {
+	case !ok:
 		return usageErrorf("--method %q: want byid, any, all, samegroup, station, set or subset", o.method)
+	case o.method == "station" && o.station == "":
+		return usageErrorf("--method station needs --station")
+	case o.method == "set" && o.set == "":
+		return usageErrorf("--method set needs --set NAME.AREA.GROUP")
 	}
 	locator, err := parseLocator("--locator", o.locator)
 	if err != nil {
