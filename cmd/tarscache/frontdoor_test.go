@@ -218,9 +218,12 @@ func TestCLI_failedRunsLeaveNoFile(t *testing.T) {
 	requireFailure(t, exitFailure, "Access denied", "sync", "--dsn", badPassword, "--data", path)
 	require.NoFileExists(t, path)
 
-	requireFailure(t, exitFailure, "tars: listen on", "serve", "--dsn", db.DSN, "--data", path, "--listen", busyPort(t), "--admin", "off")
+	busy := busyPort(t)
+	requireFailure(t, exitFailure, "address already in use (another tarscache or a Tars registry on "+busy+"? --listen picks another address)",
+		"serve", "--dsn", db.DSN, "--data", path, "--listen", busy, "--admin", "off")
 	require.NoFileExists(t, path)
-	requireFailure(t, exitFailure, "admin: listen on", "serve", "--dsn", db.DSN, "--data", path, "--listen", "127.0.0.1:0", "--admin", busyPort(t))
+	requireFailure(t, exitFailure, "address already in use (another tarscache or a Tars registry on "+busy+"? --admin picks another address)",
+		"serve", "--dsn", db.DSN, "--data", path, "--listen", "127.0.0.1:0", "--admin", busy)
 	require.NoFileExists(t, path)
 }
 

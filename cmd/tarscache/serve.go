@@ -210,7 +210,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) (err error) {
 		tars.Options{Logger: log, Registerer: reg, Allow: allow, MaxConns: o.maxConns, MaxInFlight: o.maxInFlight,
 			IdleTimeout: o.idleTimeout})
 	if err != nil {
-		return err
+		return portInUse(err, "--listen", o.listen)
 	}
 	db, err := sync.OpenDB(o.dsn, log)
 	if err != nil {
@@ -222,7 +222,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) (err error) {
 	adm, err := listenAdmin(o.admin, admin.Options{Logger: log, Held: syncer, Store: c, Gatherer: reg, Token: o.adminToken,
 		MaxStale: o.maxStale})
 	if err != nil {
-		return errors.Join(err, srv.Close())
+		return errors.Join(portInUse(err, "--admin", o.admin), srv.Close())
 	}
 	started = true
 	warnIfStale(log, c.LastSync(), o.maxStale, time.Now())

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -39,6 +42,15 @@ func checkAddr(flag, addr, example string) error {
 		}
 	}
 	return usageErrorf("%s %q: want HOST:PORT, e.g. %s", flag, addr, example)
+}
+
+// portInUse adds to a failure to listen on an address already in use which flag
+// picks another: 17890 and 17891 are also the official registry's ports.
+func portInUse(err error, flag, addr string) error {
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		return err
+	}
+	return fmt.Errorf("%w (another tarscache or a Tars registry on %s? %s picks another address)", err, addr, flag)
 }
 
 // warnIfStale says at start that lookups fail until a sync succeeds when the
