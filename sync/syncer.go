@@ -110,6 +110,9 @@ type Syncer struct {
 	// oversized are the servants whose answer is larger than MaxReplyBytes, with
 	// its size, as logged.
 	oversized map[string]int
+	// appliedOnce is set by the first fetch Run applied, logged even when it
+	// changed nothing, as the proof that the first sync worked.
+	appliedOnce bool
 }
 
 // New returns a Syncer that reads db and applies to c. It starts nothing. db must
@@ -227,8 +230,10 @@ func (s *Syncer) tick(ctx context.Context) time.Duration {
 	}
 	s.recovered(s.cache.LastSync().Sub(before))
 	s.logHeld(res.Held)
-	if res.Apply.Changed() {
-		s.opts.Logger.Info("sync applied", "written", res.Apply.Written, "deleted", res.Apply.Deleted,
+	first := !s.appliedOnce && res.Held == nil
+	if res.Apply.Changed() || first {
+		s.appliedOnce = true
+		s.opts.Logger.Info("sync applied", "first", first, "written", res.Apply.Written, "deleted", res.Apply.Deleted,
 			"unchanged", res.Apply.Unchanged, "groups_changed", res.Apply.GroupsChanged, "rows", res.Report.Rows,
 			"full", res.Full, "changed_servers", res.ChangedServers, "took", res.Apply.Duration)
 	}

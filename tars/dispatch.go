@@ -50,7 +50,7 @@ func (d *dispatcher) handle(pkt []byte, p peer) ([]byte, error) {
 	var req requestf.RequestPacket
 	if err := decodeRequest(pkt[4:], &req); err != nil {
 		d.metrics.method(otherMethod).results[resultBadRequest].Inc()
-		return nil, fmt.Errorf("decode request packet: %w", err)
+		return nil, notTarsError{fmt.Errorf("decode request packet: %w", err)}
 	}
 	mm := d.metrics.method(req.SFuncName)
 	defer func() { mm.duration.Observe(time.Since(start).Seconds()) }()

@@ -45,6 +45,8 @@ type metrics struct {
 	// fastPanics counts requests the fast path gave up on with a panic (a bug:
 	// the generic path answers them, more slowly).
 	fastPanics prometheus.Counter
+	// notTars counts connections closed because they do not speak Tars.
+	notTars prometheus.Counter
 }
 
 // refusal is why a connection was closed at accept, the "reason" label of
@@ -88,6 +90,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	m.fastPanics = f.NewCounter(prometheus.CounterOpts{Name: "tarscache_queryf_fast_path_panics_total",
 		Help: "Requests the list-method fast path gave up on with a panic (a bug, logged): the generic path answered them."})
+	m.notTars = f.NewCounter(prometheus.CounterOpts{Name: "tarscache_queryf_connections_not_tars_total",
+		Help: "QueryF connections closed because what they sent is not a Tars request (HTTP probes, port scans)."})
 	for _, name := range metricMethods() {
 		m.byMethod[name] = newMethodMetrics(name, requests, duration)
 	}

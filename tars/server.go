@@ -109,6 +109,9 @@ type Server struct {
 	loggedRefusal atomic.Bool
 	// loggedOverBudget is the same for connections closed over budget.
 	loggedOverBudget atomic.Bool
+	// loggedNotTars is set once the first connection that does not speak Tars
+	// was logged at warn level; later ones are logged at debug level (and counted).
+	loggedNotTars atomic.Bool
 
 	// mu guards conns and closed.
 	mu     sync.Mutex
@@ -375,7 +378,31 @@ func (s *Server) logConnEnd(p peer, err error) {
 			"(further ones are counted in tarscache_queryf_over_budget_total)", "peer", p.String(), "err", err)
 		return
 	}
+	if errors.As(err, new(notTarsError)) {
+		s.logNotTars(p, err)
+		return
+	}
 	s.logger.Warn("QueryF connection closed", "peer", p.String(), "err", err)
+}
+
+// notTarsError marks the end of a connection that sent something else than a
+// Tars request: a length prefix out of bounds (an HTTP probe's "GET ") or a
+// packet that does not decode.
+type notTarsError struct{ error }
+
+func (e notTarsError) Unwrap() error { return e.error }
+
+// logNotTars counts a connection that does not speak Tars and logs it: the first
+// at warn level, later ones at debug level, so that health checkers and port
+// scanners do not flood the log.
+func (s *Server) logNotTars(p peer, err error) {
+	s.dispatch.metrics.notTars.Inc()
+	level := slog.LevelDebug
+	if s.loggedNotTars.CompareAndSwap(false, true) {
+		level = slog.LevelWarn
+	}
+	s.logger.Log(context.Background(), level, "QueryF connection closed: it does not speak Tars (an HTTP probe or a port scan?); "+
+		"further ones are logged at debug level and counted in tarscache_queryf_connections_not_tars_total", "peer", p.ip+":"+p.port, "err", err)
 }
 
 // readPacket reads one length-prefixed Tars packet of c, prefix included, within
@@ -391,7 +418,7 @@ func (s *Server) readPacket(c net.Conn, r *bufio.Reader) ([]byte, error) {
 	}
 	n := binary.BigEndian.Uint32(head[:])
 	if n < minPacket || n > maxPacket {
-		return nil, fmt.Errorf("packet length %d outside %d..%d", n, minPacket, maxPacket)
+		return nil, notTarsError{fmt.Errorf("packet length %d outside %d..%d", n, minPacket, maxPacket)}
 	}
 	if err := s.deadline(c, r, int(n)-4, s.packet); err != nil {
 		return nil, err

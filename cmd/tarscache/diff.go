@@ -105,13 +105,13 @@ func diffFlags(o *diffOptions) []cli.Flag {
 			Usage: "QueryF `METHOD`s to compare: byid, any, all, samegroup, station or set"},
 		&cli.StringFlag{Name: "servants", EnvVars: []string{"TARSCACHE_SERVANTS"}, Destination: &o.servants,
 			Usage: "read the servant ids from `FILE` (one a line, - for stdin) instead of arguments"},
-		&cli.StringFlag{Name: "station", EnvVars: []string{"TARSCACHE_STATION"}, Destination: &o.station, Usage: "station for --method station"},
-		&cli.StringFlag{Name: "set", EnvVars: []string{"TARSCACHE_SET"}, Destination: &o.set, Usage: "set id name.area.group for --method set"},
+		&cli.StringFlag{Name: "station", EnvVars: []string{"TARSCACHE_STATION"}, Destination: &o.station, Usage: "`STATION` for --method station"},
+		&cli.StringFlag{Name: "set", EnvVars: []string{"TARSCACHE_SET"}, Destination: &o.set, Usage: "`SET` id name.area.group for --method set"},
 		&cli.StringFlag{Name: "node-name", EnvVars: []string{"TARSCACHE_NODE_NAME"}, Destination: &o.nodeName,
-			Usage: "client node_name sent in the request context (IDC group selection)"},
-		&cli.StringFlag{Name: "format", Value: "table", EnvVars: []string{"TARSCACHE_FORMAT"}, Destination: &o.format, Usage: "table or json"},
+			Usage: "client `NODE` name sent in the request context as node_name (IDC group selection)"},
+		&cli.StringFlag{Name: "format", Value: "table", EnvVars: []string{"TARSCACHE_FORMAT"}, Destination: &o.format, Usage: "output `FORMAT`: table or json"},
 		&cli.DurationFlag{Name: "timeout", Value: 5 * time.Second, EnvVars: []string{"TARSCACHE_TIMEOUT"}, Destination: &o.timeout,
-			Usage: "give up on a call after this long"},
+			Usage: "give up on a call after this `DURATION`"},
 	}
 }
 
@@ -133,7 +133,7 @@ func diff(w io.Writer, stdin io.Reader, o diffOptions) error {
 	}
 	rep, err := compareAll(qs, o, methods, ids)
 	if err != nil {
-		return err
+		return callError(err, o.timeout)
 	}
 	return writeDiff(w, o.format, rep)
 }
@@ -156,14 +156,16 @@ func (o diffOptions) check() ([]queryMethod, error) {
 	return diffMethods(o.methods, o.lookup)
 }
 
-// checkLocators accepts exactly two direct locator strings.
+// checkLocators accepts exactly two locators in a form parseLocator reads, and
+// turns them into the locator strings TarsGo takes.
 func checkLocators(locators []string) error {
 	if len(locators) != 2 {
 		return usageErrorf("diff needs exactly two --locator, got %d", len(locators))
 	}
-	for _, l := range locators {
-		if obj, eps, _ := strings.Cut(l, "@"); obj == "" || strings.TrimSpace(eps) == "" {
-			return usageErrorf("--locator %q: want OBJ@ENDPOINTS, e.g. %q", l, "tars.tarsregistry.QueryObj@tcp -h 127.0.0.1 -p 17890")
+	for i, l := range locators {
+		var err error
+		if locators[i], err = parseLocator("--locator", l); err != nil {
+			return err
 		}
 	}
 	return nil

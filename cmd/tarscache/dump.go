@@ -66,7 +66,7 @@ Examples:
 				Usage: "read the records from the running server whose admin API is at `URL` (http://HOST:PORT or HOST:PORT) instead of --data"},
 			&cli.StringFlag{Name: "format", Value: "table", EnvVars: []string{"TARSCACHE_FORMAT"}, Destination: &o.format,
 				Usage: "output `FORMAT`: table (for people), json (tarscache-records/1, readable by import) or tars (Servant@endpoints)"},
-			adminTokenFlag(&o.token),
+			clientTokenFlag(&o.token),
 		},
 		OnUsageError: subcommandUsage,
 		Action: func(c *cli.Context) error {
@@ -74,6 +74,13 @@ Examples:
 			return dump(c.App.Writer, o)
 		},
 	}
+}
+
+// clientTokenFlag is the --admin-token-file of the commands that read a running
+// server's admin API (dump, route): the token it was started with.
+func clientTokenFlag(dst *string) cli.Flag {
+	return &cli.StringFlag{Name: "admin-token-file", EnvVars: []string{"TARSCACHE_ADMIN_TOKEN_FILE"}, Action: secretInto(dst, "--admin-token-file"),
+		Usage: "send the bearer token read from `FILE` to --admin (needed when the server was started with --admin-token-file)"}
 }
 
 func dump(w io.Writer, o dumpOptions) error {
@@ -110,7 +117,7 @@ func load(o dumpOptions) (*dumped, error) {
 }
 
 func loadFile(path string) (*dumped, error) {
-	c, err := cache.Open(path, cache.Options{ReadOnly: true})
+	c, err := openData(path, cache.Options{ReadOnly: true})
 	if errors.Is(err, cache.ErrLocked) {
 		return nil, fmt.Errorf("%w; read the running server with --admin HOST:PORT instead", err)
 	}
@@ -147,18 +154,18 @@ func loadAdmin(base, prefix, token string) (*dumped, error) {
 	}
 	req, err := http.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("dump: %w", err)
+		return nil, fmt.Errorf("admin API %s: %w", base, err)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := (&http.Client{Timeout: adminTimeout}).Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("dump: ask the running server: %w", err)
+		return nil, fmt.Errorf("ask the running server: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("dump: GET %s: %s", u, statusText(resp))
+		return nil, fmt.Errorf("ask the running server: GET %s: %s", u, statusText(resp))
 	}
 	return recordsAnswer(resp, base)
 }
@@ -167,16 +174,16 @@ func loadAdmin(base, prefix, token string) (*dumped, error) {
 func recordsAnswer(resp *http.Response, base string) (*dumped, error) {
 	st, err := cache.ReadJSON(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("dump: records from %s: %w", base, err)
+		return nil, fmt.Errorf("records from %s: %w", base, err)
 	}
 	snap, err := cache.NewSnapshot(st)
 	if err != nil {
-		return nil, fmt.Errorf("dump: records from %s: %w", base, err)
+		return nil, fmt.Errorf("records from %s: %w", base, err)
 	}
 	d := &dumped{snap: snap, source: base}
 	if h := resp.Header.Get(admin.LastSyncHeader); h != "" {
 		if d.lastSync, err = time.Parse(time.RFC3339Nano, h); err != nil {
-			return nil, fmt.Errorf("dump: %s header %q from %s: %w", admin.LastSyncHeader, h, base, err)
+			return nil, fmt.Errorf("%s header %q from %s: %w", admin.LastSyncHeader, h, base, err)
 		}
 	}
 	return d, nil

@@ -55,8 +55,8 @@ Examples:
 			&cli.IntFlag{Name: "keys", EnvVars: []string{"TARSCACHE_ROUTE_KEYS"}, Destination: &o.keys,
 				Usage: "route `N` random keys and print each subset's share instead"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, EnvVars: []string{"TARSCACHE_ROUTE_SEED"}, Destination: &o.seed,
-				Usage: "seed of the random keys of --keys"},
-			adminTokenFlag(&o.token),
+				Usage: "`SEED` of the random keys of --keys"},
+			clientTokenFlag(&o.token),
 		},
 		OnUsageError: subcommandUsage,
 		Action: func(c *cli.Context) error {

@@ -69,11 +69,11 @@ Examples:
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:17890", EnvVars: []string{"TARSCACHE_LISTEN"}, Destination: &o.listen,
 				Usage: "`HOST:PORT` to serve QueryF (tars.tarsregistry.QueryObj) on"},
 			&cli.DurationFlag{Name: "sync-interval", Action: positive("--sync-interval"), Value: 2 * time.Second, EnvVars: []string{"TARSCACHE_SYNC_INTERVAL"}, Destination: &o.syncInterval,
-				Usage: "time between two syncs from MySQL; each reads only the servers written since the last one"},
+				Usage: "`DURATION` between two syncs from MySQL (500ms, 2s, 1m); each reads only the servers written since the last one"},
 			&cli.DurationFlag{Name: "full-sync-interval", Action: positive("--full-sync-interval"), Value: 5 * time.Minute, EnvVars: []string{"TARSCACHE_FULL_SYNC_INTERVAL"}, Destination: &o.fullInterval,
-				Usage: "longest time between two syncs that read every table (the safety net under incremental syncs)"},
+				Usage: "longest `DURATION` between two syncs that read every table (the safety net under incremental syncs)"},
 			&cli.StringFlag{Name: "admin", Value: admin.DefaultAddr, EnvVars: []string{"TARSCACHE_ADMIN"}, Destination: &o.admin,
-				Usage: "`HOST:PORT` of the admin HTTP API (/healthz, /readyz, /metrics, /v1/servants, /v1/records, /v1/backup, /v1/held; see README); \"off\" disables it. It has no authentication: keep it on loopback"},
+				Usage: "`HOST:PORT` of the admin HTTP API (/healthz, /readyz, /metrics, /v1/servants, /v1/records, /v1/backup, /v1/held; see README); \"off\" disables it. Without --admin-token-file it has no authentication and binds only a loopback address"},
 			&cli.StringSliceFlag{Name: "advertise", EnvVars: []string{"TARSCACHE_ADVERTISE"}, Destination: &o.advertise,
 				Usage: "answer lookups of tars.tarsregistry.QueryObj with this `ENDPOINT` (\"tcp -h HOST -p PORT -t MS\"; repeatable) " +
 					"instead of the registry's own rows, so that clients and tarsnode are pointed at tarscache"},
@@ -83,18 +83,18 @@ Examples:
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"TARSCACHE_LOG_LEVEL"}, Destination: &o.logLevel,
 				Usage: "lowest `LEVEL` logged: debug, info, warn or error"},
 			&cli.DurationFlag{Name: "max-stale", Action: notNegative("--max-stale"), Value: 72 * time.Hour, EnvVars: []string{"TARSCACHE_MAX_STALE"}, Destination: &o.maxStale,
-				Usage: "once the last successful sync is older than this, lookups fail so that clients keep their own lists (0: answer stale data forever)"},
+				Usage: "once the last successful sync is older than this `DURATION`, lookups fail (and /readyz answers 503) so that clients keep their own lists (0: answer stale data forever)"},
 			&cli.StringSliceFlag{Name: "allow", EnvVars: []string{"TARSCACHE_ALLOW"}, Destination: &o.allow,
 				Usage: "serve QueryF only to clients in this `CIDR` (10.0.0.0/8, or one address; repeatable); others are disconnected and counted. Default: everyone"},
 			&cli.IntFlag{Name: "max-conns", Value: tars.DefaultMaxConns, EnvVars: []string{"TARSCACHE_MAX_CONNS"}, Destination: &o.maxConns,
-				Action: atLeastOne("--max-conns"), Usage: "most QueryF connections open at once; more are disconnected at accept and counted"},
+				Action: atLeastOne("--max-conns"), Usage: "most QueryF connections (`N`) open at once; more are disconnected at accept and counted"},
 			&cli.IntFlag{Name: "max-in-flight", Value: tars.DefaultMaxInFlight, EnvVars: []string{"TARSCACHE_MAX_IN_FLIGHT"}, Destination: &o.maxInFlight,
-				Action: atLeastOne("--max-in-flight"), Usage: "most QueryF requests answered at once; more wait their turn"},
+				Action: atLeastOne("--max-in-flight"), Usage: "most QueryF requests (`N`) answered at once; more wait their turn"},
 			&cli.IntFlag{Name: "max-buffered-mib", Value: tars.DefaultMaxBufferedBytes >> 20, EnvVars: []string{"TARSCACHE_MAX_BUFFERED_MIB"}, Destination: &o.maxBuffered,
 				Action: atLeastOne("--max-buffered-mib"), Usage: "most `MiB` held across QueryF connections for requests still arriving and replies not yet read " +
 					"(beyond 4 KiB each); a connection that needs more is closed and counted"},
 			&cli.DurationFlag{Name: "idle-timeout", Value: tars.DefaultIdleTimeout, EnvVars: []string{"TARSCACHE_IDLE_TIMEOUT"}, Destination: &o.idleTimeout,
-				Action: positive("--idle-timeout"), Usage: "close a QueryF connection that sends nothing for this long (clients reconnect on their next call)"},
+				Action: positive("--idle-timeout"), Usage: "close a QueryF connection that sends nothing for this `DURATION` (clients reconnect on their next call)"},
 			adminTokenFlag(&o.adminToken),
 			&cli.BoolFlag{Name: "rebuild-on-corruption", EnvVars: []string{"TARSCACHE_REBUILD_ON_CORRUPTION"}, Destination: &o.rebuild,
 				Usage: "when the cache file is damaged, of another kind or of a newer format, move it aside (FILE.bad-TIME, never deleted) " +
@@ -104,6 +104,9 @@ Examples:
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageErrorf("serve takes no arguments, got %q", c.Args().Slice())
+			}
+			if err := checkServeFlags(o); err != nil {
+				return err
 			}
 			log, err := newLogger(c.App.ErrWriter, o.logFormat, o.logLevel)
 			if err != nil {
@@ -166,11 +169,11 @@ func secretInto(dst *string, flag string) func(*cli.Context, string) error {
 	return func(c *cli.Context, path string) error {
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return fmt.Errorf("%s: %w", flag, err)
+			return usageErrorf("%s: %w", flag, err)
 		}
 		warnIfShared(c.App.ErrWriter, flag, path)
 		if *dst = strings.TrimSpace(string(b)); *dst == "" {
-			return fmt.Errorf("%s %s: the file is empty", flag, path)
+			return usageErrorf("%s %s: the file is empty", flag, path)
 		}
 		return nil
 	}
@@ -197,7 +200,7 @@ func dataFlag(dst *string) cli.Flag {
 // configuration file to re-read and logs only to stderr. SIGPIPE is ignored, so
 // that a closed stderr (a log pipe gone) fails log writes, which slog drops,
 // instead of ending the process.
-func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
+func serve(ctx context.Context, o serveOptions, log *slog.Logger) (err error) {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	signal.Ignore(syscall.SIGPIPE)
@@ -216,17 +219,25 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		return err
 	}
 	fitOpenFiles(o.maxConns, log)
+	cleanup := createdOnFailure(o.data) // a serve that never started leaves no file
 	c, err := openCache(o, cache.Options{Logger: log, Override: override}, log)
 	if err != nil {
+		cleanup(err)
 		return err
 	}
-	defer c.Close()
+	started := false
+	defer func() {
+		c.Close()
+		if !started {
+			cleanup(err)
+		}
+	}()
 	reg := newRegistry(c)
 	srv, err := tars.Listen(o.listen, tars.NewHandler(c, tars.HandlerOptions{MaxStale: o.maxStale}),
 		tars.Options{Logger: log, Registerer: reg, Allow: allow, MaxConns: o.maxConns, MaxInFlight: o.maxInFlight,
 			IdleTimeout: o.idleTimeout, MaxBufferedBytes: int64(o.maxBuffered) << 20})
 	if err != nil {
-		return err
+		return portInUse(err, "--listen", o.listen)
 	}
 	db, err := sync.OpenDB(o.dsn, log)
 	if err != nil {
@@ -235,10 +246,13 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	defer db.Close()
 	syncer := sync.New(db, c, sync.Options{Interval: o.syncInterval, FullInterval: o.fullInterval, Logger: log,
 		ProtectThreshold: syncerThreshold(o.protect), Registerer: reg})
-	adm, err := listenAdmin(o.admin, admin.Options{Logger: log, Held: heldView{syncer}, Store: storeView{c}, Gatherer: reg, Token: o.adminToken})
+	adm, err := listenAdmin(o.admin, admin.Options{Logger: log, Held: heldView{syncer}, Store: storeView{c}, Gatherer: reg, Token: o.adminToken,
+		MaxStale: o.maxStale})
 	if err != nil {
-		return errors.Join(err, srv.Close())
+		return errors.Join(portInUse(err, "--admin", o.admin), srv.Close())
 	}
+	started = true
+	warnIfStale(log, c.LastSync(), o.maxStale, time.Now())
 	log.Info("serving", "listen", srv.Addr().String(), "admin", adminAddr(adm), "data", o.data, "servants", c.Snapshot().Len(),
 		"dsn", sync.RedactDSN(o.dsn), "sync_interval", o.syncInterval, "full_sync_interval", o.fullInterval,
 		"max_stale", o.maxStale, "last_sync", c.LastSync(), "advertise", o.advertise.Value(),
@@ -249,7 +263,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 // openCache opens the cache file; with --rebuild-on-corruption a file it refuses as
 // damaged is moved aside and a new one is started, which the first sync fills.
 func openCache(o serveOptions, opts cache.Options, log *slog.Logger) (*cache.Cache, error) {
-	c, err := cache.Open(o.data, opts)
+	c, err := openData(o.data, opts)
 	if err == nil || !isDamaged(err) {
 		return c, err
 	}
@@ -262,7 +276,7 @@ func openCache(o serveOptions, opts cache.Options, log *slog.Logger) (*cache.Cac
 	}
 	log.Error("cache file refused: moved aside, rebuilding it from MySQL; lookups answer nothing until the first sync",
 		"file", o.data, "moved_to", aside, "err", err)
-	return cache.Open(o.data, opts)
+	return openData(o.data, opts)
 }
 
 func isDamaged(err error) bool {

@@ -88,6 +88,9 @@ type Options struct {
 	// Token, when not empty, is the bearer token every request but /healthz and
 	// /readyz must carry ("Authorization: Bearer TOKEN"); others get 401.
 	Token string
+	// MaxStale is the serve --max-stale the QueryF handler refuses lookups
+	// beyond: once the last sync is older, /readyz answers 503. Zero never does.
+	MaxStale time.Duration
 }
 
 // DefaultOptions returns the options NewHandler uses for nil fields.
@@ -108,10 +111,11 @@ func withDefaults(opts Options) Options {
 
 // handler serves the routes; it keeps no state besides its dependencies.
 type handler struct {
-	held   Held
-	store  Store // nil when the API has no cache
-	logger *slog.Logger
-	now    func() time.Time
+	held     Held
+	store    Store // nil when the API has no cache
+	logger   *slog.Logger
+	now      func() time.Time
+	maxStale time.Duration
 	// backups and dumps bound the /v1/backup and /v1/records answers at once.
 	backups, dumps slots
 }
@@ -124,7 +128,7 @@ func NewHandler(opts Options) http.Handler {
 		panic("admin: NewHandler: Options.Held is nil")
 	}
 	opts = withDefaults(opts)
-	h := &handler{held: opts.Held, store: opts.Store, logger: opts.Logger, now: opts.Now,
+	h := &handler{held: opts.Held, store: opts.Store, logger: opts.Logger, now: opts.Now, maxStale: opts.MaxStale,
 		backups: make(slots, MaxBackups), dumps: make(slots, MaxRecordDumps)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz)

@@ -12,24 +12,27 @@
 //     valid state): {"ready":true,"servants":N,"last_sync":T,"stale_for_seconds":S},
 //     S being how long ago (by Options.Now) the last successful sync started, or
 //     null with last_sync when the file was never synced (a new or imported one).
-//     Otherwise it answers 503 {"ready":false,"reason":"..."}. Ready means "serving
-//     loaded records", not "MySQL is reachable": a server restarted during a
-//     database outage is ready at once from its file, and stale_for_seconds says
-//     how old that file is. A "file" object reports the cache file under the
-//     server: {"ok":true,"changes":0,"rewrites":0}, or, while it was found
-//     truncated, overwritten, replaced or deleted and not yet rewritten from
-//     memory, {"ok":false,"problem":"...","since":T,...}; records are served from
-//     memory meanwhile, so the answer stays 200.
+//     Otherwise it answers 503 {"ready":false,"reason":"..."}; so it does once
+//     the last sync is older than Options.MaxStale (serve --max-stale), when
+//     QueryF refuses lookups as too stale. Ready means "serving loaded records",
+//     not "MySQL is reachable": a server restarted during a database outage is
+//     ready at once from its file, and stale_for_seconds says how old that file is.
+//     A "file" object reports the cache file under the server:
+//     {"ok":true,"changes":0,"rewrites":0}, or, while it was found truncated,
+//     overwritten, replaced or deleted and not yet rewritten from memory,
+//     {"ok":false,"problem":"...","since":T,...}; records are served from memory
+//     meanwhile, so the answer stays 200.
 //   - GET /v1/servants lists the stored servants in id order, only those whose id
 //     starts with the optional ?prefix=:
 //     {"servants":[{"id":...,"version":"8 hex digits","active":N,"inactive":N}],
 //     "last_sync":T}. The version is the record's CRC32, as tarscache dump shows it.
 //   - GET /v1/servants/{id} answers the record QueryF answers for the id (an exact,
 //     case-sensitive match; a "/" in an id is sent as %2F): {"id","version",
-//     "endpoints":[{"active","proto","host","port","timeout","weight",
-//     "weight_type","auth_type","bak_flag","node_name","enable_group",
-//     "ip_group_name","enable_set","set_name","set_area","set_group","subset",
-//     "origin"}]}, every field always present, proto being 0 udp, 1 tcp, 2 ssl. An
+//     "endpoints":[{"active","istcp","host","port","timeout","weight",
+//     "weightType","authType","bakFlag","nodeName","enableGroup","ipGroupName",
+//     "enableSet","setName","setArea","setGroup","subset","origin"}]}, every field
+//     always present and named as in the records document below, istcp being 0
+//     udp, 1 tcp, 2 ssl. An
 //     unknown id answers 404 {"error":"unknown servant \"ID\""}. Both servant
 //     routes add "override":true to a record the cache answers in place of the
 //     stored one (serve --advertise); an override whose id is not stored is

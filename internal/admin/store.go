@@ -9,12 +9,6 @@ import (
 	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
-// Reasons /readyz gives for 503.
-const (
-	reasonNoStore = "no cache is attached to the admin API"
-	reasonEmpty   = "no servant record loaded and no sync completed yet"
-)
-
 // withStore returns next, or, when the API has no cache, a handler answering 503.
 func (h *handler) withStore(next http.HandlerFunc) http.HandlerFunc {
 	if h.store != nil {
@@ -23,32 +17,6 @@ func (h *handler) withStore(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) {
 		h.writeJSON(w, http.StatusServiceUnavailable, errorJSON{Error: reasonNoStore})
 	}
-}
-
-// readyz answers 200 once records are servable: the snapshot holds a servant or
-// a sync has completed (an empty registry is a valid state). A process that is
-// up but has neither answers 503.
-func (h *handler) readyz(w http.ResponseWriter, _ *http.Request) {
-	if h.store == nil {
-		h.writeJSON(w, http.StatusServiceUnavailable, notReadyJSON{Reason: reasonNoStore})
-		return
-	}
-	n, last := h.store.Snapshot().Len(), h.store.LastSync()
-	if n == 0 && last.IsZero() {
-		h.writeJSON(w, http.StatusServiceUnavailable, notReadyJSON{Reason: reasonEmpty})
-		return
-	}
-	h.writeJSON(w, http.StatusOK, readyJSON{Ready: true, Servants: n, LastSync: timeOrNull(last),
-		StaleForSeconds: h.staleFor(last), File: fileJSONOf(h.store.FileStatus())})
-}
-
-// staleFor returns how many seconds ago last was, or nil for the zero time.
-func (h *handler) staleFor(last time.Time) *float64 {
-	if last.IsZero() {
-		return nil
-	}
-	s := h.now().Sub(last).Seconds()
-	return &s
 }
 
 // listServants answers every stored servant whose id starts with ?prefix=
