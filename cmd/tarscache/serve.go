@@ -171,19 +171,19 @@ func secretInto(dst *string, flag string) func(*cli.Context, string) error {
 		if err != nil {
 			return usageErrorf("%s: %w", flag, err)
 		}
-		warnIfShared(c.App.ErrWriter, flag, path)
 		if *dst = strings.TrimSpace(string(b)); *dst == "" {
 			return usageErrorf("%s %s: the file is empty", flag, path)
 		}
+		warnIfShared(c.App.ErrWriter, flag, path)
 		return nil
 	}
 }
 
-// warnIfShared warns on w when the secret file at path may be read by users
-// other than its owner (group or others have any permission on it).
+// warnIfShared warns on w when the secret file at path, a regular file, may be
+// read by users other than its owner (group or others have any permission on it).
 func warnIfShared(w io.Writer, flag, path string) {
 	st, err := os.Stat(path)
-	if err != nil || st.Mode().Perm()&0o077 == 0 {
+	if err != nil || !st.Mode().IsRegular() || st.Mode().Perm()&0o077 == 0 {
 		return
 	}
 	fmt.Fprintf(w, "tarscache: warning: %s %s can be read by other users (mode %04o): it holds a secret; chmod 600 it\n",
