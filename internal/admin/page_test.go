@@ -34,7 +34,7 @@ func pageStore(t *testing.T) *cache.Cache {
 }
 
 func pageHandler(t *testing.T, held *fakeHeld, opts admin.Options) http.Handler {
-	opts.Held, opts.Store = held, pageStore(t)
+	opts.Held, opts.Store = held, cacheStore{pageStore(t)}
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return time.Date(2025, 1, 2, 3, 5, 0, 0, time.UTC) }
 	}
