@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -52,7 +53,15 @@ type Options struct {
 	// Registerer receives the Syncer's metrics (tarscache_sync_*); nil leaves
 	// them unregistered. Register at most one Syncer with one registry.
 	Registerer prometheus.Registerer
+	// InitialSource names where the data served comes from until the first sync
+	// (the cache file, or the peer it was fetched from); "" means DefaultInitialSource.
+	InitialSource string
+	// InitialSince is when InitialSource became the source; zero means Now() at New.
+	InitialSince time.Time
 }
+
+// DefaultInitialSource is Options.InitialSource when none is given.
+const DefaultInitialSource = "cache file"
 
 // DefaultOptions returns the options a Syncer uses for zero fields.
 func DefaultOptions() Options {
@@ -80,7 +89,7 @@ type Result struct {
 // Syncer keeps a cache equal to the registry database. See the package
 // documentation for its loop and its concurrency contract.
 type Syncer struct {
-	db       *sql.DB
+	sources  *sources
 	cache    *cache.Cache
 	opts     Options
 	protect  protection
@@ -95,6 +104,7 @@ type Syncer struct {
 	badRules    map[string]struct{} // subset rule rejections of the last fetch, already logged
 	marks       *marks              // left by the last applied fetch; nil before the first
 	heldLast    bool                // the last fetch was held: the next one reads everything
+	switching   bool                // this fetch reads another source than the one in use
 	turn        int                 // which of bigTables the next idle fetch counts
 	// loggedHeld is the impact of the held fetch last logged, nil when none is held.
 	loggedHeld *cache.Impact
@@ -104,6 +114,22 @@ type Syncer struct {
 // allow several statements in one query (go-sql-driver's multiStatements), as
 // OpenDB's pool does: the small tables are read in one round trip.
 func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
+	return NewFromSources([]Source{{Name: "database", DB: db}}, c, opts)
+}
+
+// NewFromSources returns a Syncer that reads the first of srcs that answers,
+// preferring them in order (see the package documentation), and applies to c.
+// srcs must not be empty, and each DB must allow several statements in one query,
+// as OpenDB's pool does. It starts nothing.
+func NewFromSources(srcs []Source, c *cache.Cache, opts Options) *Syncer {
+	opts = withDefaults(opts)
+	return &Syncer{sources: newSources(srcs, opts), cache: c, opts: opts, protect: protection{threshold: opts.ProtectThreshold},
+		metrics: newMetrics(opts.Registerer), compiler: subset.NewCompiler(0),
+		rejected: map[string]pair{}, warned: map[string]struct{}{}, badRules: map[string]struct{}{}}
+}
+
+// withDefaults fills the zero fields of opts from DefaultOptions.
+func withDefaults(opts Options) Options {
 	def := DefaultOptions()
 	if opts.Interval <= 0 {
 		opts.Interval = def.Interval
@@ -129,9 +155,13 @@ func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
 	if opts.ProtectThreshold == 0 {
 		opts.ProtectThreshold = def.ProtectThreshold
 	}
-	return &Syncer{db: db, cache: c, opts: opts, protect: protection{threshold: opts.ProtectThreshold},
-		metrics: newMetrics(opts.Registerer), compiler: subset.NewCompiler(0),
-		rejected: map[string]pair{}, warned: map[string]struct{}{}, badRules: map[string]struct{}{}}
+	if opts.InitialSource == "" {
+		opts.InitialSource = DefaultInitialSource
+	}
+	if opts.InitialSince.IsZero() {
+		opts.InitialSince = opts.Now()
+	}
+	return opts
 }
 
 // SyncOnce fetches the registry, builds the records and applies them to the cache,
@@ -148,18 +178,7 @@ func (s *Syncer) SyncOnce(ctx context.Context) (Result, error) {
 
 // syncOnce is SyncOnce, with start the time that stamps the fetch.
 func (s *Syncer) syncOnce(ctx context.Context, start time.Time) (Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.opts.FetchTimeout)
-	defer cancel()
-	tx, err := beginRead(ctx, s.db)
-	if err != nil {
-		return Result{}, err
-	}
-	defer tx.Rollback() //nolint:errcheck // read-only: nothing to undo
-	f, err := s.read(ctx, tx, start)
-	if err != nil {
-		return Result{}, err
-	}
-	return s.apply(f, start)
+	return s.syncFromSources(ctx, start)
 }
 
 // apply builds what f read and applies it, or holds it.
@@ -226,8 +245,11 @@ func (s *Syncer) failed(err error) time.Duration {
 	if s.failures == 1 {
 		s.failedStage = failureStage(err)
 		msg := "database unreachable: serving the cached records, retrying with backoff"
-		if s.failedStage == stageWrite {
+		switch {
+		case s.failedStage == stageWrite:
 			msg = "cache file cannot be written (disk full? read-only?): serving the records in memory, retrying with backoff"
+		case errors.Is(err, ErrBehind):
+			msg = "no database answers with data as new as the data served: serving the cached records, retrying with backoff"
 		}
 		s.opts.Logger.Error(msg, "servants", s.cache.Snapshot().Len(), "last_sync", s.cache.LastSync(), "err", err)
 	}
