@@ -35,6 +35,10 @@ type dumped struct {
 	snap     *cache.Snapshot
 	lastSync time.Time
 	source   string
+	// origin is where the server's data comes from (a DSN without its password,
+	// its file, a peer) and originSince since when; "" when unknown (a file).
+	origin      string
+	originSince time.Time
 	// rules are the servants whose subset rules are printed.
 	rules []string
 }
@@ -172,7 +176,12 @@ func recordsAnswer(resp *http.Response, base string) (*dumped, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dump: records from %s: %w", base, err)
 	}
-	d := &dumped{snap: snap, source: base}
+	d := &dumped{snap: snap, source: base, origin: resp.Header.Get(admin.SourceHeader)}
+	if h := resp.Header.Get(admin.SourceSinceHeader); h != "" {
+		if d.originSince, err = time.Parse(time.RFC3339Nano, h); err != nil {
+			return nil, fmt.Errorf("dump: %s header %q from %s: %w", admin.SourceSinceHeader, h, base, err)
+		}
+	}
 	if h := resp.Header.Get(admin.LastSyncHeader); h != "" {
 		if d.lastSync, err = time.Parse(time.RFC3339Nano, h); err != nil {
 			return nil, fmt.Errorf("dump: %s header %q from %s: %w", admin.LastSyncHeader, h, base, err)
@@ -191,6 +200,9 @@ func statusText(resp *http.Response) string {
 // writeHeader writes the "#" lines that say where a dump comes from and how old it is.
 func writeHeader(w io.Writer, d *dumped, now time.Time) {
 	fmt.Fprintf(w, "# source: %s\n", d.source)
+	if d.origin != "" {
+		fmt.Fprintf(w, "# data from: %s (since %s)\n", d.origin, d.originSince.UTC().Format(time.RFC3339))
+	}
 	if d.lastSync.IsZero() {
 		fmt.Fprintln(w, "# last sync: never (a new or imported file)")
 		return

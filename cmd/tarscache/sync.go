@@ -15,7 +15,7 @@ import (
 
 // syncOptions are the settings of "tarscache sync".
 type syncOptions struct {
-	dsn        string
+	dsns       []string
 	data       string
 	protect    float64
 	acceptHeld bool
@@ -40,7 +40,7 @@ stderr shows the sync in progress and how long it has taken.
 Examples:
    tarscache sync --dsn 'tars:secret@tcp(db.example:3306)/db_tars' --data /var/lib/tarscache/tarscache.db
    tarscache sync --dry-run --dsn 'tars:secret@tcp(db.example:3306)/db_tars' --data /var/lib/tarscache/tarscache.db`,
-		Flags: append(dsnFlags(&o.dsn), dataFlag(&o.data), protectFlag(&o.protect),
+		Flags: append(dsnFlags(&o.dsns), dataFlag(&o.data), protectFlag(&o.protect),
 			&cli.BoolFlag{Name: "accept-held", EnvVars: []string{"TARSCACHE_ACCEPT_HELD"}, Destination: &o.acceptHeld,
 				Usage: "apply the fetch even if it would take away more than --protect-threshold"},
 			&cli.BoolFlag{Name: "dry-run", EnvVars: []string{"TARSCACHE_DRY_RUN"}, Destination: &o.dryRun,
@@ -85,12 +85,12 @@ func syncOnce(ctx context.Context, w, stderr io.Writer, o syncOptions) error {
 		return err
 	}
 	defer c.Close()
-	db, err := sync.OpenDB(o.dsn, nil)
+	srcs, err := openSources(o.dsns, nil)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	s := sync.New(db, c, sync.Options{ProtectThreshold: syncerThreshold(o.protect)})
+	defer closeSources(srcs)
+	s := sync.NewFromSources(srcs, c, sync.Options{ProtectThreshold: syncerThreshold(o.protect)})
 	if o.dryRun {
 		return dryRun(ctx, w, stderr, s, o.data)
 	}

@@ -43,6 +43,12 @@ type Store interface {
 	WriteTo(w io.Writer) (int64, error)
 }
 
+// Sources reports where the data served comes from; *sync.Syncer implements
+// it. Sources must be safe to call from any goroutine.
+type Sources interface {
+	Sources() sync.SourcesReport
+}
+
 // Options configure NewHandler. Held is required; DefaultOptions documents the
 // defaults of the other fields.
 type Options struct {
@@ -60,6 +66,9 @@ type Options struct {
 	// Now is the clock used to log how long a change was held, to compute how
 	// stale the records are and to name backups. Nil means time.Now.
 	Now func() time.Time
+	// Sources, when not nil, is reported by /readyz (the source in use),
+	// /v1/sources (every source) and /v1/records' headers.
+	Sources Sources
 	// Token, when not empty, is the bearer token every request but /healthz and
 	// /readyz must carry ("Authorization: Bearer TOKEN"); others get 401.
 	Token string
@@ -84,7 +93,8 @@ func withDefaults(opts Options) Options {
 // handler serves the routes; it keeps no state besides its dependencies.
 type handler struct {
 	held   Held
-	store  Store // nil when the API has no cache
+	store  Store   // nil when the API has no cache
+	srcs   Sources // nil when the API reports no source
 	logger *slog.Logger
 	now    func() time.Time
 }
@@ -97,7 +107,7 @@ func NewHandler(opts Options) http.Handler {
 		panic("admin: NewHandler: Options.Held is nil")
 	}
 	opts = withDefaults(opts)
-	h := &handler{held: opts.Held, store: opts.Store, logger: opts.Logger, now: opts.Now}
+	h := &handler{held: opts.Held, store: opts.Store, srcs: opts.Sources, logger: opts.Logger, now: opts.Now}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", h.readyz)
@@ -107,6 +117,7 @@ func NewHandler(opts Options) http.Handler {
 	mux.HandleFunc("GET /v1/servants/{id}", h.withStore(h.getServant))
 	mux.HandleFunc("GET /v1/records", h.withStore(h.records))
 	mux.HandleFunc("GET /v1/backup", h.withStore(h.backup))
+	mux.HandleFunc("GET /v1/sources", h.sources)
 	if opts.Gatherer != nil {
 		mux.Handle("GET /metrics", metricsHandler(opts.Gatherer))
 	}

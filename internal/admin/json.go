@@ -52,6 +52,39 @@ type readyJSON struct {
 	Servants        int        `json:"servants"`
 	LastSync        *time.Time `json:"last_sync"` // RFC 3339 with nanoseconds, UTC
 	StaleForSeconds *float64   `json:"stale_for_seconds"`
+	// Source says where the records come from; absent without Options.Sources.
+	Source *sourceInUseJSON `json:"source,omitempty"`
+}
+
+// sourceInUseJSON is the source of the data served.
+type sourceInUseJSON struct {
+	Name     string    `json:"name"`
+	Since    time.Time `json:"since"`
+	Position string    `json:"position,omitempty"`
+}
+
+// sourcesJSON is the body of GET /v1/sources.
+type sourcesJSON struct {
+	InUse   sourceInUseJSON `json:"in_use"`
+	Sources []sourceJSON    `json:"sources"`
+}
+
+// sourceJSON mirrors sync.SourceStatus.
+type sourceJSON struct {
+	Name     string     `json:"name"`
+	State    string     `json:"state"`
+	Since    *time.Time `json:"since"`
+	Position string     `json:"position"`
+	Error    string     `json:"error,omitempty"`
+}
+
+func sourcesResponse(r sync.SourcesReport) sourcesJSON {
+	out := sourcesJSON{InUse: sourceInUseJSON{Name: r.Current, Since: r.Since.UTC(), Position: r.Position}, Sources: []sourceJSON{}}
+	for _, s := range r.Sources {
+		out.Sources = append(out.Sources, sourceJSON{Name: s.Name, State: s.State, Since: timeOrNull(s.Since),
+			Position: s.Position, Error: s.Err})
+	}
+	return out
 }
 
 // notReadyJSON is the body of GET /readyz when nothing is servable yet.
