@@ -141,7 +141,12 @@ func (ss *sources) checkPosition(ctx context.Context, tx *sql.Tx, i int) (positi
 	if len(ss.list) < 2 {
 		return position{}, nil
 	}
-	src := ss.list[i]
+	return ss.compare(ctx, tx, ss.list[i])
+}
+
+// compare reads src's position within tx and fails with ErrBehind when it lacks
+// what is served.
+func (ss *sources) compare(ctx context.Context, tx *sql.Tx, src *sourceState) (position, error) {
 	p, err := readPosition(ctx, tx, &src.flavor)
 	if err != nil {
 		return position{}, fmt.Errorf("sync: read the replication position: %w", err)
@@ -264,6 +269,7 @@ func (s *Syncer) syncFromSources(ctx context.Context, start time.Time) (Result, 
 		res, p, err := s.syncFrom(ctx, i, start)
 		if err == nil {
 			ss.answered(i, p, res.Held == nil, start, failed)
+			ss.probeStandbys(ctx, start)
 			return res, nil
 		}
 		if ctx.Err() != nil {
@@ -323,6 +329,43 @@ func (s *Syncer) syncFrom(ctx context.Context, i int, start time.Time) (Result, 
 		s.marks = saved
 	}
 	return res, p, err
+}
+
+// probeTimeout bounds the read of a standby's position.
+const probeTimeout = 2 * time.Second
+
+// probeStandbys reads the position of each source after the one in use whose
+// retry time has come, so that the report says whether it could take over
+// (standby), lacks what is served (behind), or does not answer. Healthy
+// standbys are asked every sourceRetryMax.
+func (ss *sources) probeStandbys(ctx context.Context, now time.Time) {
+	for i := ss.cur + 1; i < len(ss.list) && ss.cur >= 0; i++ {
+		src := ss.list[i]
+		if now.Before(src.retryAt) {
+			continue
+		}
+		if err := ss.probe(ctx, src); err != nil {
+			ss.refused(i, err, now)
+			continue
+		}
+		src.failures, src.retryAt = 0, now.Add(sourceRetryMax)
+		ss.setState(src, StateStandby, "", now)
+		ss.publish()
+	}
+}
+
+// probe reads src's position in a read-only transaction and compares it with
+// the data served.
+func (ss *sources) probe(ctx context.Context, src *sourceState) error {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	tx, err := beginRead(ctx, src.DB)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to undo
+	_, err = ss.compare(ctx, tx, src)
+	return err
 }
 
 // sourceMetrics are the tarscache_sync_source_* series.

@@ -253,6 +253,9 @@ func (s *Syncer) failed(err error) time.Duration {
 		}
 		s.opts.Logger.Error(msg, "servants", s.cache.Snapshot().Len(), "last_sync", s.cache.LastSync(), "err", err)
 	}
+	if len(s.sources.list) > 1 {
+		return min(backoff(s.failures), sourceRetryMax) // each source is retried within a few seconds
+	}
 	return backoff(s.failures)
 }
 
