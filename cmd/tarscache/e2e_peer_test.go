@@ -39,6 +39,12 @@ type sibling struct {
 // serves wantServants.
 func startSibling(t *testing.T, db *testdb.DB, wantServants int) *sibling {
 	t.Helper()
+	return startSiblingWithin(t, db, wantServants, 60*time.Second)
+}
+
+// startSiblingWithin is startSibling, waiting up to timeout for the first sync.
+func startSiblingWithin(t *testing.T, db *testdb.DB, wantServants int, timeout time.Duration) *sibling {
+	t.Helper()
 	loc, adm := freeAddr(t), freeAddr(t)
 	a := &sibling{loc: loc.String(), base: "http://" + adm.String(), token: "peer-s3cret", dsn: db.DSN}
 	a.tokenFile = writeSecret(t, a.token)
@@ -54,7 +60,7 @@ func startSibling(t *testing.T, db *testdb.DB, wantServants int) *sibling {
 		}
 		defer resp.Body.Close()
 		return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&ready) == nil && ready.Servants == wantServants
-	}, 60*time.Second, 50*time.Millisecond, "replica A never synced; output:\n%s", a.serve.output())
+	}, timeout, 50*time.Millisecond, "replica A never synced; output:\n%s", a.serve.output())
 	code, body := get(t, a.base+"/v1/servants", a.token)
 	require.Equal(t, http.StatusOK, code, body)
 	var list struct {
