@@ -83,7 +83,8 @@ type sourceState struct {
 	Source
 	flavor   flavor
 	failures int       // consecutive failed or behind reads
-	retryAt  time.Time // not asked again before, unless in use
+	retryAt  time.Time // after a failure: not asked again before, unless in use
+	probeAt  time.Time // a healthy standby's position is not read again before
 	status   SourceStatus
 }
 
@@ -341,14 +342,14 @@ const probeTimeout = 2 * time.Second
 func (ss *sources) probeStandbys(ctx context.Context, now time.Time) {
 	for i := ss.cur + 1; i < len(ss.list) && ss.cur >= 0; i++ {
 		src := ss.list[i]
-		if now.Before(src.retryAt) {
+		if now.Before(src.retryAt) || now.Before(src.probeAt) {
 			continue
 		}
 		if err := ss.probe(ctx, src); err != nil {
 			ss.refused(i, err, now)
 			continue
 		}
-		src.failures, src.retryAt = 0, now.Add(sourceRetryMax)
+		src.failures, src.retryAt, src.probeAt = 0, time.Time{}, now.Add(sourceRetryMax)
 		ss.setState(src, StateStandby, "", now)
 		ss.publish()
 	}
