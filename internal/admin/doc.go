@@ -15,7 +15,14 @@
 //     Otherwise it answers 503 {"ready":false,"reason":"..."}. Ready means "serving
 //     loaded records", not "MySQL is reachable": a server restarted during a
 //     database outage is ready at once from its file, and stale_for_seconds says
-//     how old that file is.
+//     how old that file is. With Options.Sources the answer adds
+//     "source":{"name":N,"since":T,"position":P}: where the records come from (a
+//     DSN with its password hidden, "cache file PATH" or "peer URL" before the
+//     first sync), since when, and the GTID position of the data when known.
+//   - GET /v1/sources (with Options.Sources; 503 without) answers
+//     {"in_use":{"name","since","position"},"sources":[{"name","state","since",
+//     "position","error"}]}, each source preferred first, its state one of
+//     in_use, standby, unreachable, behind or untried (see package sync).
 //   - GET /v1/servants lists the stored servants in id order, only those whose id
 //     starts with the optional ?prefix=:
 //     {"servants":[{"id":...,"version":"8 hex digits","active":N,"inactive":N}],
@@ -35,8 +42,10 @@
 //     and "tarscache import" reads (docs/format.md): the whole cache with the IDC
 //     groups, or with ?prefix= only the servants whose id starts with it. The
 //     header X-Tarscache-Last-Sync (LastSyncHeader) carries the time of the last
-//     successful sync, absent when there was none. "tarscache dump --admin" reads
-//     it.
+//     successful sync, absent when there was none; with Options.Sources,
+//     X-Tarscache-Source and X-Tarscache-Source-Since (SourceHeader,
+//     SourceSinceHeader) say where the data comes from and since when. "tarscache
+//     dump --admin" reads them.
 //   - GET /v1/backup streams a consistent copy of the whole cache file, taken in
 //     one read transaction while syncs go on, as application/octet-stream with
 //     Content-Disposition: attachment; filename="tarscache-20060102T150405Z.db"
@@ -78,9 +87,9 @@
 // WriteTo of Options.Store).
 //
 // Concurrency: the handler is safe for concurrent use and keeps no state of its
-// own; Options.Held and Options.Store must be safe to call from any goroutine
-// (*sync.Syncer and *cache.Cache are). A Server's Serve blocks in the caller's
-// goroutine until Close, which may be called from any goroutine, any number of
+// own; Options.Held, Options.Store and Options.Sources must be safe to call from
+// any goroutine (*sync.Syncer and *cache.Cache are). A Server's Serve blocks in
+// the caller's goroutine until Close, which may be called from any goroutine, any number of
 // times. The connection goroutines belong to the underlying http.Server; Close
 // ends them, forcibly after a few seconds (a backup in flight is cut off).
 package admin
