@@ -189,15 +189,23 @@ func (ss *sources) switchTo(i int, now time.Time, failed map[int]error) {
 	ss.metrics.inUse.WithLabelValues(ss.curName).Set(1)
 	ss.metrics.since.Set(unixSeconds(now))
 	ss.metrics.switches.Inc()
-	ss.logger.Warn("sync source switched: the data served now comes from it, read whole", "from", from, "to", ss.curName,
+	log := ss.logger.Warn
+	if reason == reasonFirst {
+		log = ss.logger.Info // the first sync after a start: no failure behind it
+	}
+	log("sync source switched: the data served now comes from it, read whole", "from", from, "to", ss.curName,
 		"reason", reason, "position", ss.served.String())
 }
+
+// reasonFirst is the reason of the switch of a first sync, away from the file
+// or the peer the data was loaded from.
+const reasonFirst = "first sync"
 
 // switchReason says why a sync took source i rather than the one in use.
 func (ss *sources) switchReason(i int, failed map[int]error) string {
 	switch {
 	case ss.cur < 0:
-		return "first sync"
+		return reasonFirst
 	case failed[ss.cur] != nil:
 		return fmt.Sprintf("%s failed: %v", ss.curName, failed[ss.cur])
 	case i < ss.cur:
@@ -390,7 +398,7 @@ func newSourceMetrics(reg prometheus.Registerer, names []string) *sourceMetrics 
 		since: f.NewGauge(prometheus.GaugeOpts{Name: "tarscache_sync_source_since_timestamp_seconds",
 			Help: "Unix time at which the source in use became it."}),
 		switches: f.NewCounter(prometheus.CounterOpts{Name: "tarscache_sync_source_switches_total",
-			Help: "Times the data served started coming from another source."}),
+			Help: "Times the data served started coming from another source (the first sync after a start counts once)."}),
 	}
 	for i, name := range names {
 		m.inUse.WithLabelValues(name)
