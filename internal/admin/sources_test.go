@@ -1,0 +1,60 @@
+package admin_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/internal/admin"
+	"github.com/tarscache/tarscache/internal/cachetest"
+	"github.com/tarscache/tarscache/sync"
+)
+
+// *sync.Syncer is what "tarscache serve" passes as Options.Sources.
+var _ admin.Sources = (*sync.Syncer)(nil)
+
+// fakeSources reports a fixed SourcesReport.
+type fakeSources struct{ r sync.SourcesReport }
+
+func (f fakeSources) Sources() sync.SourcesReport { return f.r }
+
+func failover() sync.SourcesReport {
+	return sync.SourcesReport{Current: "tars:xxxxx@tcp(10.0.1.20:3306)/db_tars", Since: since, Position: "0-1-42",
+		Sources: []sync.SourceStatus{
+			{Name: "tars:xxxxx@tcp(10.0.1.21:3306)/db_tars", State: sync.StateUnreachable, Since: since, Position: "0-1-40", Err: "dial tcp: connection refused"},
+			{Name: "tars:xxxxx@tcp(10.0.1.20:3306)/db_tars", State: sync.StateInUse, Since: since, Position: "0-1-42"},
+			{Name: "tars:xxxxx@tcp(10.0.1.22:3306)/db_tars", State: sync.StateUntried},
+		}}
+}
+
+// The source of the data served is in /readyz, /v1/sources and the headers of
+// /v1/records; /v1/sources answers 503 without a sync loop.
+func TestNewHandler_sources(t *testing.T) {
+	c := cachetest.Open(t, "")
+	_, err := c.Apply(cache.State{FetchedAt: since, Servants: []cache.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}})
+	require.NoError(t, err)
+	h := admin.NewHandler(admin.Options{Held: &fakeHeld{}, Store: c, Now: now, Sources: fakeSources{failover()}})
+	get := func(path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec
+	}
+	requireJSON(t, get("/readyz"), http.StatusOK, `{"ready":true,"servants":1,"last_sync":"2025-01-02T03:04:05.000000006Z",
+		"stale_for_seconds":90,"source":{"name":"tars:xxxxx@tcp(10.0.1.20:3306)/db_tars","since":"2025-01-02T03:04:05.000000006Z","position":"0-1-42"}}`)
+	requireJSON(t, get("/v1/sources"), http.StatusOK, `{
+		"in_use":{"name":"tars:xxxxx@tcp(10.0.1.20:3306)/db_tars","since":"2025-01-02T03:04:05.000000006Z","position":"0-1-42"},
+		"sources":[
+			{"name":"tars:xxxxx@tcp(10.0.1.21:3306)/db_tars","state":"unreachable","since":"2025-01-02T03:04:05.000000006Z","position":"0-1-40","error":"dial tcp: connection refused"},
+			{"name":"tars:xxxxx@tcp(10.0.1.20:3306)/db_tars","state":"in_use","since":"2025-01-02T03:04:05.000000006Z","position":"0-1-42"},
+			{"name":"tars:xxxxx@tcp(10.0.1.22:3306)/db_tars","state":"untried","since":null,"position":""}]}`)
+	rec := get("/v1/records")
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Equal(t, "tars:xxxxx@tcp(10.0.1.20:3306)/db_tars", rec.Header().Get(admin.SourceHeader))
+	require.Equal(t, "2025-01-02T03:04:05.000000006Z", rec.Header().Get(admin.SourceSinceHeader))
+
+	requireJSON(t, do(t, c, http.MethodGet, "/v1/sources"), http.StatusServiceUnavailable,
+		`{"error":"no sync loop is attached to the admin API"}`)
+}
