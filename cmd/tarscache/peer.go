@@ -175,18 +175,16 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// verifyBackup opens a downloaded file read-only and checks all of it: the
-// format version, bbolt's page consistency and every record's CRC32 (cache.Open
-// and Check). A file with no data is refused too: it would serve nothing.
+// verifyBackup opens a downloaded file as serve opens its own, which checks all
+// of it: the format version, the size against the last commit (truncation),
+// bbolt's page consistency, and every record's CRC32 as it loads the records. A
+// file with no data is refused too: it would serve nothing.
 func verifyBackup(path string) (servants int, lastSync time.Time, err error) {
-	c, err := cache.Open(path, cache.Options{ReadOnly: true})
+	c, err := cache.Open(path, cache.Options{})
 	if err != nil {
 		return 0, time.Time{}, err
 	}
 	defer c.Close()
-	if err := c.Check(); err != nil {
-		return 0, time.Time{}, err
-	}
 	if blank(c) {
 		return 0, time.Time{}, errors.New("the backup holds no data: the peer has never synced")
 	}
