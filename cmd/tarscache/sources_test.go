@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/internal/testdb"
+	"github.com/tarscache/tarscache/sync"
 )
 
 // writeDSNFile writes lines to a file of their own and returns its path.
@@ -65,4 +66,5 @@ func TestSync_firstSourceThatAnswers(t *testing.T) {
 	code, out, errOut := runCLI("sync", "--data", data, "--dsn-file", file)
 	require.Equal(t, exitOK, code, errOut)
 	require.Contains(t, out, "10 servants written")
+	require.Contains(t, out, "\nread from "+sync.RedactDSN(db.DSN)+"\n")
 }

@@ -31,7 +31,8 @@ func syncCommand() *cli.Command {
 would take away more than --protect-threshold of the servants or of the active endpoints
 (or every servant) is held: nothing is written and the command fails, saying why. Check
 the database, then rerun with --accept-held to apply it. The file must not be held by a
-running "tarscache serve".
+running "tarscache serve". With several DSNs (--dsn repeated, or --dsn-file) it reads
+the first that answers, in their order, and prints which.
 
 With --dry-run it reads every table and prints the servants it would add (+), change (~)
 and remove (-), and whether it would be held, without writing anything. On a terminal,
@@ -110,6 +111,9 @@ func syncOnce(ctx context.Context, w, stderr io.Writer, o syncOptions) error {
 		"subset rules: %d written, %d deleted, %d rejected\n",
 		o.data, res.Apply.Written, res.Apply.Deleted, res.Apply.Unchanged, res.Apply.GroupsChanged, res.Report.Rows, len(res.Report.Rejected),
 		res.Apply.RulesWritten, res.Apply.RulesDeleted, len(res.RejectedRules))
+	if len(srcs) > 1 {
+		fmt.Fprintf(w, "read from %s\n", s.Sources().Current)
+	}
 	printRejectedRules(w, res.RejectedRules)
 	return nil
 }
