@@ -57,6 +57,11 @@ func serveCommand() *cli.Command {
 While MySQL is unreachable it keeps answering from the file and retries with backoff.
 SIGTERM or SIGINT stop it cleanly.
 
+Several sources: with --dsn repeated (or one DSN a line in --dsn-file) it reads the
+first that answers, preferred first, and never applies a source whose GTID position
+lags what it serves. With --peer, a replica that starts with nothing to serve while
+no MySQL answers boots from a sibling's verified backup (docs/operations.md).
+
 Access: --allow limits QueryF to clients of the given networks, --max-conns and
 --max-in-flight bound connections and concurrent requests. The admin API binds
 loopback by default; bound elsewhere it requires --admin-token-file.
