@@ -32,10 +32,6 @@ const (
 	queryMySQLPos   = `SELECT @@gtid_executed, @@gtid_mode`
 )
 
-// erUnknownSystemVariable is MySQL's and MariaDB's error for a variable the
-// server does not have.
-const erUnknownSystemVariable = 1193
-
 // position is a server's replication position: the set of transactions it has
 // applied, as far as its GTIDs tell. The zero position is unknown and compares
 // with nothing.
@@ -110,12 +106,12 @@ func covered(have []interval, w interval) bool {
 
 // readPosition reads the server's position within tx, learning its flavor on the
 // first call (*f): MariaDB's @@gtid_current_pos, else MySQL's @@gtid_executed. A
-// server with neither, or with its binary log and GTIDs off, has an unknown
-// position.
+// server that refuses both queries (a MySQL-compatible server without them), or
+// with its binary log or GTIDs off, has an unknown position.
 func readPosition(ctx context.Context, tx *sql.Tx, f *flavor) (position, error) {
 	if *f == flavorUnknown || *f == flavorMariaDB {
 		p, err := readMariaDBPos(ctx, tx)
-		if !isUnknownVariable(err) {
+		if !isRefused(err) {
 			if err == nil {
 				*f = flavorMariaDB
 			}
@@ -125,7 +121,7 @@ func readPosition(ctx context.Context, tx *sql.Tx, f *flavor) (position, error) 
 	}
 	if *f == flavorMySQL {
 		p, err := readMySQLPos(ctx, tx)
-		if !isUnknownVariable(err) {
+		if !isRefused(err) {
 			return p, err
 		}
 		*f = flavorNone
@@ -156,9 +152,12 @@ func readMySQLPos(ctx context.Context, tx *sql.Tx) (position, error) {
 	return parseMySQLPos(text)
 }
 
-func isUnknownVariable(err error) bool {
-	me, ok := errors.AsType[*mysql.MySQLError](err)
-	return ok && me.Number == erUnknownSystemVariable
+// isRefused says whether the server answered the query with an error (an
+// unknown variable, above all: ER_UNKNOWN_SYSTEM_VARIABLE on the other flavor),
+// as opposed to a failed connection: such a server has no position of that kind.
+func isRefused(err error) bool {
+	_, ok := errors.AsType[*mysql.MySQLError](err)
+	return ok
 }
 
 // parseMariaDBPos parses a MariaDB GTID list: "domain-server-seq[,...]", "" for
