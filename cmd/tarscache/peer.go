@@ -53,7 +53,8 @@ func blank(c *cache.Cache) bool {
 // source answers the first attempt, it installs the first peer backup that passes
 // verification over c's file and returns the cache reopened on it, with the
 // source to report. Otherwise, or when no peer gives a usable backup (logged),
-// it returns c as it is. c is closed when it is replaced.
+// it returns c as it is. c is closed when it is replaced; on error the returned
+// cache is nil.
 func bootIfNoSource(ctx context.Context, c *cache.Cache, b *peerBoot, path string, srcs []sync.Source, opts cache.Options) (*cache.Cache, string, error) {
 	name, err := firstAnswering(ctx, srcs)
 	if err == nil {

@@ -209,13 +209,17 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer func() { c.Close() }()
+	defer func() {
+		if c != nil {
+			c.Close()
+		}
+	}()
 	initial, since := "cache file "+o.data, time.Now()
 	if len(peers) > 0 && blank(c) {
 		boot := &peerBoot{peers: peers, token: o.peerToken, timeout: o.peerTimeout, log: log}
 		var peer string
 		if c, peer, err = bootIfNoSource(ctx, c, boot, o.data, srcs, copts); err != nil {
-			return err
+			return err // c is nil: it was closed, and the booted file did not open
 		}
 		if peer != "" {
 			initial, since = peer, time.Now()
