@@ -106,6 +106,8 @@ func TestServe_primaryReplicaFailover(t *testing.T) {
 	waitFor("the replica never took over", func() bool { return inUse(base) == rName })
 	require.Equal(t, 2, active())
 	require.Equal(t, sync.StateUnreachable, stateOf(base, pName))
+	requireSeries(t, base, `tarscache_sync_source_in_use{source="`+rName+`"} 1`, `tarscache_sync_source_up{source="`+pName+`"} 0`)
+	requireReadySource(t, base, rName)
 	require.Regexp(t, `sync source switched.* to="?`+regexp.QuoteMeta(rName)+`"? .*reason=".*failed`, serve.output())
 
 	// 2. The primary comes back: nothing was written meanwhile, so it is preferred again.
@@ -124,6 +126,7 @@ func TestServe_primaryReplicaFailover(t *testing.T) {
 	require.Equal(t, pName, inUse(base), "the lagging replica must not become the source")
 	require.Equal(t, 1, active(), "answers must not go back in time")
 	require.Contains(t, serve.output(), "sync source behind the data served")
+	requireSeries(t, base, `tarscache_sync_source_behind{source="`+rName+`"} 1`, `tarscache_sync_source_in_use{source="`+pName+`"} 1`)
 	primary.Start(t)
 	replica.Exec(t, "", "START SLAVE")
 	replica.WaitCaughtUp(t, primary)
@@ -154,3 +157,25 @@ func TestServe_primaryReplicaFailover(t *testing.T) {
 }
 
 func must[T any](v T, _ error) T { return v }
+
+// requireSeries checks that /metrics holds each series line.
+func requireSeries(t *testing.T, base string, lines ...string) {
+	t.Helper()
+	_, body := get(t, base+"/metrics", "")
+	for _, l := range lines {
+		require.Contains(t, body, l+"\n")
+	}
+}
+
+// requireReadySource checks that /readyz names the source in use.
+func requireReadySource(t *testing.T, base, name string) {
+	t.Helper()
+	var ready struct {
+		Source struct {
+			Name string `json:"name"`
+		} `json:"source"`
+	}
+	_, body := get(t, base+"/readyz", "")
+	require.NoError(t, json.Unmarshal([]byte(body), &ready), body)
+	require.Equal(t, name, ready.Source.Name)
+}
