@@ -17,7 +17,7 @@ GOFILES  = $(shell find . -name '*.go' -not -path './bin/*')
 ## build: the tarscache binary (bin/tarscache) and the sample loader used by make run
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/tarscache
-	$(GO) build -o bin/sample ./internal/sample
+	$(GO) build -o bin/sample ./internal/tools/sample
 
 ## test: vet, gofmt, every test with the race detector (needs MySQL/MariaDB on 127.0.0.1:3306), brief fuzzing
 test: lint
@@ -28,7 +28,7 @@ test: lint
 
 ## fuzz: run each fuzz target for FUZZTIME executions (default 20000x; a duration such as 1m works too)
 fuzz:
-	$(GO) test ./sync -run '^$$' -fuzz '^FuzzParseEndpoint$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/endpoint -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cache -run '^$$' -fuzz '^FuzzDecodeRecord$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cache -run '^$$' -fuzz '^FuzzDecodeGroups$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cache -run '^$$' -fuzz '^FuzzDecodeRule$$' -fuzztime $(FUZZTIME)
@@ -36,9 +36,10 @@ fuzz:
 	$(GO) test ./tars -run '^$$' -fuzz '^FuzzServer_packet$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./subset -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 
-## lint: go vet and gofmt
+## lint: go vet, gofmt, and no build output tracked by git (binaries, files over 1 MB outside testdata/)
 lint:
 	$(GO) vet ./...
+	@.ci/tracked-files
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 ## generate: regenerate protocol/ from the .tars IDL with the pinned tars2go
@@ -68,4 +69,4 @@ run: build
 
 ## bench: run the benchmarks and write docs/benchmarks.md
 bench:
-	$(GO) run ./internal/benchreport -out docs/benchmarks.md
+	$(GO) run ./internal/tools/benchreport -out docs/benchmarks.md

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 // ApplyStats says what one Apply did.
@@ -39,17 +41,11 @@ func (s ApplyStats) Changed() bool {
 // incremental fetch) holds the servants that changed and names those removed,
 // and leaves every other servant as it is.
 type State struct {
-	Servants []Servant
-	Groups   Groups
+	Servants []snapshot.Servant
+	Groups   snapshot.Groups
 	// Rules are the subset rules (t_subset_rule), always complete, like Groups: a
 	// stored rule missing from Rules is deleted.
-	Rules []SubsetRule
-	// KeepInForce makes each rule of Rules with Rejected set keep the rule in force
-	// of the stored rule of its servant (none when there is none), turned off when
-	// the rejected row says N, whatever its own Enable, Type and Data: a bad row
-	// read from the database never replaces a good rule. Package sync sets it; an
-	// import, which states the rules in force itself, does not.
-	KeepInForce bool
+	Rules []snapshot.SubsetRule
 	// FetchedAt is when the fetch started; it becomes the cache's LastSync. The
 	// zero time (an import, for example) leaves LastSync as it is.
 	FetchedAt time.Time
@@ -64,7 +60,7 @@ type State struct {
 
 // change is the work one Apply has to do.
 type change struct {
-	put     []*Entry
+	put     []*snapshot.Entry
 	values  [][]byte
 	removed []string
 	same    int
@@ -73,7 +69,7 @@ type change struct {
 	groupsChanged bool
 	groups        []byte
 	groupsVersion uint32
-	index         *groupIndex
+	index         *snapshot.Index
 	// lastSync is the sync time to write, 0 for none.
 	lastSync int64
 	// rules is the subset-rule part.
@@ -132,7 +128,7 @@ func (c *Cache) lastSyncToWrite(fetchedAt time.Time, changed bool) int64 {
 }
 
 // diff compares a fetch with the current snapshot.
-func diff(cur *Snapshot, st *State) (ch *change, err error) {
+func diff(cur *snapshot.Snapshot, st *State) (ch *change, err error) {
 	if err := validateGroups(&st.Groups); err != nil {
 		return nil, err
 	}
@@ -148,18 +144,18 @@ func diff(cur *Snapshot, st *State) (ch *change, err error) {
 			ch.same++
 			continue
 		}
-		ch.put = append(ch.put, newEntry(*s, version, ch.index))
+		ch.put = append(ch.put, snapshot.NewEntry(*s, version, ch.index))
 		ch.values = append(ch.values, value)
 	}
 	if ch.removed, err = removals(cur, st, seen); err != nil {
 		return nil, err
 	}
-	ch.rules, err = diffRules(cur, st.Rules, st.KeepInForce)
+	ch.rules, err = diffRules(cur, st.Rules)
 	return ch, err
 }
 
 // removals lists the stored servants st deletes.
-func removals(cur *Snapshot, st *State, seen map[string]struct{}) ([]string, error) {
+func removals(cur *snapshot.Snapshot, st *State, seen map[string]struct{}) ([]string, error) {
 	if !st.Partial {
 		if len(st.Removed) > 0 {
 			return nil, fmt.Errorf("%w: a complete state names removed servants", ErrBadRecord)
@@ -174,7 +170,7 @@ func removals(cur *Snapshot, st *State, seen map[string]struct{}) ([]string, err
 		}
 		_, dup := listed[id]
 		listed[id] = struct{}{}
-		if _, stored := cur.entries[id]; stored && !dup {
+		if _, stored := cur.Stored(id); stored && !dup {
 			out = append(out, id)
 		}
 	}
@@ -182,9 +178,9 @@ func removals(cur *Snapshot, st *State, seen map[string]struct{}) ([]string, err
 }
 
 // unseen lists the stored servants a complete fetch no longer holds.
-func unseen(cur *Snapshot, seen map[string]struct{}) []string {
+func unseen(cur *snapshot.Snapshot, seen map[string]struct{}) []string {
 	var out []string
-	for id := range cur.entries {
+	for id := range cur.Entries() {
 		if _, ok := seen[id]; !ok {
 			out = append(out, id)
 		}
@@ -194,32 +190,30 @@ func unseen(cur *Snapshot, seen map[string]struct{}) []string {
 
 // groupsChange starts the change of a fetch with its groups: a fetch without groups
 // matches a file without a groups value, so neither writes one.
-func groupsChange(cur *Snapshot, g *Groups) *change {
+func groupsChange(cur *snapshot.Snapshot, g *snapshot.Groups) *change {
 	if g.Empty() {
-		if cur.groupsVersion == 0 {
-			return &change{index: cur.index}
+		if cur.GroupsVersion() == 0 {
+			return &change{index: cur.Index()}
 		}
-		return &change{groupsChanged: true, index: newGroupIndex(Groups{})}
+		return &change{groupsChanged: true, index: snapshot.NewIndex(snapshot.Groups{})}
 	}
 	value, version := encodeGroups(g)
-	if version == cur.groupsVersion && g.equal(cur.index.groups) {
-		return &change{index: cur.index}
+	if version == cur.GroupsVersion() && g.Equal(cur.Index().Groups()) {
+		return &change{index: cur.Index()}
 	}
-	return &change{groupsChanged: true, groups: value, groupsVersion: version, index: newGroupIndex(*g)}
+	return &change{groupsChanged: true, groups: value, groupsVersion: version, index: snapshot.NewIndex(*g)}
 }
 
 // next is the snapshot after the change is committed. The changed entries were
 // built with the new groups; new groups rebuild the unchanged ones too.
-func (ch *change) next(cur *Snapshot) *Snapshot {
+func (ch *change) next(cur *snapshot.Snapshot) *snapshot.Snapshot {
 	if ch.groupsChanged {
-		cur = cur.rebuild(ch.index, ch.groupsVersion, ch.put)
+		cur = cur.Rebuild(ch.index, ch.groupsVersion, ch.put)
 	}
-	next := cur.with(ch.put, ch.removed)
-	next.rules = ch.rules.apply(cur.rules)
-	return next
+	return cur.With(ch.put, ch.removed, ch.rules.apply(cur))
 }
 
-func checkServant(s *Servant, seen map[string]struct{}) error {
+func checkServant(s *snapshot.Servant, seen map[string]struct{}) error {
 	if _, dup := seen[s.ID]; dup {
 		return fmt.Errorf("%w: %q", ErrDuplicateServant, s.ID)
 	}
@@ -265,4 +259,16 @@ func (ch *change) writeGroups(meta *bolt.Bucket) error {
 		return fmt.Errorf("put groups: %w", err)
 	}
 	return nil
+}
+
+// NewSnapshot builds a Snapshot of st held only in memory, such as a records
+// document read back with ReadJSON, validated as Apply validates. It takes
+// ownership of st and sorts the endpoints into canonical order.
+func NewSnapshot(st State) (*snapshot.Snapshot, error) {
+	empty := snapshot.Empty()
+	ch, err := diff(empty, &st)
+	if err != nil {
+		return nil, fmt.Errorf("cache: new snapshot: %w", err)
+	}
+	return ch.next(empty), nil
 }

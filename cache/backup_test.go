@@ -13,15 +13,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/internal/cachetest"
+	"github.com/tarscache/tarscache/cache/snapshot"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 )
 
 // *Cache is an io.WriterTo: io.Copy and http handlers can stream it.
 var _ io.WriterTo = (*cache.Cache)(nil)
 
 // records returns every stored record of snap by id.
-func records(snap *cache.Snapshot) map[string]cache.Servant {
-	out := map[string]cache.Servant{}
+func records(snap *snapshot.Snapshot) map[string]snapshot.Servant {
+	out := map[string]snapshot.Servant{}
 	for _, id := range snap.IDs() {
 		e, _ := snap.Stored(id)
 		out[id] = e.Servant
@@ -50,7 +51,7 @@ func TestCache_WriteTo_copyOpensAsCache(t *testing.T) {
 	c := cachetest.Open(t, "")
 	synced := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	st := fetch(cachetest.Servant("A.S.Obj", 10, "10.0.0.1", "10.0.0.2"), cachetest.Servant("B.S.Obj", 20, "10.0.0.3"))
-	st.Groups = cache.Groups{Addresses: map[string]int32{"10.0.0.1": 1}}
+	st.Groups = snapshot.Groups{Addresses: map[string]int32{"10.0.0.1": 1}}
 	st.FetchedAt = synced
 	_, err := c.Apply(st)
 	require.NoError(t, err)
@@ -78,8 +79,8 @@ func (a *applyMidCopy) Write(p []byte) (int, error) {
 }
 
 // servants returns n records named App000.S.Obj and on.
-func servants(n int) []cache.Servant {
-	out := make([]cache.Servant, n)
+func servants(n int) []snapshot.Servant {
+	out := make([]snapshot.Servant, n)
 	for i := range out {
 		out[i] = cachetest.Servant(fmt.Sprintf("App%03d.S.Obj", i), int32(1000+i), "10.0.0.1", "10.0.0.2")
 	}

@@ -10,7 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/internal/cachetest"
+	"github.com/tarscache/tarscache/cache/snapshot"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 )
 
 // The size of the registry the benchmarks use: 20,000 servants on 5 nodes each,
@@ -22,12 +23,12 @@ const (
 
 // benchFetch returns n servants of k active tcp endpoints each: servant i listens
 // on port 10000+i of hosts 10.0.0.1 to 10.0.0.k, so every endpoint is distinct.
-func benchFetch(n, k int) []cache.Servant {
+func benchFetch(n, k int) []snapshot.Servant {
 	hosts := make([]string, k)
 	for j := range hosts {
 		hosts[j] = fmt.Sprintf("10.0.%d.%d", (j+1)/250, (j+1)%250)
 	}
-	out := make([]cache.Servant, n)
+	out := make([]snapshot.Servant, n)
 	for i := range out {
 		out[i] = cachetest.Servant(fmt.Sprintf("App.S%d.Obj", i+1), int32(10000+i+1), hosts...)
 	}
@@ -35,17 +36,17 @@ func benchFetch(n, k int) []cache.Servant {
 }
 
 // cloneFetch deep-copies a fetch, since Apply takes ownership of what it is given.
-func cloneFetch(src []cache.Servant) []cache.Servant {
-	out := make([]cache.Servant, len(src))
+func cloneFetch(src []snapshot.Servant) []snapshot.Servant {
+	out := make([]snapshot.Servant, len(src))
 	for i, s := range src {
-		out[i] = cache.Servant{ID: s.ID, Endpoints: slices.Clone(s.Endpoints)}
+		out[i] = snapshot.Servant{ID: s.ID, Endpoints: slices.Clone(s.Endpoints)}
 	}
 	return out
 }
 
 // filledCache returns a cache file (checked and closed when the benchmark ends)
 // that already holds src.
-func filledCache(b *testing.B, src []cache.Servant) *cache.Cache {
+func filledCache(b *testing.B, src []snapshot.Servant) *cache.Cache {
 	b.Helper()
 	c := cachetest.Open(b, "")
 	stats, err := c.Apply(cache.State{Servants: cloneFetch(src)})
@@ -105,21 +106,21 @@ func BenchmarkApply_unchanged(b *testing.B) {
 // servant changed since the last one: one record written and committed, and a new
 // snapshot map of 20,000 entries. Changing the servant is outside the timer.
 func BenchmarkApply_oneChanged(b *testing.B) {
-	applyOneChanged(b, func(src []cache.Servant, _ int) cache.State { return cache.State{Servants: src} })
+	applyOneChanged(b, func(src []snapshot.Servant, _ int) cache.State { return cache.State{Servants: src} })
 }
 
 // BenchmarkApply_partialOneChanged measures what an incremental sync applies after
 // one server changed: a partial State of one servant among 20,000, written and
 // committed, and the new snapshot swapped in.
 func BenchmarkApply_partialOneChanged(b *testing.B) {
-	applyOneChanged(b, func(src []cache.Servant, i int) cache.State {
+	applyOneChanged(b, func(src []snapshot.Servant, i int) cache.State {
 		return cache.State{Partial: true, Servants: src[i : i+1]}
 	})
 }
 
 // applyOneChanged times the Apply of state(src, i) after servant i of the 20,000 ×
 // 5 fetch changed; it fails unless exactly that record is written.
-func applyOneChanged(b *testing.B, state func(src []cache.Servant, i int) cache.State) {
+func applyOneChanged(b *testing.B, state func(src []snapshot.Servant, i int) cache.State) {
 	src := benchFetch(benchServants, benchNodes)
 	c := filledCache(b, src)
 	b.ReportAllocs()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 // fileFormat is the version of the file layout this package writes (meta "format").
@@ -45,7 +48,7 @@ type Options struct {
 	// ids (tarscache serve --advertise uses it for the locator's own servant).
 	// They are validated by Open, never written to the file, and Apply leaves them
 	// in place.
-	Override []Servant
+	Override []snapshot.Servant
 }
 
 // DefaultOptions returns the options Open uses for zero fields.
@@ -68,7 +71,7 @@ type Cache struct {
 
 	// snap is the snapshot queries read: stored by Open and, under writeMu, by
 	// Apply after each commit; loaded lock-free by any goroutine.
-	snap atomic.Pointer[Snapshot]
+	snap atomic.Pointer[snapshot.Snapshot]
 
 	// writeMu serialises Apply calls, so that each one diffs against the snapshot
 	// of the previous commit. It guards no field; it orders writers.
@@ -138,13 +141,13 @@ func classifyOpenErr(err error) error {
 }
 
 // load prepares a new file's buckets, checks the format and builds the first snapshot.
-func (c *Cache) load(readOnly bool, override []Servant) error {
+func (c *Cache) load(readOnly bool, override []snapshot.Servant) error {
 	if !readOnly && c.isEmptyFile() {
 		if err := c.db.Update(initBuckets); err != nil {
 			return err
 		}
 	}
-	var snap *Snapshot
+	var snap *snapshot.Snapshot
 	err := c.db.View(func(tx *bolt.Tx) error {
 		if err := checkFormat(tx); err != nil {
 			return err
@@ -164,7 +167,7 @@ func (c *Cache) load(readOnly bool, override []Servant) error {
 	if err != nil {
 		return err
 	}
-	c.snap.Store(snap.withPinned(override))
+	c.snap.Store(withOverride(snap, override))
 	c.lastSync.Store(c.storedSync)
 	return nil
 }
@@ -233,14 +236,14 @@ func checkPages(tx *bolt.Tx) error {
 }
 
 // readSnapshot decodes the stored groups, then every record built for them.
-func readSnapshot(tx *bolt.Tx) (*Snapshot, error) {
+func readSnapshot(tx *bolt.Tx) (*snapshot.Snapshot, error) {
 	g, version, err := readGroups(tx)
 	if err != nil {
 		return nil, err
 	}
-	snap := &Snapshot{index: newGroupIndex(g), groupsVersion: version}
+	x := snapshot.NewIndex(g)
 	b := tx.Bucket(bucketServants)
-	snap.entries = make(map[string]*Entry, b.Stats().KeyN)
+	entries := make(map[string]*snapshot.Entry, b.Stats().KeyN)
 	err = b.ForEach(func(k, v []byte) error {
 		s, version, err := decodeRecord(v)
 		if err == nil && s.ID != string(k) {
@@ -249,19 +252,22 @@ func readSnapshot(tx *bolt.Tx) (*Snapshot, error) {
 		if err != nil {
 			return fmt.Errorf("%w %q: %w", ErrCorrupt, k, err)
 		}
-		snap.entries[s.ID] = newEntry(s, version, snap.index)
+		entries[s.ID] = snapshot.NewEntry(s, version, x)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	snap.rules, err = readRules(tx)
-	return snap.counted(), err
+	rules, err := readRules(tx)
+	if err != nil {
+		return nil, err
+	}
+	return snapshot.New(entries, x, version, rules), nil
 }
 
 // readRules decodes the stored subset rules; a file without the bucket has none.
-func readRules(tx *bolt.Tx) (map[string]*RuleEntry, error) {
-	rules := map[string]*RuleEntry{}
+func readRules(tx *bolt.Tx) (map[string]*snapshot.RuleEntry, error) {
+	rules := map[string]*snapshot.RuleEntry{}
 	b := tx.Bucket(bucketSubsets)
 	if b == nil {
 		return rules, nil
@@ -272,7 +278,7 @@ func readRules(tx *bolt.Tx) (map[string]*RuleEntry, error) {
 			err = fmt.Errorf("holds the rule of %q", r.Servant)
 		}
 		if err == nil {
-			rules[r.Servant], err = newRuleEntry(r, version)
+			rules[r.Servant], err = snapshot.NewRuleEntry(r, version)
 		}
 		if err != nil {
 			return fmt.Errorf("%w: subset rule %q: %w", ErrCorrupt, k, err)
@@ -283,14 +289,14 @@ func readRules(tx *bolt.Tx) (map[string]*RuleEntry, error) {
 }
 
 // readGroups decodes the stored groups value; a file without one has no groups.
-func readGroups(tx *bolt.Tx) (Groups, uint32, error) {
+func readGroups(tx *bolt.Tx) (snapshot.Groups, uint32, error) {
 	v := tx.Bucket(bucketMeta).Get(keyGroups)
 	if v == nil {
-		return Groups{}, 0, nil
+		return snapshot.Groups{}, 0, nil
 	}
 	g, version, err := decodeGroups(v)
 	if err != nil {
-		return Groups{}, 0, fmt.Errorf("%w %q: %w", ErrCorrupt, keyGroups, err)
+		return snapshot.Groups{}, 0, fmt.Errorf("%w %q: %w", ErrCorrupt, keyGroups, err)
 	}
 	return g, version, nil
 }
@@ -318,7 +324,7 @@ func (c *Cache) LastSync() time.Time {
 }
 
 // Snapshot returns the current snapshot. It never blocks and never touches the file.
-func (c *Cache) Snapshot() *Snapshot { return c.snap.Load() }
+func (c *Cache) Snapshot() *snapshot.Snapshot { return c.snap.Load() }
 
 // TxID returns the id of the file's last committed write transaction. It does not
 // move when Apply finds nothing to write, which makes it a witness for idle syncs.
@@ -336,4 +342,16 @@ func (c *Cache) Close() error {
 		}
 	})
 	return c.closeErr
+}
+
+// withOverride returns snap answering with the records of override (Options.Override)
+// in place of stored ones, each versioned as if stored.
+func withOverride(snap *snapshot.Snapshot, override []snapshot.Servant) *snapshot.Snapshot {
+	pinned := make([]*snapshot.Entry, 0, len(override))
+	for _, p := range override {
+		p.Endpoints = slices.Clone(p.Endpoints)
+		_, v := encodeRecord(&p)
+		pinned = append(pinned, snapshot.NewEntry(p, v, snap.Index()))
+	}
+	return snap.WithPinned(pinned)
 }

@@ -8,10 +8,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/internal/cachetest"
+	"github.com/tarscache/tarscache/cache/snapshot"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 )
 
-func fetch(servants ...cache.Servant) cache.State { return cache.State{Servants: servants} }
+func fetch(servants ...snapshot.Servant) cache.State { return cache.State{Servants: servants} }
 
 // Applying a fetch identical to the stored state writes nothing: no record and no
 // write transaction.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 // Check verifies the file: bbolt's own page consistency, then every record's format
@@ -52,7 +54,7 @@ func (c *Cache) checkRecords(tx *bolt.Tx) []error {
 }
 
 // checkRules verifies every stored subset rule and that the snapshot serves them.
-func checkRules(tx *bolt.Tx, snap *Snapshot) []error {
+func checkRules(tx *bolt.Tx, snap *snapshot.Snapshot) []error {
 	var errs []error
 	stored := 0
 	if b := tx.Bucket(bucketSubsets); b != nil {
@@ -61,25 +63,25 @@ func checkRules(tx *bolt.Tx, snap *Snapshot) []error {
 			_, version, err := decodeRule(v)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%w: subset rule %q: %w", ErrCorrupt, k, err))
-			} else if e, ok := snap.rules[string(k)]; !ok || e.Version != version {
+			} else if e, ok := snap.SubsetRule(string(k)); !ok || e.Version != version {
 				errs = append(errs, fmt.Errorf("subset rule %q: stored version %08x is not the one served", k, version))
 			}
 			return nil
 		})
 	}
-	if stored != len(snap.rules) {
-		errs = append(errs, fmt.Errorf("file holds %d subset rules, snapshot %d", stored, len(snap.rules)))
+	if stored != len(snap.RuleIDs()) {
+		errs = append(errs, fmt.Errorf("file holds %d subset rules, snapshot %d", stored, len(snap.RuleIDs())))
 	}
 	return errs
 }
 
-func checkGroups(tx *bolt.Tx, snap *Snapshot) []error {
+func checkGroups(tx *bolt.Tx, snap *snapshot.Snapshot) []error {
 	_, version, err := readGroups(tx)
 	switch {
 	case err != nil:
 		return []error{err}
-	case version != snap.groupsVersion:
-		return []error{fmt.Errorf("groups: stored version %08x is not the one served (%08x)", version, snap.groupsVersion)}
+	case version != snap.GroupsVersion():
+		return []error{fmt.Errorf("groups: stored version %08x is not the one served (%08x)", version, snap.GroupsVersion())}
 	}
 	return nil
 }

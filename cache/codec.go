@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"slices"
+
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 // recordFormat is the first byte of every stored value; a value with another
@@ -37,7 +39,7 @@ var errShort = errors.New("value ends early")
 // encodeRecord returns the stored value of s and its version. It sorts
 // s.Endpoints into canonical order (by their encoding) in place, so that the
 // same set of endpoints always encodes, and versions, the same.
-func encodeRecord(s *Servant) ([]byte, uint32) {
+func encodeRecord(s *snapshot.Servant) ([]byte, uint32) {
 	blobs := make([][]byte, len(s.Endpoints))
 	for i := range s.Endpoints {
 		blobs[i] = appendEndpoint(nil, &s.Endpoints[i])
@@ -52,13 +54,13 @@ func encodeRecord(s *Servant) ([]byte, uint32) {
 }
 
 // sortCanonical orders endpoints by their encodings, keeping the two slices aligned.
-func sortCanonical(eps []Endpoint, blobs [][]byte) {
+func sortCanonical(eps []snapshot.Endpoint, blobs [][]byte) {
 	idx := make([]int, len(eps))
 	for i := range idx {
 		idx[i] = i
 	}
 	slices.SortStableFunc(idx, func(a, b int) int { return bytes.Compare(blobs[a], blobs[b]) })
-	sortedEps := make([]Endpoint, len(eps))
+	sortedEps := make([]snapshot.Endpoint, len(eps))
 	sortedBlobs := make([][]byte, len(blobs))
 	for to, from := range idx {
 		sortedEps[to], sortedBlobs[to] = eps[from], blobs[from]
@@ -76,7 +78,7 @@ func sealValue(payload []byte) ([]byte, uint32) {
 	return append(v, payload...), sum
 }
 
-func appendEndpoint(b []byte, e *Endpoint) []byte {
+func appendEndpoint(b []byte, e *snapshot.Endpoint) []byte {
 	b = append(b, endpointFlags(e))
 	for _, n := range []int32{e.Proto, e.Port, e.Timeout, e.Weight, e.WeightType, e.AuthType, e.BakFlag} {
 		b = binary.AppendVarint(b, int64(n))
@@ -87,7 +89,7 @@ func appendEndpoint(b []byte, e *Endpoint) []byte {
 	return b
 }
 
-func endpointFlags(e *Endpoint) byte {
+func endpointFlags(e *snapshot.Endpoint) byte {
 	var f byte
 	if e.Active {
 		f |= flagActive
@@ -113,10 +115,10 @@ func appendBytes(b, p []byte) []byte {
 
 // decodeRecord decodes a stored value, checking its format byte and CRC32. The
 // returned record owns all its memory: nothing aliases v.
-func decodeRecord(v []byte) (Servant, uint32, error) {
+func decodeRecord(v []byte) (snapshot.Servant, uint32, error) {
 	payload, version, err := openValue(v)
 	if err != nil {
-		return Servant{}, 0, err
+		return snapshot.Servant{}, 0, err
 	}
 	s, err := decodePayload(payload)
 	return s, version, err
@@ -137,11 +139,11 @@ func openValue(v []byte) ([]byte, uint32, error) {
 	return v[headerLen:], want, nil
 }
 
-func decodePayload(p []byte) (Servant, error) {
+func decodePayload(p []byte) (snapshot.Servant, error) {
 	d := decoder{buf: p}
-	s := Servant{ID: d.string()}
+	s := snapshot.Servant{ID: d.string()}
 	n := d.count(maxEndpoints)
-	s.Endpoints = make([]Endpoint, 0, min(n, len(p)))
+	s.Endpoints = make([]snapshot.Endpoint, 0, min(n, len(p)))
 	for i := 0; i < n && d.err == nil; i++ {
 		blob := decoder{buf: d.bytes()}
 		s.Endpoints = append(s.Endpoints, blob.endpoint())
@@ -223,9 +225,9 @@ func (d *decoder) byte() byte {
 	return c
 }
 
-func (d *decoder) endpoint() Endpoint {
+func (d *decoder) endpoint() snapshot.Endpoint {
 	f := d.byte()
-	e := Endpoint{Active: f&flagActive != 0, EnableGroup: f&flagEnableGroup != 0, EnableSet: f&flagEnableSet != 0}
+	e := snapshot.Endpoint{Active: f&flagActive != 0, EnableGroup: f&flagEnableGroup != 0, EnableSet: f&flagEnableSet != 0}
 	for _, p := range []*int32{&e.Proto, &e.Port, &e.Timeout, &e.Weight, &e.WeightType, &e.AuthType, &e.BakFlag} {
 		*p = d.int32()
 	}

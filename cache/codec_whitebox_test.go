@@ -4,10 +4,12 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
-func sampleRecord() Servant {
-	return Servant{ID: "Demo.HelloServer.HelloObj", Endpoints: []Endpoint{
+func sampleRecord() snapshot.Servant {
+	return snapshot.Servant{ID: "Demo.HelloServer.HelloObj", Endpoints: []snapshot.Endpoint{
 		{Active: true, Proto: 1, Host: "10.0.0.11", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "10.0.0.11", Origin: "Demo.HelloServer@10.0.0.11/HelloObjAdapter"},
 		{Proto: 2, Host: "10.0.0.12", Port: 443, Timeout: 3000, Weight: 80, WeightType: 2, AuthType: 1, BakFlag: 2,
 			EnableGroup: true, IPGroupName: "sz", EnableSet: true, SetName: "shop", SetArea: "sz", SetGroup: "1", Subset: "v1", NodeName: "n2"},
@@ -59,11 +61,11 @@ func FuzzDecodeRecord(f *testing.F) {
 	})
 }
 
-func sampleGroups() Groups {
-	return Groups{
+func sampleGroups() snapshot.Groups {
+	return snapshot.Groups{
 		Addresses:  map[string]int32{"10.1.1.*": 1, "node-x": 3},
 		Names:      map[string]int32{"sz": 1},
-		Priorities: []Priority{{ID: 4, Station: "north", Groups: []int32{-1, 3}}, {ID: 1, Groups: []int32{}}},
+		Priorities: []snapshot.Priority{{ID: 4, Station: "north", Groups: []int32{-1, 3}}, {ID: 1, Groups: []int32{}}},
 	}
 }
 
@@ -108,14 +110,14 @@ func FuzzDecodeGroups(f *testing.F) {
 	})
 }
 
-func sampleRule() SubsetRule {
-	return SubsetRule{Servant: "A.S.Obj", Enable: true, Type: "ratio", Data: `{"v1":20,"v2":80}`,
-		Rejected: &RejectedRule{Enable: "Y", Type: "key", Data: "[", Reason: "subset: key rule: ..."}}
+func sampleRule() snapshot.SubsetRule {
+	return snapshot.SubsetRule{Servant: "A.S.Obj", Enable: true, Type: "ratio", Data: `{"v1":20,"v2":80}`,
+		Rejected: &snapshot.RejectedRule{Enable: "Y", Type: "key", Data: "[", Reason: "subset: key rule: ..."}}
 }
 
 // A subset rule value decodes to what was encoded, and damage to it is detected.
 func TestRule_roundTripAndDamage(t *testing.T) {
-	for _, r := range []SubsetRule{sampleRule(), {Servant: "B.S.Obj"}} {
+	for _, r := range []snapshot.SubsetRule{sampleRule(), {Servant: "B.S.Obj"}} {
 		value, version := encodeRule(&r)
 		got, gotVersion, err := decodeRule(value)
 		require.NoError(t, err)

@@ -12,7 +12,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/internal/cachetest"
+	"github.com/tarscache/tarscache/cache/snapshot"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 )
 
 // damageSource returns the bytes of a closed cache file holding 500 servants.
@@ -20,7 +21,7 @@ func damageSource(t *testing.T) []byte {
 	path := cachetest.Path(t)
 	c, err := cache.Open(path, cache.Options{})
 	require.NoError(t, err)
-	var servants []cache.Servant
+	var servants []snapshot.Servant
 	for i := range 500 {
 		servants = append(servants, cachetest.Servant(fmt.Sprintf("App.S%d.Obj", i), int32(10000+i), "10.0.0.1", "10.0.0.2"))
 	}

@@ -5,45 +5,9 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
-
-// Groups is the IDC group configuration of the registry: t_server_group_rule
-// turned into lookup tables and t_group_priority in list order. It is stored in the
-// file next to the servant records, so that answers given offline are grouped
-// exactly as answers given online.
-type Groups struct {
-	// Addresses maps each allow_ip_rule token, an exact address (or name) or an
-	// "a.b.c.*" wildcard, to its group id.
-	Addresses map[string]int32
-	// Names maps each group_name to its group id (used by ip_group_name).
-	Names map[string]int32
-	// Priorities are the t_group_priority rows in list_order.
-	Priorities []Priority
-}
-
-// Priority is one t_group_priority row.
-type Priority struct {
-	// ID is the row's id, for people.
-	ID int32
-	// Station is the row's station, the name findObjectByIdInSameStation asks for.
-	Station string
-	// Groups are the group ids of group_list, ascending and without repeats.
-	Groups []int32
-}
-
-// Empty reports whether g holds no rule and no priority.
-func (g Groups) Empty() bool {
-	return len(g.Addresses) == 0 && len(g.Names) == 0 && len(g.Priorities) == 0
-}
-
-// equal reports whether g and o are the same configuration (a CRC32 match alone
-// could be a collision).
-func (g *Groups) equal(o Groups) bool {
-	return maps.Equal(g.Addresses, o.Addresses) && maps.Equal(g.Names, o.Names) &&
-		slices.EqualFunc(g.Priorities, o.Priorities, func(a, b Priority) bool {
-			return a.ID == b.ID && a.Station == b.Station && slices.Equal(a.Groups, b.Groups)
-		})
-}
 
 // Bounds on a groups value, so that a damaged one cannot make the decoder allocate much.
 const (
@@ -54,7 +18,7 @@ const (
 
 // encodeGroups returns the stored value of g and its version. Map entries are
 // written in key order, so equal configurations encode, and version, the same.
-func encodeGroups(g *Groups) ([]byte, uint32) {
+func encodeGroups(g *snapshot.Groups) ([]byte, uint32) {
 	p := appendGroupMap(nil, g.Addresses)
 	p = appendGroupMap(p, g.Names)
 	p = binary.AppendUvarint(p, uint64(len(g.Priorities)))
@@ -79,13 +43,13 @@ func appendGroupMap(b []byte, m map[string]int32) []byte {
 }
 
 // decodeGroups decodes a stored groups value, checking its format byte and CRC32.
-func decodeGroups(v []byte) (Groups, uint32, error) {
+func decodeGroups(v []byte) (snapshot.Groups, uint32, error) {
 	payload, version, err := openValue(v)
 	if err != nil {
-		return Groups{}, 0, err
+		return snapshot.Groups{}, 0, err
 	}
 	d := decoder{buf: payload}
-	g := Groups{Addresses: d.groupMap(), Names: d.groupMap()}
+	g := snapshot.Groups{Addresses: d.groupMap(), Names: d.groupMap()}
 	n := d.count(maxPriorities)
 	for i := 0; i < n && d.err == nil; i++ {
 		g.Priorities = append(g.Priorities, d.priority())
@@ -103,8 +67,8 @@ func (d *decoder) groupMap() map[string]int32 {
 	return m
 }
 
-func (d *decoder) priority() Priority {
-	p := Priority{ID: d.int32(), Station: d.string()}
+func (d *decoder) priority() snapshot.Priority {
+	p := snapshot.Priority{ID: d.int32(), Station: d.string()}
 	n := d.count(maxPriorityMembers)
 	for i := 0; i < n && d.err == nil; i++ {
 		p.Groups = append(p.Groups, d.int32())
@@ -113,7 +77,7 @@ func (d *decoder) priority() Priority {
 }
 
 // validateGroups checks what the encoding needs of g.
-func validateGroups(g *Groups) error {
+func validateGroups(g *snapshot.Groups) error {
 	if len(g.Addresses) > maxGroupKeys || len(g.Names) > maxGroupKeys || len(g.Priorities) > maxPriorities {
 		return fmt.Errorf("%w: groups: too many rules or priorities", ErrBadRecord)
 	}
@@ -130,7 +94,7 @@ func validateGroups(g *Groups) error {
 	return validatePriorities(g.Priorities)
 }
 
-func validatePriorities(ps []Priority) error {
+func validatePriorities(ps []snapshot.Priority) error {
 	for _, p := range ps {
 		if len(p.Station) > maxString || len(p.Groups) > maxPriorityMembers {
 			return fmt.Errorf("%w: groups: priority %d is too large", ErrBadRecord, p.ID)

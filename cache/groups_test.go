@@ -7,22 +7,23 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/internal/cachetest"
+	"github.com/tarscache/tarscache/cache/snapshot"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 	"github.com/tarscache/tarscache/protocol/endpointf"
 )
 
 // twoGroups puts 10.1.1.* in group 1 and 10.2.2.* in group 2, with a priority
 // row (station "south") holding both.
-func twoGroups() cache.Groups {
-	return cache.Groups{
+func twoGroups() snapshot.Groups {
+	return snapshot.Groups{
 		Addresses:  map[string]int32{"10.1.1.*": 1, "10.2.2.*": 2},
 		Names:      map[string]int32{"sz": 1, "sh": 2},
-		Priorities: []cache.Priority{{ID: 1, Station: "south", Groups: []int32{1, 2}}},
+		Priorities: []snapshot.Priority{{ID: 1, Station: "south", Groups: []int32{1, 2}}},
 	}
 }
 
 // groupedServant has one active grouped endpoint in each group and one without group.
-func groupedServant() cache.Servant {
+func groupedServant() snapshot.Servant {
 	s := cachetest.Servant("A.S.Obj", 10, "10.1.1.1", "10.2.2.1", "10.9.9.1")
 	s.Endpoints[0].EnableGroup = true
 	s.Endpoints[1].EnableGroup = true
@@ -43,7 +44,7 @@ func TestCache_groupsSurviveRestart(t *testing.T) {
 	path := cachetest.Path(t)
 	c, err := cache.Open(path, cache.Options{})
 	require.NoError(t, err)
-	stats, err := c.Apply(cache.State{Servants: []cache.Servant{groupedServant()}, Groups: twoGroups()})
+	stats, err := c.Apply(cache.State{Servants: []snapshot.Servant{groupedServant()}, Groups: twoGroups()})
 	require.NoError(t, err)
 	require.True(t, stats.GroupsChanged)
 	require.NoError(t, c.Close())
@@ -63,12 +64,12 @@ func TestCache_groupsSurviveRestart(t *testing.T) {
 // rebuilds every answer for it; applying the same rules again writes nothing.
 func TestCache_Apply_groupRuleChange(t *testing.T) {
 	c := cachetest.Open(t, "")
-	_, err := c.Apply(cache.State{Servants: []cache.Servant{groupedServant()}, Groups: twoGroups()})
+	_, err := c.Apply(cache.State{Servants: []snapshot.Servant{groupedServant()}, Groups: twoGroups()})
 	require.NoError(t, err)
 
 	moved := twoGroups()
 	moved.Addresses["10.9.9.*"] = 2 // 10.9.9.1 has no enable_group: grouprealid 2, groupworkid -1
-	stats, err := c.Apply(cache.State{Servants: []cache.Servant{groupedServant()}, Groups: moved})
+	stats, err := c.Apply(cache.State{Servants: []snapshot.Servant{groupedServant()}, Groups: moved})
 	require.NoError(t, err)
 	require.Equal(t, cache.ApplyStats{Unchanged: 1, GroupsChanged: true, Duration: stats.Duration}, stats)
 	e, _ := c.Snapshot().Lookup("A.S.Obj")
@@ -76,7 +77,7 @@ func TestCache_Apply_groupRuleChange(t *testing.T) {
 
 	tx, err := c.TxID()
 	require.NoError(t, err)
-	stats, err = c.Apply(cache.State{Servants: []cache.Servant{groupedServant()}, Groups: moved})
+	stats, err = c.Apply(cache.State{Servants: []snapshot.Servant{groupedServant()}, Groups: moved})
 	require.NoError(t, err)
 	require.False(t, stats.Changed())
 	after, err := c.TxID()
@@ -88,7 +89,7 @@ func TestCache_Apply_groupRuleChange(t *testing.T) {
 // nothing is written.
 func TestCache_Apply_rejectsBadGroups(t *testing.T) {
 	c := cachetest.Open(t, "")
-	_, err := c.Apply(cache.State{Servants: []cache.Servant{groupedServant()}})
+	_, err := c.Apply(cache.State{Servants: []snapshot.Servant{groupedServant()}})
 	require.NoError(t, err)
 	bad := twoGroups()
 	bad.Priorities[0].Groups = []int32{2, 1}
@@ -103,9 +104,9 @@ func TestCache_Apply_rejectsBadGroups(t *testing.T) {
 func TestCache_Override_answersButIsNotStored(t *testing.T) {
 	path := cachetest.Path(t)
 	locator := cachetest.Servant("tars.tarsregistry.QueryObj", 17890, "10.0.0.100")
-	c, err := cache.Open(path, cache.Options{Override: []cache.Servant{locator}})
+	c, err := cache.Open(path, cache.Options{Override: []snapshot.Servant{locator}})
 	require.NoError(t, err)
-	_, err = c.Apply(cache.State{Servants: []cache.Servant{cachetest.Servant("tars.tarsregistry.QueryObj", 17890, "10.0.5.1")}})
+	_, err = c.Apply(cache.State{Servants: []snapshot.Servant{cachetest.Servant("tars.tarsregistry.QueryObj", 17890, "10.0.5.1")}})
 	require.NoError(t, err)
 
 	e, ok := c.Snapshot().Lookup("tars.tarsregistry.QueryObj")
@@ -123,7 +124,7 @@ func TestCache_Override_answersButIsNotStored(t *testing.T) {
 
 // An invalid override is refused by Open.
 func TestCache_Open_rejectsBadOverride(t *testing.T) {
-	_, err := cache.Open(cachetest.Path(t), cache.Options{Override: []cache.Servant{cachetest.Servant("X.Y.Obj", 70000, "h")}})
+	_, err := cache.Open(cachetest.Path(t), cache.Options{Override: []snapshot.Servant{cachetest.Servant("X.Y.Obj", 70000, "h")}})
 	require.ErrorIs(t, err, cache.ErrBadRecord)
 	require.ErrorContains(t, err, "override")
 }
@@ -131,10 +132,10 @@ func TestCache_Open_rejectsBadOverride(t *testing.T) {
 // A whole-file JSON export carries the group configuration and imports back equal.
 func TestJSON_roundTripsGroups(t *testing.T) {
 	c := cachetest.Open(t, "")
-	_, err := c.Apply(cache.State{Servants: []cache.Servant{groupedServant()}, Groups: twoGroups()})
+	_, err := c.Apply(cache.State{Servants: []snapshot.Servant{groupedServant()}, Groups: twoGroups()})
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	require.NoError(t, cache.WriteJSON(&buf, c.Snapshot(), nil))
+	require.NoError(t, snapshot.WriteJSON(&buf, c.Snapshot(), nil))
 	require.Contains(t, buf.String(), `"10.1.1.*": 1`)
 
 	st, err := cache.ReadJSON(&buf)
@@ -156,21 +157,21 @@ func TestEntry_InSet(t *testing.T) {
 		s.Endpoints[i].SetName, s.Endpoints[i].SetArea, s.Endpoints[i].SetGroup = set[0], set[1], set[2]
 	}
 	c := cachetest.Open(t, "")
-	_, err := c.Apply(cache.State{Servants: []cache.Servant{s}})
+	_, err := c.Apply(cache.State{Servants: []snapshot.Servant{s}})
 	require.NoError(t, err)
 	e, _ := c.Snapshot().Lookup("A.S.Obj")
 
 	cases := []struct {
 		name, area, group string
-		match             cache.SetMatch
+		match             snapshot.SetMatch
 		hosts             []string
 	}{
-		{"shop", "sz", "1", cache.SetFound, []string{"10.0.0.1"}},
-		{"shop", "sz", "7", cache.SetFound, []string{"10.0.0.2"}},
-		{"shop", "sz", "*", cache.SetFound, []string{"10.0.0.1", "10.0.0.2"}},
-		{"shop", "sh", "2", cache.SetEmpty, []string{}},
-		{"shop", "gz", "1", cache.SetEmpty, []string{}},
-		{"other", "sz", "1", cache.SetUnknown, []string{}},
+		{"shop", "sz", "1", snapshot.SetFound, []string{"10.0.0.1"}},
+		{"shop", "sz", "7", snapshot.SetFound, []string{"10.0.0.2"}},
+		{"shop", "sz", "*", snapshot.SetFound, []string{"10.0.0.1", "10.0.0.2"}},
+		{"shop", "sh", "2", snapshot.SetEmpty, []string{}},
+		{"shop", "gz", "1", snapshot.SetEmpty, []string{}},
+		{"other", "sz", "1", snapshot.SetUnknown, []string{}},
 	}
 	for _, tc := range cases {
 		l, match := e.InSet(tc.name, tc.area, tc.group)
@@ -185,12 +186,12 @@ func TestCache_Apply_groupsRemoved(t *testing.T) {
 	path := cachetest.Path(t)
 	c, err := cache.Open(path, cache.Options{})
 	require.NoError(t, err)
-	stats, err := c.Apply(cache.State{Servants: []cache.Servant{groupedServant()}})
+	stats, err := c.Apply(cache.State{Servants: []snapshot.Servant{groupedServant()}})
 	require.NoError(t, err)
 	require.False(t, stats.GroupsChanged, "no groups in the fetch and none stored: nothing to write")
-	_, err = c.Apply(cache.State{Servants: []cache.Servant{groupedServant()}, Groups: twoGroups()})
+	_, err = c.Apply(cache.State{Servants: []snapshot.Servant{groupedServant()}, Groups: twoGroups()})
 	require.NoError(t, err)
-	stats, err = c.Apply(cache.State{Servants: []cache.Servant{groupedServant()}})
+	stats, err = c.Apply(cache.State{Servants: []snapshot.Servant{groupedServant()}})
 	require.NoError(t, err)
 	require.True(t, stats.GroupsChanged)
 	require.Equal(t, int32(-1), c.Snapshot().GroupOf("10.1.1.9"))

@@ -7,19 +7,20 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/internal/cachetest"
+	"github.com/tarscache/tarscache/cache/snapshot"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 )
 
 // A records document read back into memory answers as the file it came from:
 // same records, same versions, same group answers. Invalid records are refused.
 func TestNewSnapshot(t *testing.T) {
 	c := cachetest.Open(t, "")
-	_, err := c.Apply(cache.State{Groups: twoGroups(), Servants: []cache.Servant{
+	_, err := c.Apply(cache.State{Groups: twoGroups(), Servants: []snapshot.Servant{
 		cachetest.Servant("A.S.Obj", 10, "10.1.1.1", "10.2.2.2"), cachetest.Servant("B.S.Obj", 20, "10.0.0.9"),
 	}})
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	require.NoError(t, cache.WriteJSON(&buf, c.Snapshot(), nil))
+	require.NoError(t, snapshot.WriteJSON(&buf, c.Snapshot(), nil))
 	st, err := cache.ReadJSON(&buf)
 	require.NoError(t, err)
 
@@ -34,6 +35,6 @@ func TestNewSnapshot(t *testing.T) {
 	}
 
 	dup := cachetest.Servant("A.S.Obj", 10, "10.1.1.1")
-	_, err = cache.NewSnapshot(cache.State{Servants: []cache.Servant{dup, dup}})
+	_, err = cache.NewSnapshot(cache.State{Servants: []snapshot.Servant{dup, dup}})
 	require.ErrorIs(t, err, cache.ErrDuplicateServant)
 }

@@ -7,7 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/internal/cachetest"
+	"github.com/tarscache/tarscache/cache/snapshot"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 )
 
 // The time of the last successful sync is kept in the file with every change and,
@@ -19,7 +20,7 @@ func TestCache_LastSync(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, c.LastSync().IsZero(), "a new file was never synced")
 	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
-	servants := func() []cache.Servant { return []cache.Servant{cachetest.Servant("A.S.Obj", 10, "10.0.0.1")} }
+	servants := func() []snapshot.Servant { return []snapshot.Servant{cachetest.Servant("A.S.Obj", 10, "10.0.0.1")} }
 
 	stats, err := c.Apply(cache.State{Servants: servants(), FetchedAt: t0})
 	require.NoError(t, err)

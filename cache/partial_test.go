@@ -6,7 +6,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/internal/cachetest"
+	"github.com/tarscache/tarscache/cache/snapshot"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 )
 
 // threeServants is a cache holding A, B and C, with 1, 2 and 1 active endpoints.
@@ -25,7 +26,7 @@ func TestCache_Apply_partialLeavesOthers(t *testing.T) {
 	c := threeServants(t)
 	a, _ := c.Snapshot().Lookup("A.S.Obj")
 
-	stats, err := c.Apply(cache.State{Partial: true, Servants: []cache.Servant{cachetest.Servant("B.S.Obj", 21, "10.0.0.2")},
+	stats, err := c.Apply(cache.State{Partial: true, Servants: []snapshot.Servant{cachetest.Servant("B.S.Obj", 21, "10.0.0.2")},
 		Removed: []string{"C.S.Obj", "C.S.Obj", "Never.Stored.Obj"}})
 	require.NoError(t, err)
 	require.Equal(t, cache.ApplyStats{Written: 1, Deleted: 1, Duration: stats.Duration}, stats)
@@ -44,7 +45,7 @@ func TestCache_Apply_partialUnchangedWritesNothing(t *testing.T) {
 	tx, err := c.TxID()
 	require.NoError(t, err)
 
-	stats, err := c.Apply(cache.State{Partial: true, Servants: []cache.Servant{cachetest.Servant("A.S.Obj", 10, "10.0.0.1")}})
+	stats, err := c.Apply(cache.State{Partial: true, Servants: []snapshot.Servant{cachetest.Servant("A.S.Obj", 10, "10.0.0.1")}})
 	require.NoError(t, err)
 	require.Equal(t, 1, stats.Unchanged)
 	require.False(t, stats.Changed())
@@ -59,9 +60,9 @@ func TestCache_Apply_partialRejectsContradictions(t *testing.T) {
 		name string
 		st   cache.State
 	}{
-		{"removed and kept", cache.State{Partial: true, Servants: []cache.Servant{cachetest.Servant("A.S.Obj", 11, "10.0.0.1")},
+		{"removed and kept", cache.State{Partial: true, Servants: []snapshot.Servant{cachetest.Servant("A.S.Obj", 11, "10.0.0.1")},
 			Removed: []string{"A.S.Obj"}}},
-		{"complete state naming removals", cache.State{Servants: []cache.Servant{cachetest.Servant("A.S.Obj", 11, "10.0.0.1")},
+		{"complete state naming removals", cache.State{Servants: []snapshot.Servant{cachetest.Servant("A.S.Obj", 11, "10.0.0.1")},
 			Removed: []string{"B.S.Obj"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -71,29 +72,6 @@ func TestCache_Apply_partialRejectsContradictions(t *testing.T) {
 			require.Equal(t, 3, c.Snapshot().Len())
 			a, _ := c.Snapshot().Lookup("A.S.Obj")
 			require.Equal(t, int32(10), a.All.Active[0].Port)
-		})
-	}
-}
-
-// Impact of an incremental fetch counts only what it touches.
-func TestCache_Impact_partial(t *testing.T) {
-	c := threeServants(t)
-	for _, tc := range []struct {
-		name string
-		st   cache.State
-		want cache.Impact
-	}{
-		{"nothing", cache.State{Partial: true}, cache.Impact{Servants: 3, ActiveBefore: 4, ActiveAfter: 4}},
-		{"remove B", cache.State{Partial: true, Removed: []string{"B.S.Obj", "B.S.Obj"}},
-			cache.Impact{Servants: 3, Removed: 1, ActiveBefore: 4, ActiveAfter: 2}},
-		{"shrink B, add D", cache.State{Partial: true, Servants: []cache.Servant{cachetest.Servant("B.S.Obj", 20, "10.0.0.2"),
-			cachetest.Servant("D.S.Obj", 40, "10.0.0.5", "10.0.0.6")}},
-			cache.Impact{Servants: 3, ActiveBefore: 4, ActiveAfter: 5}},
-		{"complete without C", fetch(cachetest.Servant("A.S.Obj", 10, "10.0.0.1"), cachetest.Servant("B.S.Obj", 20, "10.0.0.2")),
-			cache.Impact{Servants: 3, Removed: 1, ActiveBefore: 4, ActiveAfter: 2}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.want, c.Impact(&tc.st))
 		})
 	}
 }

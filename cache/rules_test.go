@@ -7,7 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/internal/cachetest"
+	"github.com/tarscache/tarscache/cache/snapshot"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 	"github.com/tarscache/tarscache/protocol/endpointf"
 )
 
@@ -16,17 +17,12 @@ const (
 	vipKey = `[{"equal":"vip","route":"v2"},{"default":"v1"}]`
 )
 
-func ratioRule(servant, data string) cache.SubsetRule {
-	return cache.SubsetRule{Servant: servant, Enable: true, Type: "ratio", Data: data}
+func ratioRule(servant, data string) snapshot.SubsetRule {
+	return snapshot.SubsetRule{Servant: servant, Enable: true, Type: "ratio", Data: data}
 }
 
-// rejected is what package sync hands over for a row that failed validation.
-func rejected(servant, enable, data string) cache.SubsetRule {
-	return cache.SubsetRule{Servant: servant, Rejected: &cache.RejectedRule{Enable: enable, Type: "ratio", Data: data, Reason: "bad weights"}}
-}
-
-func withRules(keep bool, rules ...cache.SubsetRule) cache.State {
-	return cache.State{Servants: []cache.Servant{cachetest.Servant("A.S.Obj", 10, "10.0.0.1")}, Rules: rules, KeepInForce: keep}
+func withRules(rules ...snapshot.SubsetRule) cache.State {
+	return cache.State{Servants: []snapshot.Servant{cachetest.Servant("A.S.Obj", 10, "10.0.0.1")}, Rules: rules}
 }
 
 // Subset rules are stored, answered as findSubsetConfigById answers, and served
@@ -35,7 +31,7 @@ func TestCache_Apply_subsetRulesPersist(t *testing.T) {
 	path := cachetest.Path(t)
 	c, err := cache.Open(path, cache.Options{})
 	require.NoError(t, err)
-	stats, err := c.Apply(withRules(true, ratioRule("A.S.Obj", canary), ratioRule("Gone.S.Obj", canary)))
+	stats, err := c.Apply(withRules(ratioRule("A.S.Obj", canary), ratioRule("Gone.S.Obj", canary)))
 	require.NoError(t, err)
 	require.Equal(t, 2, stats.RulesWritten)
 	require.NoError(t, c.Close())
@@ -56,19 +52,19 @@ func TestCache_Apply_subsetRulesPersist(t *testing.T) {
 // database is deleted.
 func TestCache_Apply_subsetRulesWrittenOnlyWhenChanged(t *testing.T) {
 	c := cachetest.Open(t, "")
-	_, err := c.Apply(withRules(true, ratioRule("A.S.Obj", canary), ratioRule("B.S.Obj", canary)))
+	_, err := c.Apply(withRules(ratioRule("A.S.Obj", canary), ratioRule("B.S.Obj", canary)))
 	require.NoError(t, err)
 	tx, err := c.TxID()
 	require.NoError(t, err)
 
-	stats, err := c.Apply(withRules(true, ratioRule("B.S.Obj", canary), ratioRule("A.S.Obj", canary)))
+	stats, err := c.Apply(withRules(ratioRule("B.S.Obj", canary), ratioRule("A.S.Obj", canary)))
 	require.NoError(t, err)
 	require.False(t, stats.Changed())
 	after, err := c.TxID()
 	require.NoError(t, err)
 	require.Equal(t, tx, after, "unchanged rules must not commit a write transaction")
 
-	stats, err = c.Apply(withRules(true, ratioRule("B.S.Obj", `{"canary":50,"stable":50}`)))
+	stats, err = c.Apply(withRules(ratioRule("B.S.Obj", `{"canary":50,"stable":50}`)))
 	require.NoError(t, err)
 	require.Equal(t, 1, stats.RulesWritten)
 	require.Equal(t, 1, stats.RulesDeleted)
@@ -76,39 +72,10 @@ func TestCache_Apply_subsetRulesWrittenOnlyWhenChanged(t *testing.T) {
 	require.False(t, ok)
 }
 
-// A rejected row never replaces the rule in force; the rejection is kept next to
-// it. A rejected row that says N still turns routing off.
-func TestCache_Apply_rejectedRuleKeepsRuleInForce(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		before []cache.SubsetRule
-		row    cache.SubsetRule
-		want   endpointf.SubsetConf
-	}{
-		{"previous rule stays", []cache.SubsetRule{ratioRule("A.S.Obj", canary)}, rejected("A.S.Obj", "Y", `{"v1":-1}`),
-			endpointf.SubsetConf{Enable: true, RuleType: "ratio", RuleData: canary}},
-		{"no previous rule: none in force", nil, rejected("A.S.Obj", "Y", `{"v1":-1}`), endpointf.SubsetConf{}},
-		{"a rejected N still disables", []cache.SubsetRule{ratioRule("A.S.Obj", canary)}, rejected("A.S.Obj", "N", `{`),
-			endpointf.SubsetConf{RuleType: "ratio", RuleData: canary}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := cachetest.Open(t, "")
-			_, err := c.Apply(withRules(true, tc.before...))
-			require.NoError(t, err)
-			_, err = c.Apply(withRules(true, tc.row))
-			require.NoError(t, err)
-			e, ok := c.Snapshot().SubsetRule("A.S.Obj")
-			require.True(t, ok)
-			require.Equal(t, tc.want, e.Conf)
-			require.Equal(t, tc.row.Rejected, e.Rule.Rejected)
-		})
-	}
-}
-
 // A rule in force that does not parse, or a rule listed twice, is refused and
 // nothing is written.
 func TestCache_Apply_badRuleWritesNothing(t *testing.T) {
-	for name, rules := range map[string][]cache.SubsetRule{
+	for name, rules := range map[string][]snapshot.SubsetRule{
 		"bad data":     {ratioRule("A.S.Obj", `{"v1":0}`)},
 		"unknown type": {{Servant: "A.S.Obj", Enable: true, Type: "hash", Data: "{}"}},
 		"no type":      {{Servant: "A.S.Obj", Enable: true}},
@@ -117,10 +84,10 @@ func TestCache_Apply_badRuleWritesNothing(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := cachetest.Open(t, "")
-			_, err := c.Apply(withRules(false, ratioRule("A.S.Obj", canary)))
+			_, err := c.Apply(withRules(ratioRule("A.S.Obj", canary)))
 			require.NoError(t, err)
 			tx, _ := c.TxID()
-			_, err = c.Apply(withRules(false, rules...))
+			_, err = c.Apply(withRules(rules...))
 			require.ErrorIs(t, err, cache.ErrBadRecord)
 			after, _ := c.TxID()
 			require.Equal(t, tx, after)
@@ -133,13 +100,13 @@ func TestCache_Apply_badRuleWritesNothing(t *testing.T) {
 // as written (an import states the rules in force itself).
 func TestWriteJSON_subsetRulesRoundTrip(t *testing.T) {
 	c := cachetest.Open(t, "")
-	key := cache.SubsetRule{Servant: "B.S.Obj", Enable: true, Type: "key", Data: vipKey}
-	_, err := c.Apply(withRules(true, ratioRule("A.S.Obj", canary), key))
+	key := snapshot.SubsetRule{Servant: "B.S.Obj", Enable: true, Type: "key", Data: vipKey}
+	_, err := c.Apply(withRules(ratioRule("A.S.Obj", canary), key))
 	require.NoError(t, err)
-	_, err = c.Apply(withRules(true, rejected("A.S.Obj", "Y", "[]"), key))
+	_, err = c.Apply(withRules(snapshot.SubsetRule{Servant: "A.S.Obj", Rejected: &snapshot.RejectedRule{Enable: "Y", Type: "ratio", Data: "[]", Reason: "bad weights"}}, key))
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	require.NoError(t, cache.WriteJSON(&buf, c.Snapshot(), nil))
+	require.NoError(t, snapshot.WriteJSON(&buf, c.Snapshot(), nil))
 	require.Contains(t, buf.String(), `"reason": "bad weights"`)
 
 	st, err := cache.ReadJSON(&buf)

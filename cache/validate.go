@@ -1,10 +1,12 @@
 package cache
 
+import "github.com/tarscache/tarscache/cache/snapshot"
+
 import "fmt"
 
 // validate checks what the encoding and the wire format need of a record; rows that
 // break the Tars grammar never get this far (package sync drops them).
-func validate(s *Servant) error {
+func validate(s *snapshot.Servant) error {
 	if s.ID == "" || len(s.ID) > maxString {
 		return fmt.Errorf("%w: servant id %q must have 1 to %d bytes", ErrBadRecord, s.ID, maxString)
 	}
@@ -20,7 +22,7 @@ func validate(s *Servant) error {
 }
 
 // validateAll validates records and checks that no id repeats.
-func validateAll(servants []Servant) error {
+func validateAll(servants []snapshot.Servant) error {
 	seen := make(map[string]struct{}, len(servants))
 	for i := range servants {
 		if err := checkServant(&servants[i], seen); err != nil {
@@ -30,7 +32,7 @@ func validateAll(servants []Servant) error {
 	return nil
 }
 
-func validateEndpoint(e *Endpoint) error {
+func validateEndpoint(e *snapshot.Endpoint) error {
 	switch {
 	case e.Proto < 0 || e.Proto > 2:
 		return fmt.Errorf("istcp %d is not 0 (udp), 1 (tcp) or 2 (ssl)", e.Proto)

@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/internal/cnum"
+	"github.com/tarscache/tarscache/internal/endpoint"
 )
 
 // Table names a row's source.
@@ -72,10 +73,10 @@ type Report struct {
 
 // Build turns fetched rows into servant records as the official full load does.
 // Servants come out in the order they first appear in rows.
-func Build(rows []Row) ([]cache.Servant, Report) {
+func Build(rows []Row) ([]snapshot.Servant, Report) {
 	rep := Report{Rows: len(rows), Dropped: map[string]int{}}
 	index := map[string]int{}
-	var out []cache.Servant
+	var out []snapshot.Servant
 	for i := range rows {
 		ep, ok := rep.endpoint(&rows[i])
 		if !ok {
@@ -85,7 +86,7 @@ func Build(rows []Row) ([]cache.Servant, Report) {
 		if !seen {
 			at = len(out)
 			index[rows[i].Servant] = at
-			out = append(out, cache.Servant{ID: rows[i].Servant})
+			out = append(out, snapshot.Servant{ID: rows[i].Servant})
 		}
 		out[at].Endpoints = append(out[at].Endpoints, ep)
 		rep.Endpoints++
@@ -94,9 +95,9 @@ func Build(rows []Row) ([]cache.Servant, Report) {
 }
 
 // endpoint applies the per-row rules to r, recording a drop when r yields nothing.
-func (rep *Report) endpoint(r *Row) (cache.Endpoint, bool) {
+func (rep *Report) endpoint(r *Row) (snapshot.Endpoint, bool) {
 	if r.Servant == "" && r.Endpoint == "" {
-		return cache.Endpoint{}, false // a server without adapters
+		return snapshot.Endpoint{}, false // a server without adapters
 	}
 	ep, reason, err := rowEndpoint(r)
 	if reason != "" {
@@ -104,36 +105,35 @@ func (rep *Report) endpoint(r *Row) (cache.Endpoint, bool) {
 		if err != nil {
 			rep.Rejected = append(rep.Rejected, Rejection{Row: *r, Err: err})
 		}
-		return cache.Endpoint{}, false
+		return snapshot.Endpoint{}, false
 	}
 	return ep, true
 }
 
 // rowEndpoint builds the endpoint of one row, or says why the row is dropped.
-func rowEndpoint(r *Row) (cache.Endpoint, string, error) {
-	addr, err := ParseEndpoint(r.Endpoint)
+func rowEndpoint(r *Row) (snapshot.Endpoint, string, error) {
+	addr, err := endpoint.Parse(r.Endpoint)
 	if err != nil {
-		return cache.Endpoint{}, DropBadEndpoint, fmt.Errorf("sync: %s row %s: %w", r.Table, r.Origin(), err)
+		return snapshot.Endpoint{}, DropBadEndpoint, fmt.Errorf("sync: %s row %s: %w", r.Table, r.Origin(), err)
 	}
 	if r.Servant == "" {
-		return cache.Endpoint{}, DropEmptyServant, fmt.Errorf("sync: %s row %s: endpoint %q has no servant name", r.Table, r.Origin(), r.Endpoint)
+		return snapshot.Endpoint{}, DropEmptyServant, fmt.Errorf("sync: %s row %s: endpoint %q has no servant name", r.Table, r.Origin(), r.Endpoint)
 	}
 	bak := cnum.Int(r.BakFlag)
 	if bak == 1 {
-		return cache.Endpoint{}, DropBackup, nil
+		return snapshot.Endpoint{}, DropBackup, nil
 	}
 	return newEndpoint(r, addr, bak), "", nil
 }
 
-func newEndpoint(r *Row, a Address, bak int32) cache.Endpoint {
-	return cache.Endpoint{
-		Active: isActive(r), Proto: a.Proto, Host: a.Host, Port: a.Port, Timeout: a.Timeout,
-		Weight: a.Weight, WeightType: a.WeightType, AuthType: a.AuthType, BakFlag: bak,
-		NodeName:    strings.Trim(r.Node, " \t\r\n"),
-		EnableGroup: strings.EqualFold(r.EnableGroup, "y"), IPGroupName: r.IPGroupName,
-		EnableSet: strings.EqualFold(r.EnableSet, "y"), SetName: r.SetName, SetArea: r.SetArea, SetGroup: r.SetGroup,
-		Subset: r.Subset, Origin: r.Origin(),
-	}
+func newEndpoint(r *Row, a endpoint.Address, bak int32) snapshot.Endpoint {
+	e := a.Endpoint()
+	e.Active, e.BakFlag = isActive(r), bak
+	e.NodeName = strings.Trim(r.Node, " \t\r\n")
+	e.EnableGroup, e.IPGroupName = strings.EqualFold(r.EnableGroup, "y"), r.IPGroupName
+	e.EnableSet, e.SetName, e.SetArea, e.SetGroup = strings.EqualFold(r.EnableSet, "y"), r.SetName, r.SetArea, r.SetGroup
+	e.Subset, e.Origin = r.Subset, r.Origin()
+	return e
 }
 
 // isActive is the official rule; the comparisons are exact and case-sensitive.

@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/sync"
 )
 
@@ -28,29 +28,29 @@ func TestBuild_rowRules(t *testing.T) {
 	cases := []struct {
 		name    string
 		row     sync.Row
-		want    *cache.Endpoint // nil: dropped
+		want    *snapshot.Endpoint // nil: dropped
 		dropped string
 	}{
-		{"active row", server("10.0.0.1", ep), &cache.Endpoint{Active: true, Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "10.0.0.1"}, ""},
-		{"present_state inactive", with(server("n", ep), func(r *sync.Row) { r.PresentState = "inactive" }), &cache.Endpoint{Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "n"}, ""},
-		{"present_state activating is inactive", with(server("n", ep), func(r *sync.Row) { r.PresentState = "activating" }), &cache.Endpoint{Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "n"}, ""},
-		{"setting_state inactive", with(server("n", ep), func(r *sync.Row) { r.SettingState = "inactive" }), &cache.Endpoint{Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "n"}, ""},
-		{"flow_state inactive", with(server("n", ep), func(r *sync.Row) { r.FlowState = "inactive" }), &cache.Endpoint{Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "n"}, ""},
-		{"NULL flow_state is active", with(server("n", ep), func(r *sync.Row) { r.FlowState = "" }), &cache.Endpoint{Active: true, Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "n"}, ""},
-		{"state compare is case-sensitive", with(server("n", ep), func(r *sync.Row) { r.SettingState = "Active" }), &cache.Endpoint{Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "n"}, ""},
-		{"node name trimmed", server(" 10.0.0.1\t", ep), &cache.Endpoint{Active: true, Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "10.0.0.1"}, ""},
+		{"active row", server("10.0.0.1", ep), &snapshot.Endpoint{Active: true, Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "10.0.0.1"}, ""},
+		{"present_state inactive", with(server("n", ep), func(r *sync.Row) { r.PresentState = "inactive" }), &snapshot.Endpoint{Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "n"}, ""},
+		{"present_state activating is inactive", with(server("n", ep), func(r *sync.Row) { r.PresentState = "activating" }), &snapshot.Endpoint{Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "n"}, ""},
+		{"setting_state inactive", with(server("n", ep), func(r *sync.Row) { r.SettingState = "inactive" }), &snapshot.Endpoint{Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "n"}, ""},
+		{"flow_state inactive", with(server("n", ep), func(r *sync.Row) { r.FlowState = "inactive" }), &snapshot.Endpoint{Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "n"}, ""},
+		{"NULL flow_state is active", with(server("n", ep), func(r *sync.Row) { r.FlowState = "" }), &snapshot.Endpoint{Active: true, Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "n"}, ""},
+		{"state compare is case-sensitive", with(server("n", ep), func(r *sync.Row) { r.SettingState = "Active" }), &snapshot.Endpoint{Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "n"}, ""},
+		{"node name trimmed", server(" 10.0.0.1\t", ep), &snapshot.Endpoint{Active: true, Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "10.0.0.1"}, ""},
 		{"bak_flag 1 never reaches clients", with(server("n", ep), func(r *sync.Row) { r.BakFlag = "1" }), nil, sync.DropBackup},
-		{"bak_flag 2 kept verbatim", with(server("n", ep), func(r *sync.Row) { r.BakFlag = "2" }), &cache.Endpoint{Active: true, Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, BakFlag: 2, NodeName: "n"}, ""},
+		{"bak_flag 2 kept verbatim", with(server("n", ep), func(r *sync.Row) { r.BakFlag = "2" }), &snapshot.Endpoint{Active: true, Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, BakFlag: 2, NodeName: "n"}, ""},
 		{"bad endpoint", server("n", "tcp -h 10.0.0.1 -p 80abc"), nil, sync.DropBadEndpoint},
 		{"bad endpoint wins over bak_flag", with(server("n", "tcp -h"), func(r *sync.Row) { r.BakFlag = "1" }), nil, sync.DropBadEndpoint},
 		{"endpoint without servant", with(server("n", ep), func(r *sync.Row) { r.Servant = "" }), nil, sync.DropEmptyServant},
 		{"lowercase y enables set and group", with(server("n", ep), func(r *sync.Row) {
 			r.EnableSet, r.SetName, r.SetArea, r.SetGroup, r.EnableGroup = "y", "shop", "sz", "1", "y"
 		}),
-			&cache.Endpoint{Active: true, Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "n", EnableSet: true, SetName: "shop", SetArea: "sz", SetGroup: "1", EnableGroup: true}, ""},
+			&snapshot.Endpoint{Active: true, Proto: 1, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Weight: -1, NodeName: "n", EnableSet: true, SetName: "shop", SetArea: "sz", SetGroup: "1", EnableGroup: true}, ""},
 		{"registry row: node name is tars_version", sync.Row{Table: sync.TableRegistry, Servant: "tars.tarsregistry.QueryObj", Endpoint: "tcp -h 10.0.0.11 -p 17890 -t 10000",
 			SettingState: "active", PresentState: "active", FlowState: "active", Node: "3.0.20", Adapter: "10.0.0.11:17890", EnableSet: "N"},
-			&cache.Endpoint{Active: true, Proto: 1, Host: "10.0.0.11", Port: 17890, Timeout: 10000, Weight: -1, NodeName: "3.0.20"}, ""},
+			&snapshot.Endpoint{Active: true, Proto: 1, Host: "10.0.0.11", Port: 17890, Timeout: 10000, Weight: -1, NodeName: "3.0.20"}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,8 +1,17 @@
 package sync
 
-import "errors"
+import (
+	"fmt"
+)
 
-// ErrBadEndpoint is returned (wrapped, with the offending text and the reason) when an
-// endpoint string of t_adapter_conf or t_registry_info does not follow the Tars endpoint
-// grammar. The official registry skips such rows; so does tarscache, counting and logging them.
-var ErrBadEndpoint = errors.New("bad endpoint")
+// RuleError is a t_subset_rule row that failed validation: the row as read and why.
+type RuleError struct {
+	Row RuleRow
+	Err error
+}
+
+func (e *RuleError) Error() string {
+	return fmt.Sprintf("sync: %s row of servant %q: %v", TableSubsetRule, e.Row.Servant, e.Err)
+}
+
+func (e *RuleError) Unwrap() error { return e.Err }

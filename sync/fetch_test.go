@@ -11,8 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/internal/cachetest"
-	"github.com/tarscache/tarscache/internal/testdb"
+	"github.com/tarscache/tarscache/cache/snapshot"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
+	"github.com/tarscache/tarscache/internal/testkit/testdb"
 	"github.com/tarscache/tarscache/protocol/endpointf"
 	"github.com/tarscache/tarscache/sync"
 )
@@ -30,7 +31,7 @@ func TestSyncOnce_sampleRegistryGolden(t *testing.T) {
 	require.Equal(t, map[string]int{sync.DropBadEndpoint: 1, sync.DropBackup: 1}, res.Report.Dropped)
 
 	var got bytes.Buffer
-	require.NoError(t, cache.WriteJSON(&got, c.Snapshot(), nil))
+	require.NoError(t, snapshot.WriteJSON(&got, c.Snapshot(), nil))
 	golden := filepath.Join(testdb.TestdataDir(), "sample.records.json")
 	if *update {
 		require.NoError(t, os.WriteFile(golden, got.Bytes(), 0o644))
@@ -84,7 +85,7 @@ func TestSyncOnce_followsDatabaseChanges(t *testing.T) {
 // what it had.
 func TestSyncOnce_unreachableDatabaseKeepsCache(t *testing.T) {
 	c := cachetest.Open(t, "")
-	_, err := c.Apply(cache.State{Servants: []cache.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}})
+	_, err := c.Apply(cache.State{Servants: []snapshot.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}})
 	require.NoError(t, err)
 	sqlDB, err := sync.OpenDB("root@tcp(127.0.0.1:1)/db_tars?timeout=1s", nil)
 	require.NoError(t, err)

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/internal/cnum"
 )
 
@@ -31,8 +31,8 @@ type PriorityRow struct {
 // It also returns a warning for every token the registry cannot match the way an
 // operator likely meant (CIDR blocks, wildcards other than "a.b.c.*", blanks,
 // group ids that are not numbers). Warnings change nothing in the result.
-func BuildGroups(rules []GroupRuleRow, prios []PriorityRow) (cache.Groups, []string) {
-	g := cache.Groups{Addresses: map[string]int32{}, Names: map[string]int32{}}
+func BuildGroups(rules []GroupRuleRow, prios []PriorityRow) (snapshot.Groups, []string) {
+	g := snapshot.Groups{Addresses: map[string]int32{}, Names: map[string]int32{}}
 	var warns []string
 	for _, r := range rules {
 		id := cnum.Int(r.ID)
@@ -56,8 +56,8 @@ func BuildGroups(rules []GroupRuleRow, prios []PriorityRow) (cache.Groups, []str
 	return g, warns
 }
 
-func priority(p PriorityRow) (cache.Priority, []string) {
-	pr := cache.Priority{ID: cnum.Int(p.ID), Station: p.Station}
+func priority(p PriorityRow) (snapshot.Priority, []string) {
+	pr := snapshot.Priority{ID: cnum.Int(p.ID), Station: p.Station}
 	var warns []string
 	for _, tok := range splitAny(p.GroupList, "|,;") {
 		id := cnum.Int(tok)

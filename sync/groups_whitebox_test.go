@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 // groupWarning is a warning BuildGroups must give: its table, row id and token.
@@ -22,17 +22,17 @@ func TestBuildGroups_loadsTablesLikeRegistry(t *testing.T) {
 		name      string
 		rules     []GroupRuleRow
 		prios     []PriorityRow
-		want      cache.Groups
+		want      snapshot.Groups
 		wantWarns []groupWarning
 	}{
 		{
 			name: "no rows give empty tables",
-			want: cache.Groups{Addresses: map[string]int32{}, Names: map[string]int32{}},
+			want: snapshot.Groups{Addresses: map[string]int32{}, Names: map[string]int32{}},
 		},
 		{
 			name:  "allow_ip_rule splits on bars and drops empty tokens",
 			rules: []GroupRuleRow{{ID: "1", AllowIPRule: "|10.0.0.1||10.0.0.2|", Name: "sz"}},
-			want: cache.Groups{
+			want: snapshot.Groups{
 				Addresses: map[string]int32{"10.0.0.1": 1, "10.0.0.2": 1},
 				Names:     map[string]int32{"sz": 1},
 			},
@@ -40,7 +40,7 @@ func TestBuildGroups_loadsTablesLikeRegistry(t *testing.T) {
 		{
 			name:  "commas and semicolons do not split allow_ip_rule",
 			rules: []GroupRuleRow{{ID: "1", AllowIPRule: "10.0.0.1,10.0.0.2;10.0.0.3"}},
-			want: cache.Groups{
+			want: snapshot.Groups{
 				Addresses: map[string]int32{"10.0.0.1,10.0.0.2;10.0.0.3": 1},
 				Names:     map[string]int32{},
 			},
@@ -51,7 +51,7 @@ func TestBuildGroups_loadsTablesLikeRegistry(t *testing.T) {
 				{ID: "1", AllowIPRule: "10.0.0.1|10.0.1.*", Name: "sz"},
 				{ID: "2", AllowIPRule: "10.0.0.1", Name: "sz"},
 			},
-			want: cache.Groups{
+			want: snapshot.Groups{
 				Addresses: map[string]int32{"10.0.0.1": 2, "10.0.1.*": 1},
 				Names:     map[string]int32{"sz": 2},
 			},
@@ -62,7 +62,7 @@ func TestBuildGroups_loadsTablesLikeRegistry(t *testing.T) {
 				{ID: "1", AllowIPRule: "10.0.0.1"},
 				{ID: "5", Name: "gz"},
 			},
-			want: cache.Groups{
+			want: snapshot.Groups{
 				Addresses: map[string]int32{"10.0.0.1": 1},
 				Names:     map[string]int32{"gz": 5},
 			},
@@ -70,7 +70,7 @@ func TestBuildGroups_loadsTablesLikeRegistry(t *testing.T) {
 		{
 			name:  "a group_name with blanks at its ends is kept as written and warned about",
 			rules: []GroupRuleRow{{ID: "8", AllowIPRule: "10.0.8.*", Name: " bj"}},
-			want: cache.Groups{
+			want: snapshot.Groups{
 				Addresses: map[string]int32{"10.0.8.*": 8},
 				Names:     map[string]int32{" bj": 8},
 			},
@@ -84,7 +84,7 @@ func TestBuildGroups_loadsTablesLikeRegistry(t *testing.T) {
 				{ID: "x", AllowIPRule: "c", Name: "letter"},
 				{ID: "4294967297", AllowIPRule: "d", Name: "wide"},
 			},
-			want: cache.Groups{
+			want: snapshot.Groups{
 				Addresses: map[string]int32{"a": 16, "b": 7, "c": 0, "d": 1},
 				Names:     map[string]int32{"hex": 16, "blank": 7, "letter": 0, "wide": 1},
 			},
@@ -94,7 +94,7 @@ func TestBuildGroups_loadsTablesLikeRegistry(t *testing.T) {
 			rules: []GroupRuleRow{
 				{ID: "3", AllowIPRule: " 10.0.0.1 |10.0.0.2|10.0.0.3\t"},
 			},
-			want: cache.Groups{
+			want: snapshot.Groups{
 				Addresses: map[string]int32{" 10.0.0.1 ": 3, "10.0.0.2": 3, "10.0.0.3\t": 3},
 				Names:     map[string]int32{},
 			},
@@ -107,7 +107,7 @@ func TestBuildGroups_loadsTablesLikeRegistry(t *testing.T) {
 				{ID: "6", AllowIPRule: "10.*.0.1|256.0.0.*|0x1.0.0.*|*|255.1.2.*|node-a"},
 				{ID: "13", AllowIPRule: "010.0.0.*|+1.0.0.*|10.0.0.1 10.0.0.2"},
 			},
-			want: cache.Groups{
+			want: snapshot.Groups{
 				Addresses: map[string]int32{
 					"10.0.0.0/24": 4, "10.0.0.*": 4, "10.0.*": 4,
 					"10.*.0.1": 6, "256.0.0.*": 6, "0x1.0.0.*": 6, "*": 6, "255.1.2.*": 6, "node-a": 6,
@@ -127,10 +127,10 @@ func TestBuildGroups_loadsTablesLikeRegistry(t *testing.T) {
 				{ID: "1", GroupList: "3|1,2;3||,", Station: "sz"},
 				{ID: "2", GroupList: "", Station: "sh"},
 			},
-			want: cache.Groups{
+			want: snapshot.Groups{
 				Addresses: map[string]int32{},
 				Names:     map[string]int32{},
-				Priorities: []cache.Priority{
+				Priorities: []snapshot.Priority{
 					{ID: 1, Station: "sz", Groups: []int32{1, 2, 3}},
 					{ID: 2, Station: "sh"},
 				},
@@ -142,10 +142,10 @@ func TestBuildGroups_loadsTablesLikeRegistry(t *testing.T) {
 				{ID: "9", GroupList: "2", Station: "b"},
 				{ID: "0x3", GroupList: "1", Station: "a"},
 			},
-			want: cache.Groups{
+			want: snapshot.Groups{
 				Addresses: map[string]int32{},
 				Names:     map[string]int32{},
-				Priorities: []cache.Priority{
+				Priorities: []snapshot.Priority{
 					{ID: 9, Station: "b", Groups: []int32{2}},
 					{ID: 3, Station: "a", Groups: []int32{1}},
 				},
@@ -157,10 +157,10 @@ func TestBuildGroups_loadsTablesLikeRegistry(t *testing.T) {
 				// " 2", "-3", "+4" and "0x10" read as the numbers they show; the others do not.
 				{ID: "7", GroupList: " 2|x|-3|12abc|4294967297|0x10|+4|0x|+-3|--4", Station: "sz"},
 			},
-			want: cache.Groups{
+			want: snapshot.Groups{
 				Addresses:  map[string]int32{},
 				Names:      map[string]int32{},
-				Priorities: []cache.Priority{{ID: 7, Station: "sz", Groups: []int32{-3, 0, 1, 2, 4, 12, 16}}},
+				Priorities: []snapshot.Priority{{ID: 7, Station: "sz", Groups: []int32{-3, 0, 1, 2, 4, 12, 16}}},
 			},
 			wantWarns: []groupWarning{
 				{prio, "7", "x"}, {prio, "7", "12abc"}, {prio, "7", "4294967297"}, {prio, "7", "0x"}, {prio, "7", "+-3"}, {prio, "7", "--4"},
@@ -170,10 +170,10 @@ func TestBuildGroups_loadsTablesLikeRegistry(t *testing.T) {
 			name:  "rule warnings come before priority warnings",
 			rules: []GroupRuleRow{{ID: "11", AllowIPRule: "10.0.0.0/8", Name: "all"}},
 			prios: []PriorityRow{{ID: "12", GroupList: "11|eleven", Station: "sz"}},
-			want: cache.Groups{
+			want: snapshot.Groups{
 				Addresses:  map[string]int32{"10.0.0.0/8": 11},
 				Names:      map[string]int32{"all": 11},
-				Priorities: []cache.Priority{{ID: 12, Station: "sz", Groups: []int32{0, 11}}},
+				Priorities: []snapshot.Priority{{ID: 12, Station: "sz", Groups: []int32{0, 11}}},
 			},
 			wantWarns: []groupWarning{{rule, "11", "10.0.0.0/8"}, {prio, "12", "eleven"}},
 		},

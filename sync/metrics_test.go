@@ -8,9 +8,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tarscache/tarscache/internal/cachetest"
-	"github.com/tarscache/tarscache/internal/promtest"
-	"github.com/tarscache/tarscache/internal/testdb"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
+	"github.com/tarscache/tarscache/internal/testkit/promtest"
+	"github.com/tarscache/tarscache/internal/testkit/testdb"
 	"github.com/tarscache/tarscache/sync"
 )
 

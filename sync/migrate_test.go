@@ -3,16 +3,13 @@ package sync_test
 import (
 	"context"
 	"database/sql"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tarscache/tarscache/internal/testdb"
+	"github.com/tarscache/tarscache/internal/testkit/testdb"
 	"github.com/tarscache/tarscache/sync"
 )
 
@@ -74,8 +71,8 @@ func steps(action string) []sync.MigrateStep {
 	return out
 }
 
-// On a db_tars without them, Migrate creates tarscache's tables exactly as
-// testdata/db_tars.sql does; run again, it changes nothing and says so. The official
+// On a db_tars without them, Migrate creates tarscache's tables exactly as running
+// schema/subset.sql whole does (what test databases get); run again, it changes nothing and says so. The official
 // tables are left byte for byte as they were.
 func TestMigrate_createsMissingTablesThenIsANoOp(t *testing.T) {
 	db := withoutOurTables(t)
@@ -88,7 +85,7 @@ func TestMigrate_createsMissingTablesThenIsANoOp(t *testing.T) {
 	require.Equal(t, before, official(after), "official tables must be untouched")
 	reference := showCreateTables(t, testdb.New(t))
 	for _, n := range ourTables {
-		require.Equal(t, reference[n], after[n], "%s as db_tars.sql creates it", n)
+		require.Equal(t, reference[n], after[n], "%s as schema/subset.sql creates it", n)
 	}
 
 	got, err = sync.Migrate(context.Background(), openDB(t, db.DSN), false)
@@ -133,25 +130,4 @@ func TestMigrate_dsnWithoutDatabase(t *testing.T) {
 	cfg.DBName = ""
 	_, err = sync.Migrate(context.Background(), openDB(t, cfg.FormatDSN()), false)
 	require.ErrorContains(t, err, "sync: migrate: the DSN names no database")
-}
-
-// testdata/db_tars.sql holds tarscache's tables with the very statements of
-// schema/subset.sql, their single source of truth.
-func TestMigrate_schemaMatchesTestdata(t *testing.T) {
-	schema, err := os.ReadFile(filepath.Join("schema", "subset.sql"))
-	require.NoError(t, err)
-	dbTars, err := os.ReadFile(filepath.Join(testdb.TestdataDir(), "db_tars.sql"))
-	require.NoError(t, err)
-	var ddl []string
-	for line := range strings.Lines(string(schema)) {
-		if !strings.HasPrefix(line, "--") {
-			ddl = append(ddl, line)
-		}
-	}
-	statements := strings.TrimSpace(strings.Join(ddl, ""))
-	require.Contains(t, string(dbTars), statements)
-	for _, n := range ourTables {
-		require.Contains(t, statements, "CREATE TABLE IF NOT EXISTS `"+n+"`")
-		require.Equal(t, 1, strings.Count(string(dbTars), "`"+n+"`"), "%s is created once, by the statements of schema/subset.sql", n)
-	}
 }

@@ -15,7 +15,7 @@ type Preview struct {
 	GroupWarnings []string
 	// RejectedRules are the t_subset_rule rows that would be rejected.
 	RejectedRules []error
-	Impact        cache.Impact
+	Impact        Impact
 	// HeldReason says why the fetch would be held; "" when it would be applied.
 	HeldReason string
 }
@@ -33,8 +33,9 @@ func (s *Syncer) Preview(ctx context.Context) (Preview, error) {
 	servants, rep := Build(f.Rows)
 	groups, warns := BuildGroups(f.GroupRules, f.Priorities)
 	rules, badRules := BuildRules(f.Rules, s.compiler)
-	st := cache.State{Servants: servants, Groups: groups, Rules: rules, KeepInForce: true}
-	p := Preview{Report: rep, GroupWarnings: warns, RejectedRules: badRules, Impact: s.cache.Impact(&st)}
+	cur := s.cache.Snapshot()
+	st := cache.State{Servants: servants, Groups: groups, Rules: keepInForce(cur, rules)}
+	p := Preview{Report: rep, GroupWarnings: warns, RejectedRules: badRules, Impact: impactOf(cur, &st)}
 	p.HeldReason = s.protect.reason(p.Impact)
 	if p.Plan, err = s.cache.Plan(st); err != nil {
 		return Preview{}, fmt.Errorf("sync: %w", err)

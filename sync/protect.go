@@ -4,8 +4,6 @@ import (
 	"fmt"
 	gosync "sync"
 	"time"
-
-	"github.com/tarscache/tarscache/cache"
 )
 
 // DefaultProtectThreshold is the share of servants or of active endpoints, in
@@ -19,7 +17,7 @@ type Held struct {
 	// Since is when a fetch was first held (by the Syncer's clock); Impact and
 	// Reason describe the latest held fetch.
 	Since  time.Time
-	Impact cache.Impact
+	Impact Impact
 	Reason string
 }
 
@@ -34,7 +32,7 @@ type protection struct {
 }
 
 // reason returns why imp must be held, or "" when it may be applied.
-func (p *protection) reason(imp cache.Impact) string {
+func (p *protection) reason(imp Impact) string {
 	switch {
 	case imp.Servants > 0 && imp.Removed == imp.Servants:
 		return fmt.Sprintf("it would remove all %d servants", imp.Servants)
@@ -59,7 +57,7 @@ func percent(part, whole int) float64 { return 100 * float64(part) / float64(who
 
 // check returns the Held record of a fetch that must not be applied (nil when it
 // may be), consuming a pending acceptance.
-func (p *protection) check(imp cache.Impact, now time.Time) *Held {
+func (p *protection) check(imp Impact, now time.Time) *Held {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	why := p.reason(imp)

@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/tarscache/tarscache/cache"
 )
 
 // Which fetches are held, and why.
@@ -14,19 +12,19 @@ func TestProtection_reason(t *testing.T) {
 	cases := []struct {
 		name      string
 		threshold float64
-		imp       cache.Impact
+		imp       Impact
 		want      string
 	}{
-		{"first sync into an empty file", 50, cache.Impact{ActiveAfter: 10}, ""},
-		{"half the servants is not more than half", 50, cache.Impact{Servants: 10, Removed: 5, ActiveBefore: 10, ActiveAfter: 5}, ""},
-		{"more than half the servants", 50, cache.Impact{Servants: 10, Removed: 6, ActiveBefore: 10, ActiveAfter: 10},
+		{"first sync into an empty file", 50, Impact{ActiveAfter: 10}, ""},
+		{"half the servants is not more than half", 50, Impact{Servants: 10, Removed: 5, ActiveBefore: 10, ActiveAfter: 5}, ""},
+		{"more than half the servants", 50, Impact{Servants: 10, Removed: 6, ActiveBefore: 10, ActiveAfter: 10},
 			"it would remove 6 of 10 servants (60%, more than 50%)"},
-		{"more than half the active endpoints", 50, cache.Impact{Servants: 10, ActiveBefore: 40, ActiveAfter: 10},
+		{"more than half the active endpoints", 50, Impact{Servants: 10, ActiveBefore: 40, ActiveAfter: 10},
 			"it would take away 30 of 40 active endpoints (75%, more than 50%)"},
-		{"more active endpoints is fine", 50, cache.Impact{Servants: 10, ActiveBefore: 4, ActiveAfter: 40}, ""},
-		{"every servant, whatever the threshold", -1, cache.Impact{Servants: 1, Removed: 1, ActiveBefore: 1},
+		{"more active endpoints is fine", 50, Impact{Servants: 10, ActiveBefore: 4, ActiveAfter: 40}, ""},
+		{"every servant, whatever the threshold", -1, Impact{Servants: 1, Removed: 1, ActiveBefore: 1},
 			"it would remove all 1 servants"},
-		{"a negative threshold keeps only the every-servant rule", -1, cache.Impact{Servants: 10, Removed: 9, ActiveBefore: 10}, ""},
+		{"a negative threshold keeps only the every-servant rule", -1, Impact{Servants: 10, Removed: 9, ActiveBefore: 10}, ""},
 	}
 	for _, tc := range cases {
 		p := protection{threshold: tc.threshold}
@@ -38,11 +36,11 @@ func TestProtection_reason(t *testing.T) {
 // fetch once and clears it.
 func TestProtection_checkAndAccept(t *testing.T) {
 	p := protection{threshold: 50}
-	mass := cache.Impact{Servants: 10, Removed: 9}
+	mass := Impact{Servants: 10, Removed: 9}
 	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 	h := p.check(mass, t0)
 	require.NotNil(t, h)
-	again := p.check(cache.Impact{Servants: 10, Removed: 8}, t0.Add(time.Minute))
+	again := p.check(Impact{Servants: 10, Removed: 8}, t0.Add(time.Minute))
 	require.Equal(t, t0, again.Since)
 	p.accept = true
 	require.Nil(t, p.check(mass, t0.Add(2*time.Minute)))

@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tarscache/tarscache/internal/cachetest"
-	"github.com/tarscache/tarscache/internal/testdb"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
+	"github.com/tarscache/tarscache/internal/testkit/testdb"
 	"github.com/tarscache/tarscache/sync"
 )
 

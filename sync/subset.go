@@ -9,7 +9,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/subset"
 )
 
@@ -106,17 +106,17 @@ func scanRule(rs *sql.Rows) (RuleRow, error) {
 
 // BuildRules validates t_subset_rule rows with c (which caches each rule version's
 // outcome, so that an unchanged rule is parsed once) and returns the rules for
-// cache.State.Rules, with KeepInForce set there. A valid row becomes the rule in force, its data in canonical form; a rejected row
-// carries its columns and the reason, so that the cache keeps the rule in force
-// before it. Rows without a servant name cannot be keyed: they are only reported.
-// The rejections come back as errors naming the servant, for logs.
-func BuildRules(rows []RuleRow, c *subset.Compiler) ([]cache.SubsetRule, []error) {
-	var out []cache.SubsetRule
+// cache.State.Rules once keepInForce has given each rejected row the rule in force
+// before it. A valid row becomes the rule in force, its data in canonical form; a
+// rejected row carries its columns and the reason. Rows without a servant name cannot
+// be keyed: they are only reported. The rejections come back as *RuleError.
+func BuildRules(rows []RuleRow, c *subset.Compiler) ([]snapshot.SubsetRule, []error) {
+	var out []snapshot.SubsetRule
 	var rejected []error
 	for _, row := range rows {
 		r, err := buildRule(row, c)
 		if err != nil {
-			rejected = append(rejected, fmt.Errorf("sync: %s row of servant %q: %w", TableSubsetRule, row.Servant, err))
+			rejected = append(rejected, &RuleError{Row: row, Err: err})
 		}
 		if row.Servant != "" {
 			out = append(out, r)
@@ -126,15 +126,15 @@ func BuildRules(rows []RuleRow, c *subset.Compiler) ([]cache.SubsetRule, []error
 }
 
 // buildRule turns one row into a rule, or into a rejection that says why.
-func buildRule(row RuleRow, c *subset.Compiler) (cache.SubsetRule, error) {
-	r := cache.SubsetRule{Servant: row.Servant}
+func buildRule(row RuleRow, c *subset.Compiler) (snapshot.SubsetRule, error) {
+	r := snapshot.SubsetRule{Servant: row.Servant}
 	err := checkRuleRow(row)
 	var rule *subset.Rule
 	if err == nil {
 		rule, err = c.Get(row.Type, row.Data)
 	}
 	if err != nil {
-		r.Rejected = &cache.RejectedRule{Enable: row.Enable, Type: row.Type, Data: row.Data, Reason: err.Error()}
+		r.Rejected = &snapshot.RejectedRule{Enable: row.Enable, Type: row.Type, Data: row.Data, Reason: err.Error()}
 		return r, err
 	}
 	r.Enable, r.Type, r.Data = strings.EqualFold(row.Enable, "y"), rule.Type(), rule.String()
@@ -149,4 +149,26 @@ func checkRuleRow(row RuleRow) error {
 		return fmt.Errorf("%w: enable is %q: want Y or N", subset.ErrBadRule, row.Enable)
 	}
 	return nil
+}
+
+// keepInForce gives each rule whose latest row was rejected the rule in force of
+// cur (none when cur has none), turned off when the rejected row says N, whatever
+// its own columns: a bad row read from the database never replaces a good rule.
+// This is sync's policy, decided here only; an import states the rules in force
+// itself. rules is modified in place and returned.
+func keepInForce(cur *snapshot.Snapshot, rules []snapshot.SubsetRule) []snapshot.SubsetRule {
+	for i := range rules {
+		r := &rules[i]
+		if r.Rejected == nil {
+			continue
+		}
+		r.Enable, r.Type, r.Data = false, "", ""
+		if old, ok := cur.SubsetRule(r.Servant); ok {
+			r.Enable, r.Type, r.Data = old.Rule.Enable, old.Rule.Type, old.Rule.Data
+		}
+		if r.Rejected.Disables() {
+			r.Enable = false
+		}
+	}
+	return rules
 }

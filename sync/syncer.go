@@ -97,17 +97,17 @@ type Syncer struct {
 	compiler *subset.Compiler // validates subset rules, each version once
 
 	// The fields below are owned by the goroutine running Run or SyncOnce.
-	failures    int                 // consecutive failed syncs
-	failedStage string              // stage of the first of them: stageRead or stageWrite
-	rejected    map[string]pair     // rejected rows, already logged, by the server they belong to
-	warned      map[string]struct{} // group warnings of the last fetch, already logged
-	badRules    map[string]struct{} // subset rule rejections of the last fetch, already logged
-	marks       *marks              // left by the last applied fetch; nil before the first
-	heldLast    bool                // the last fetch was held: the next one reads everything
-	switching   bool                // this fetch reads another source than the one in use
-	turn        int                 // which of bigTables the next idle fetch counts
+	failures    int                  // consecutive failed syncs
+	failedStage string               // stage of the first of them: stageRead or stageWrite
+	rejected    map[Row]pair         // rejected rows, already logged, with the server they belong to
+	warned      map[string]struct{}  // group warnings of the last fetch, already logged
+	badRules    map[RuleRow]struct{} // subset rule rows rejected by the last fetch, already logged
+	marks       *marks               // left by the last applied fetch; nil before the first
+	heldLast    bool                 // the last fetch was held: the next one reads everything
+	switching   bool                 // this fetch reads another source than the one in use
+	turn        int                  // which of bigTables the next idle fetch counts
 	// loggedHeld is the impact of the held fetch last logged, nil when none is held.
-	loggedHeld *cache.Impact
+	loggedHeld *Impact
 }
 
 // New returns a Syncer that reads db and applies to c. It starts nothing. db must
@@ -125,7 +125,7 @@ func NewFromSources(srcs []Source, c *cache.Cache, opts Options) *Syncer {
 	opts = withDefaults(opts)
 	return &Syncer{sources: newSources(srcs, opts), cache: c, opts: opts, protect: protection{threshold: opts.ProtectThreshold},
 		metrics: newMetrics(opts.Registerer), compiler: subset.NewCompiler(0),
-		rejected: map[string]pair{}, warned: map[string]struct{}{}, badRules: map[string]struct{}{}}
+		rejected: map[Row]pair{}, warned: map[string]struct{}{}, badRules: map[RuleRow]struct{}{}}
 }
 
 // withDefaults fills the zero fields of opts from DefaultOptions.
@@ -190,9 +190,10 @@ func (s *Syncer) apply(f *fetched, start time.Time) (Result, error) {
 	s.logGroupWarnings(warns)
 	s.logRuleRejections(badRules)
 	st := f.state(servants, groups, start)
-	st.Rules, st.KeepInForce = rules, true
+	cur := s.cache.Snapshot()
+	st.Rules = keepInForce(cur, rules)
 	res := Result{Report: rep, GroupWarnings: warns, RejectedRules: badRules, Full: f.full, ChangedServers: len(f.changed)}
-	res.Held = s.protect.check(s.cache.Impact(&st), start)
+	res.Held = s.protect.check(impactOf(cur, &st), start)
 	if s.heldLast = res.Held != nil; s.heldLast {
 		return res, nil
 	}
@@ -282,19 +283,18 @@ func backoff(n int) time.Duration {
 // reread names the servers whose rows the fetch read whole (nil: all of them):
 // their earlier rejections are forgotten unless they recur.
 func (s *Syncer) logRejections(rej []Rejection, reread map[pair]bool) {
-	now := make(map[string]pair, len(s.rejected)+len(rej))
-	for key, p := range s.rejected {
+	now := make(map[Row]pair, len(s.rejected)+len(rej))
+	for row, p := range s.rejected {
 		if reread != nil && !reread[p] {
-			now[key] = p
+			now[row] = p
 		}
 	}
 	for _, r := range rej {
-		key := r.Err.Error()
-		if _, seen := s.rejected[key]; !seen {
+		if _, seen := s.rejected[r.Row]; !seen {
 			s.opts.Logger.Warn("row dropped", "table", r.Row.Table, "application", r.Row.Application,
 				"server", r.Row.Server, "node", r.Row.Node, "adapter", r.Row.Adapter, "err", r.Err)
 		}
-		now[key] = rowPair(&r.Row)
+		now[r.Row] = rowPair(&r.Row)
 	}
 	s.rejected = now
 	s.metrics.rejected.Set(float64(len(now)))
@@ -319,10 +319,14 @@ func (s *Syncer) logHeld(h *Held) {
 // logRuleRejections logs each rejected subset rule once for as long as it stays
 // rejected; the cache keeps serving the rule in force before it.
 func (s *Syncer) logRuleRejections(errs []error) {
-	now := make(map[string]struct{}, len(errs))
+	now := make(map[RuleRow]struct{}, len(errs))
 	for _, err := range errs {
-		now[err.Error()] = struct{}{}
-		if _, seen := s.badRules[err.Error()]; !seen {
+		var re *RuleError
+		if !errors.As(err, &re) {
+			continue
+		}
+		now[re.Row] = struct{}{}
+		if _, seen := s.badRules[re.Row]; !seen {
 			s.opts.Logger.Warn("subset rule rejected: the rule in force before it stays", "err", err)
 		}
 	}

@@ -14,8 +14,9 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/internal/cachetest"
-	"github.com/tarscache/tarscache/internal/testdb"
+	"github.com/tarscache/tarscache/cache/snapshot"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
+	"github.com/tarscache/tarscache/internal/testkit/testdb"
 	"github.com/tarscache/tarscache/sync"
 )
 
@@ -59,7 +60,7 @@ func (tk *ticker) after(d time.Duration) <-chan time.Time {
 // unreachable returns a cache holding A.S.Obj and a database that never answers.
 func unreachable(t *testing.T) (*cache.Cache, *sql.DB) {
 	c := cachetest.Open(t, "")
-	_, err := c.Apply(cache.State{Servants: []cache.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}})
+	_, err := c.Apply(cache.State{Servants: []snapshot.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}})
 	require.NoError(t, err)
 	db, err := sync.OpenDB("root@tcp(127.0.0.1:1)/db_tars?timeout=1s", nil)
 	require.NoError(t, err)

@@ -10,8 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tarscache/tarscache/internal/promtest"
-	"github.com/tarscache/tarscache/internal/tarstest"
+	"github.com/tarscache/tarscache/internal/testkit/promtest"
+	"github.com/tarscache/tarscache/internal/testkit/tarstest"
 	"github.com/tarscache/tarscache/tars"
 )
 

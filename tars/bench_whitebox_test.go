@@ -20,8 +20,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/internal/cachetest"
-	"github.com/tarscache/tarscache/internal/tarstest"
+	"github.com/tarscache/tarscache/cache/snapshot"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
+	"github.com/tarscache/tarscache/internal/testkit/tarstest"
 	"github.com/tarscache/tarscache/protocol/endpointf"
 	"github.com/tarscache/tarscache/protocol/queryf"
 )
@@ -54,14 +55,14 @@ func benchCache(b testing.TB) *cache.Cache {
 			ep.IPGroupName, ep.SetGroup = "sh", "2"
 		}
 	}
-	servants := []cache.Servant{s}
+	servants := []snapshot.Servant{s}
 	for i := range 1000 {
 		servants = append(servants, cachetest.Servant(fmt.Sprintf("App.S%d.Obj", i), int32(20000+i), hosts[:3]...))
 	}
-	groups := cache.Groups{Addresses: map[string]int32{"10.0.0.*": 1}, Names: map[string]int32{"sz": 1, "sh": 2},
-		Priorities: []cache.Priority{{ID: 1, Station: "south", Groups: []int32{1, 2}}}}
+	groups := snapshot.Groups{Addresses: map[string]int32{"10.0.0.*": 1}, Names: map[string]int32{"sz": 1, "sh": 2},
+		Priorities: []snapshot.Priority{{ID: 1, Station: "south", Groups: []int32{1, 2}}}}
 	c := cachetest.Open(b, "")
-	rules := []cache.SubsetRule{{Servant: benchID, Enable: true, Type: "ratio", Data: `{"v1":20,"v2":80}`}}
+	rules := []snapshot.SubsetRule{{Servant: benchID, Enable: true, Type: "ratio", Data: `{"v1":20,"v2":80}`}}
 	_, err := c.Apply(cache.State{Servants: servants, Groups: groups, Rules: rules})
 	require.NoError(b, err)
 	return c

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -23,15 +24,6 @@ import (
 // ServantName is the object name Tars clients use for the locator.
 const ServantName = "tars.tarsregistry.QueryObj"
 
-// methods are the wire names the dispatcher accepts; anything else is
-// TARSSERVERNOFUNCERR, as the official registry answers.
-var methods = map[string]bool{
-	"findObjectById": true, "findObjectById4Any": true, "findObjectById4All": true,
-	"findObjectByIdInSameGroup": true, "findObjectByIdInSameStation": true, "findObjectByIdInSameSet": true,
-	"findObjectNodeName": true, "registerChange": true, "registerQuery": true, "getLocker": true,
-	"findSubsetConfigById": true,
-}
-
 // dispatcher answers one decoded request packet.
 type dispatcher struct {
 	servant string
@@ -43,6 +35,10 @@ type dispatcher struct {
 
 // peer is the remote address of a connection.
 type peer struct{ ip, port string }
+
+// String is the address as logs show it under the key "peer", always host:port
+// (an IPv6 host in brackets), as net.Conn.RemoteAddr prints it.
+func (p peer) String() string { return net.JoinHostPort(p.ip, p.port) }
 
 // handle decodes one framed request and returns the framed reply, or nil when
 // none is due (one-way calls). A packet that does not decode returns an error: the
@@ -103,7 +99,7 @@ func (d *dispatcher) answer(req *requestf.RequestPacket, p peer) (requestf.Respo
 		return reply(req, basef.TARSSERVERSUCCESS, ""), resultOK
 	case req.SServantName != d.servant:
 		return reply(req, basef.TARSSERVERNOSERVANTERR, fmt.Sprintf("no servant %q here, only %q", req.SServantName, d.servant)), resultNoServant
-	case !methods[req.SFuncName]:
+	case !knownMethod(req.SFuncName):
 		return reply(req, basef.TARSSERVERNOFUNCERR, fmt.Sprintf("no method %q", req.SFuncName)), resultNoMethod
 	}
 	if err := checkArguments(req); err != nil {
@@ -116,7 +112,7 @@ func (d *dispatcher) answer(req *requestf.RequestPacket, p peer) (requestf.Respo
 func (d *dispatcher) call(req *requestf.RequestPacket, p peer) (rsp requestf.ResponsePacket, res result) {
 	defer func() {
 		if r := recover(); r != nil {
-			d.logger.Error("QueryF handler panicked", "method", req.SFuncName, "peer", p.ip, "panic", r, "stack", string(debug.Stack()))
+			d.logger.Error("QueryF handler panicked", "method", req.SFuncName, "peer", p.String(), "panic", r, "stack", string(debug.Stack()))
 			rsp, res = reply(req, basef.TARSSERVERUNKNOWNERR, "internal error"), resultInternal
 		}
 	}()

@@ -1,6 +1,8 @@
 // Package tars answers Tars service discovery: it serves the QueryF interface of
 // tars.tarsregistry.QueryObj over the Tars protocol on TCP, from the immutable
-// snapshots of package cache.
+// snapshots of package cache/snapshot.
+//
+// # Server
 //
 // Server runs its own accept loop instead of TarsGo's tars.Run (a process-wide
 // singleton that cannot be stopped) or transport.TarsServer (which never releases
@@ -20,12 +22,16 @@
 // (tarscache_queryf_request_duration_seconds) and gauges open connections; the
 // method label is QueryF's wire name or "other", so clients cannot grow it.
 //
+// # Fast path
+//
 // The list methods of the Tars protocol version (what every stock client sends) take
 // a fast path: their arguments are read in place and the reply is written around
-// the answer's lists as package cache encoded them when the snapshot was built, in
+// the answer's lists as package cache/snapshot encoded them when the snapshot was built, in
 // one allocation, byte for byte what the generated dispatcher would write (a test
 // compares both). Other versions (TUP, JSON), other methods, one-way calls and
 // errors take the generated dispatcher.
+//
+// # Handler
 //
 // Handler implements QueryF with the official registry's answers
 // (docs/compatibility.md): findObjectById (active endpoints), findObjectById4Any (all
@@ -35,16 +41,21 @@
 // findObjectByIdInSameSet (setId checked as officially, ret -1 for nothing found, the
 // group walk for an unknown set name) and findSubsetConfigById (the servant's subset
 // rule in force, validated and canonical; enable=false when it has none). Every
-// endpoint carries its node's subset label (EndpointF tag 15). An unknown servant gets ret 0 and empty lists. The enterprise methods answer
-// -1 as the open-source registry does. The answers themselves are built ahead of
-// time by package cache; a method picks one and sets the return code. With
+// endpoint carries its node's subset label (EndpointF tag 15). An unknown servant
+// gets ret 0 and empty lists. The enterprise methods answer -1 as the open-source
+// registry does. The answers themselves are built ahead of time by package
+// cache/snapshot; a method picks one and sets the return code. With
 // HandlerOptions.MaxStale, lookups fail (ErrStale, TARSSERVERUNKNOWNERR) once the
 // source's last sync is older than that.
 //
-// What it does not do: it never reads MySQL or the bbolt file; it never mutates a
-// snapshot.
+// # What it does not do
 //
-// Concurrency: a Handler is safe for concurrent use. A Server serves each
+// It never reads MySQL or the bbolt file (it does not link either); it never
+// mutates a snapshot.
+//
+// # Concurrency
+//
+// A Handler is safe for concurrent use. A Server serves each
 // connection on its own goroutine, requests of a connection in order; Close stops
 // accepting, closes every connection and waits for their goroutines.
 package tars

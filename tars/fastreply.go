@@ -2,6 +2,7 @@ package tars
 
 import (
 	"encoding/binary"
+	"runtime/debug"
 	"unsafe"
 
 	"github.com/TarsCloud/TarsGo/tars/protocol/codec"
@@ -10,27 +11,23 @@ import (
 	"github.com/TarsCloud/TarsGo/tars/util/tools"
 )
 
-// fastMethods are the list methods fastReply answers, by wire name.
-var fastMethods = map[string]listMethod{
-	"findObjectById": methodAny, "findObjectById4Any": methodAny, "findObjectById4All": methodSameGroup,
-	"findObjectByIdInSameGroup": methodSameGroup, "findObjectByIdInSameStation": methodSameStation,
-	"findObjectByIdInSameSet": methodSameSet,
-}
-
 // fastReply answers a list method without the generated dispatcher: it reads the
 // arguments in place and writes the reply around the answer's pre-encoded lists
-// (cache.Lists.Wire), the same bytes the generated code writes, in one allocation.
+// (snapshot.Lists.Wire), the same bytes the generated code writes, in one allocation.
 // ok is false for anything else (another method or protocol version, a one-way
 // call, arguments not laid out as clients write them, stale data, a panicking
 // handler): the generic path answers those.
 func (d *dispatcher) fastReply(req *requestf.RequestPacket, p peer) (out []byte, ok bool) {
 	defer func() {
-		if recover() != nil {
-			out, ok = nil, false // the generic path recovers again, logs and answers an error
+		if r := recover(); r != nil {
+			d.logger.Error("QueryF fast path panicked; the generic path answers", "method", req.SFuncName,
+				"peer", p.String(), "panic", r, "stack", string(debug.Stack()))
+			d.metrics.fastPanics.Inc()
+			out, ok = nil, false // the generic path recovers again if the handler panics there too
 		}
 	}()
-	m, ok := fastMethods[req.SFuncName]
-	if !ok || req.IVersion != basef.TARSVERSION || req.CPacketType == basef.TARSONEWAY || req.SServantName != d.servant {
+	m := methods[req.SFuncName]
+	if m == notList || req.IVersion != basef.TARSVERSION || req.CPacketType == basef.TARSONEWAY || req.SServantName != d.servant {
 		return nil, false
 	}
 	args := tools.Int8ToByte(req.SBuffer)

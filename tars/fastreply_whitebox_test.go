@@ -1,8 +1,10 @@
 package tars
 
 import (
+	"bytes"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/TarsCloud/TarsGo/tars/protocol/codec"
 	"github.com/TarsCloud/TarsGo/tars/protocol/res/basef"
@@ -11,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tarscache/tarscache/cache/snapshot"
+	"github.com/tarscache/tarscache/internal/testkit/promtest"
 	"github.com/tarscache/tarscache/protocol/queryf"
 )
 
@@ -136,4 +140,24 @@ func TestFastReply_declines(t *testing.T) {
 // rawArgs is a decoded request for fn whose arguments are sbuf.
 func rawArgs(fn string, sbuf []byte) *requestf.RequestPacket {
 	return &requestf.RequestPacket{IVersion: basef.TARSVERSION, SServantName: ServantName, SFuncName: fn, SBuffer: tools.ByteToInt8(sbuf)}
+}
+
+// brokenSource serves no snapshot at all, so that answering panics.
+type brokenSource struct{}
+
+func (brokenSource) Snapshot() *snapshot.Snapshot { return nil }
+func (brokenSource) LastSync() time.Time          { return time.Time{} }
+
+// A panic on the fast path is not swallowed silently: it is logged with its
+// stack and counted, and the request is left to the generic path.
+func TestDispatcher_fastReply_panicIsLoggedAndCounted(t *testing.T) {
+	var logs bytes.Buffer
+	reg := prometheus.NewRegistry()
+	d := &dispatcher{servant: ServantName, handler: NewHandler(brokenSource{}, HandlerOptions{}), queryf: new(queryf.QueryF),
+		logger: slog.New(slog.NewTextHandler(&logs, nil)), metrics: newMetrics(reg)}
+	_, ok := d.fastReply(decodedRequest(t, "findObjectById4Any", nil, benchID), peer{ip: "10.0.0.1"})
+	require.False(t, ok)
+	require.Contains(t, logs.String(), "QueryF fast path panicked")
+	require.Contains(t, logs.String(), "stack=")
+	require.Equal(t, 1.0, promtest.Value(t, reg, "tarscache_queryf_fast_path_panics_total"))
 }

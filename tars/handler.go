@@ -8,7 +8,7 @@ import (
 
 	"github.com/TarsCloud/TarsGo/tars/util/current"
 
-	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/protocol/endpointf"
 	"github.com/tarscache/tarscache/protocol/queryf"
 )
@@ -18,7 +18,7 @@ const enterpriseRet = -1
 
 // Source gives the snapshot to answer from and its age; *cache.Cache is one.
 type Source interface {
-	Snapshot() *cache.Snapshot
+	Snapshot() *snapshot.Snapshot
 	// LastSync is when the data was last read from the database (zero: never).
 	LastSync() time.Time
 }
@@ -68,30 +68,49 @@ func (h *Handler) fresh() error {
 const retFailed = -1
 
 // lookup returns the snapshot and the entry of id (an empty entry when unknown).
-func (h *Handler) lookup(id string) (*cache.Snapshot, *cache.Entry) {
+func (h *Handler) lookup(id string) (*snapshot.Snapshot, *snapshot.Entry) {
 	snap := h.src.Snapshot()
 	if e, ok := snap.Lookup(id); ok {
 		return snap, e
 	}
-	return snap, &cache.Entry{}
+	return snap, &snapshot.Entry{}
 }
 
-// The list methods, as answer names them.
+// The list methods, as answer names them; notList marks QueryF's other methods.
 type listMethod int
 
 const (
-	methodAny listMethod = iota
+	notList listMethod = iota
+	methodAny
 	methodSameGroup
 	methodSameStation
 	methodSameSet
 )
 
+// methods are QueryF's methods by wire name, each with the list it answers
+// (notList for the others): the dispatcher answers anything else with
+// TARSSERVERNOFUNCERR, as the official registry does, and the fast path takes the
+// list methods.
+var methods = map[string]listMethod{
+	"findObjectById": methodAny, "findObjectById4Any": methodAny, "findObjectById4All": methodSameGroup,
+	"findObjectByIdInSameGroup": methodSameGroup, "findObjectByIdInSameStation": methodSameStation,
+	"findObjectByIdInSameSet": methodSameSet,
+	"findObjectNodeName":      notList, "registerChange": notList, "registerQuery": notList, "getLocker": notList,
+	"findSubsetConfigById": notList,
+}
+
+// knownMethod reports whether name is one of QueryF's methods.
+func knownMethod(name string) bool {
+	_, ok := methods[name]
+	return ok
+}
+
 // answer is the return code and the lists of a list method for servant id, with
 // arg the station or set id and who the caller for the group walk (callerOf). It
 // fails only with ErrStale.
-func (h *Handler) answer(m listMethod, id, arg, who string) (int32, cache.Lists, error) {
+func (h *Handler) answer(m listMethod, id, arg, who string) (int32, snapshot.Lists, error) {
 	if err := h.fresh(); err != nil {
-		return 0, cache.Lists{}, err
+		return 0, snapshot.Lists{}, err
 	}
 	snap, e := h.lookup(id)
 	switch m {
@@ -108,9 +127,9 @@ func (h *Handler) answer(m listMethod, id, arg, who string) (int32, cache.Lists,
 // inStation returns the endpoints whose grouprealid is in the first priority row
 // of station: ret -1 when no row names the station, else ret 0 (possibly with
 // empty lists).
-func inStation(snap *cache.Snapshot, e *cache.Entry, station string) (int32, cache.Lists, error) {
+func inStation(snap *snapshot.Snapshot, e *snapshot.Entry, station string) (int32, snapshot.Lists, error) {
 	if !snap.HasStation(station) {
-		return retFailed, cache.Lists{}, nil
+		return retFailed, snapshot.Lists{}, nil
 	}
 	return 0, e.InStation(station), nil
 }
@@ -119,23 +138,23 @@ func inStation(snap *cache.Snapshot, e *cache.Entry, station string) (int32, cac
 // the whole area), else of the area's wildcard group. ret -1 for a malformed setId
 // or when the servant has the set name but nothing in that area and group. When
 // the servant has no endpoint in a set of that name, it answers as the group walk.
-func inSet(snap *cache.Snapshot, e *cache.Entry, setID, who string) (int32, cache.Lists, error) {
+func inSet(snap *snapshot.Snapshot, e *snapshot.Entry, setID, who string) (int32, snapshot.Lists, error) {
 	name, area, group, ok := splitSetID(setID)
 	if !ok {
-		return retFailed, cache.Lists{}, nil
+		return retFailed, snapshot.Lists{}, nil
 	}
 	l, match := e.InSet(name, area, group)
 	switch match {
-	case cache.SetUnknown:
+	case snapshot.SetUnknown:
 		return 0, e.InGroup(snap.GroupOf(who)), nil
-	case cache.SetEmpty:
-		return retFailed, cache.Lists{}, nil
+	case snapshot.SetEmpty:
+		return retFailed, snapshot.Lists{}, nil
 	}
 	return 0, l, nil
 }
 
 // setLists sets the out arguments of a list method.
-func setLists(ret int32, l cache.Lists, err error, active, inactive *[]endpointf.EndpointF) (int32, error) {
+func setLists(ret int32, l snapshot.Lists, err error, active, inactive *[]endpointf.EndpointF) (int32, error) {
 	*active, *inactive = l.Active, l.Inactive
 	return ret, err
 }

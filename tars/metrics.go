@@ -35,6 +35,9 @@ type metrics struct {
 	conns    prometheus.Gauge
 	// refused counts connections closed at accept, by refusal reason.
 	refused [numRefusals]prometheus.Counter
+	// fastPanics counts requests the fast path gave up on with a panic (a bug:
+	// the generic path answers them, more slowly).
+	fastPanics prometheus.Counter
 }
 
 // refusal is why a connection was closed at accept, the "reason" label of
@@ -70,6 +73,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for r := range numRefusals {
 		m.refused[r] = refused.WithLabelValues(refusalLabels[r])
 	}
+	m.fastPanics = f.NewCounter(prometheus.CounterOpts{Name: "tarscache_queryf_fast_path_panics_total",
+		Help: "Requests the list-method fast path gave up on with a panic (a bug, logged): the generic path answered them."})
 	for _, name := range metricMethods() {
 		m.byMethod[name] = newMethodMetrics(name, requests, duration)
 	}

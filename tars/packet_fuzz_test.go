@@ -17,7 +17,7 @@ import (
 	"github.com/TarsCloud/TarsGo/tars/util/tools"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tarscache/tarscache/internal/tarstest"
+	"github.com/tarscache/tarscache/internal/testkit/tarstest"
 	"github.com/tarscache/tarscache/tars"
 )
 

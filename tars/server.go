@@ -281,7 +281,7 @@ func (s *Server) logConnEnd(p peer, err error) {
 	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
 		return
 	}
-	s.logger.Warn("QueryF connection closed", "peer", p.ip+":"+p.port, "err", err)
+	s.logger.Warn("QueryF connection closed", "peer", p.String(), "err", err)
 }
 
 // readPacket reads one length-prefixed Tars packet of c, prefix included, within

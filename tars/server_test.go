@@ -14,8 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/internal/cachetest"
-	"github.com/tarscache/tarscache/internal/tarstest"
+	"github.com/tarscache/tarscache/cache/snapshot"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
+	"github.com/tarscache/tarscache/internal/testkit/tarstest"
 	"github.com/tarscache/tarscache/protocol/endpointf"
 	"github.com/tarscache/tarscache/tars"
 )
@@ -42,7 +43,7 @@ func sampleCache(t testing.TB) *cache.Cache {
 	c := cachetest.Open(t, "")
 	s := cachetest.Servant("Demo.HelloServer.HelloObj", 10015, "10.0.0.1", "10.0.0.2", "10.0.0.3")
 	s.Endpoints[2].Active = false
-	_, err := c.Apply(cache.State{Servants: []cache.Servant{s}})
+	_, err := c.Apply(cache.State{Servants: []snapshot.Servant{s}})
 	require.NoError(t, err)
 	return c
 }
@@ -133,7 +134,7 @@ func isReset(err error) bool {
 // panicky is a Source whose snapshot read panics, standing in for a handler bug.
 type panicky struct{}
 
-func (panicky) Snapshot() *cache.Snapshot { panic("boom") }
+func (panicky) Snapshot() *snapshot.Snapshot { panic("boom") }
 
 func (panicky) LastSync() time.Time { return time.Time{} }
 

@@ -14,8 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/internal/cachetest"
-	"github.com/tarscache/tarscache/internal/tarstest"
+	"github.com/tarscache/tarscache/cache/snapshot"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
+	"github.com/tarscache/tarscache/internal/testkit/tarstest"
 	"github.com/tarscache/tarscache/protocol/endpointf"
 )
 
@@ -75,8 +76,8 @@ func TestServer_QueryF_subsets(t *testing.T) {
 	c := cachetest.Open(t, "")
 	s := cachetest.Servant("Demo.HelloServer.HelloObj", 10015, "10.0.0.1", "10.0.0.2")
 	s.Endpoints[0].Subset, s.Endpoints[1].Subset = "v1", "v2"
-	rule := cache.SubsetRule{Servant: s.ID, Enable: true, Type: "ratio", Data: `{"v1":20,"v2":80}`}
-	_, err := c.Apply(cache.State{Servants: []cache.Servant{s}, Rules: []cache.SubsetRule{rule}})
+	rule := snapshot.SubsetRule{Servant: s.ID, Enable: true, Type: "ratio", Data: `{"v1":20,"v2":80}`}
+	_, err := c.Apply(cache.State{Servants: []snapshot.Servant{s}, Rules: []snapshot.SubsetRule{rule}})
 	require.NoError(t, err)
 	q := tarstest.QueryClient(t, serve(t, c).Addr())
 

@@ -1,9 +1,9 @@
 -- db_tars schema for tarscache tests (DDL only, for the tables tarscache reads).
 -- The official tables t_server_conf, t_adapter_conf, t_registry_info, t_server_group_rule,
 -- t_group_priority and t_node_info mirror deploy/framework/sql/db_tars.sql of TarsFramework
--- (plus t_server_conf.sha, added by its tars_upgrade.conf). t_subset_rule and t_server_subset
--- are tarscache tables of its own (subset rules and per-node subset labels), not part of Tars:
--- their statements are those of sync/schema/subset.sql, byte for byte (TestMigrate_schemaMatchesTestdata).
+-- (plus t_server_conf.sha, added by its tars_upgrade.conf). tarscache's own tables
+-- (t_subset_rule, t_server_subset) are not here: their DDL is sync/schema/subset.sql, which the
+-- binary embeds ("tarscache db migrate") and test loaders run after this file.
 -- No database name appears here, the loader chooses the database. Timestamp columns are
 -- written as NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, which is what the
 -- official "timestamp DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP" means on MySQL 5.x.
@@ -137,23 +137,4 @@ CREATE TABLE IF NOT EXISTS `t_node_info` (
   PRIMARY KEY (`id`),
   UNIQUE KEY `node_name` (`node_name`),
   KEY `indx_node_info_1` (`last_heartbeat`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8;
-
-CREATE TABLE IF NOT EXISTS `t_subset_rule` (
-  `servant` varchar(128) NOT NULL,
-  `enable` char(1) NOT NULL DEFAULT 'N',
-  `rule_type` varchar(16) NOT NULL DEFAULT '',
-  `rule_data` text,
-  `registry_timestamp` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
-  PRIMARY KEY (`servant`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8;
-
-CREATE TABLE IF NOT EXISTS `t_server_subset` (
-  `application` varchar(128) NOT NULL,
-  `server_name` varchar(128) NOT NULL,
-  `node_name` varchar(50) NOT NULL,
-  `subset` varchar(64) NOT NULL DEFAULT '',
-  `registry_timestamp` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
-  PRIMARY KEY (`application`,`server_name`,`node_name`),
-  KEY `idx_registry_timestamp` (`registry_timestamp`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8;

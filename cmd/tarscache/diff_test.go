@@ -18,8 +18,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/internal/cachetest"
-	"github.com/tarscache/tarscache/internal/tarstest"
+	"github.com/tarscache/tarscache/cache/snapshot"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
+	"github.com/tarscache/tarscache/internal/testkit/tarstest"
 	"github.com/tarscache/tarscache/protocol/endpointf"
 	"github.com/tarscache/tarscache/tars"
 )
@@ -56,20 +57,20 @@ func diffPair(t *testing.T) (a, b string) {
 	t.Helper()
 	inactive := cachetest.Servant(stateObj, 10030, "10.0.0.5")
 	inactive.Endpoints[0].Active = false
-	a = diffServer(t, cache.State{Servants: []cache.Servant{
+	a = diffServer(t, cache.State{Servants: []snapshot.Servant{
 		cachetest.Servant(helloObj, 10015, "10.0.0.1", "10.0.0.2"),
 		cachetest.Servant(timerObj, 10020, "10.0.0.3"),
 		cachetest.Servant(portObj, 1000, "10.0.0.4"),
 		cachetest.Servant(stateObj, 10030, "10.0.0.5"),
 	}})
 	b = diffServer(t, cache.State{
-		Servants: []cache.Servant{
+		Servants: []snapshot.Servant{
 			cachetest.Servant(helloObj, 10015, "10.0.0.2", "10.0.0.1"),
 			cachetest.Servant(timerObj, 10020, "10.0.0.3", "10.0.0.9"),
 			cachetest.Servant(portObj, 1001, "10.0.0.4"),
 			inactive,
 		},
-		Groups: cache.Groups{Priorities: []cache.Priority{{ID: 1, Station: "sz", Groups: []int32{1}}}},
+		Groups: snapshot.Groups{Priorities: []snapshot.Priority{{ID: 1, Station: "sz", Groups: []int32{1}}}},
 	})
 	return a, b
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/internal/admin"
 )
 
@@ -32,7 +33,7 @@ type dumpOptions struct {
 
 // dumped is what dump prints: a snapshot, its last sync and where it came from.
 type dumped struct {
-	snap     *cache.Snapshot
+	snap     *snapshot.Snapshot
 	lastSync time.Time
 	source   string
 	// origin is where the server's data comes from (a DSN without its password,
@@ -101,7 +102,7 @@ var dumpWriters = map[string]func(w io.Writer, d *dumped, ids []string, now time
 
 // writeJSON writes the records of ids and the subset rules of d.rules.
 func writeJSON(w io.Writer, d *dumped, ids []string, _ time.Time) error {
-	return cache.WriteJSON(w, d.snap, slices.Compact(slices.Sorted(slices.Values(slices.Concat(ids, d.rules)))))
+	return snapshot.WriteJSON(w, d.snap, slices.Compact(slices.Sorted(slices.Values(slices.Concat(ids, d.rules)))))
 }
 
 // load reads the records from the running server at --admin, else from --data.
@@ -236,7 +237,7 @@ func writeTable(w io.Writer, d *dumped, ids []string, now time.Time) error {
 	for _, id := range ids {
 		e, _ := d.snap.Stored(id)
 		for _, ep := range e.Servant.Endpoints {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id, cache.FormatVersion(e.Version), state(ep.Active),
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id, snapshot.FormatVersion(e.Version), state(ep.Active),
 				endpointString(&ep), ep.NodeName, dash(ep.SetID()), dash(ep.Subset), ep.Origin)
 		}
 	}
@@ -254,11 +255,11 @@ func writeRules(w io.Writer, d *dumped) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nSUBSET RULE\tVERSION\tENABLE\tTYPE\tRULE IN FORCE")
-	var rejected []cache.SubsetRule
+	var rejected []snapshot.SubsetRule
 	for _, id := range d.rules {
 		e, _ := d.snap.SubsetRule(id)
 		r := e.Rule
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", id, cache.FormatVersion(e.Version), yesNo(r.Enable), dash(r.Type), dash(r.Data))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", id, snapshot.FormatVersion(e.Version), yesNo(r.Enable), dash(r.Type), dash(r.Data))
 		if r.Rejected != nil {
 			rejected = append(rejected, r)
 		}
@@ -317,7 +318,7 @@ func dash(s string) string {
 	return s
 }
 
-func countEndpoints(snap *cache.Snapshot, ids []string) int {
+func countEndpoints(snap *snapshot.Snapshot, ids []string) int {
 	n := 0
 	for _, id := range ids {
 		e, _ := snap.Stored(id)
@@ -327,7 +328,7 @@ func countEndpoints(snap *cache.Snapshot, ids []string) int {
 }
 
 // endpointString renders an endpoint in the Tars endpoint grammar.
-func endpointString(ep *cache.Endpoint) string {
+func endpointString(ep *snapshot.Endpoint) string {
 	s := fmt.Sprintf("%s -h %s -p %d -t %d", [...]string{"udp", "tcp", "ssl"}[ep.Proto], ep.Host, ep.Port, ep.Timeout)
 	if ep.WeightType != 0 {
 		s += fmt.Sprintf(" -v %d -w %d", ep.WeightType, ep.Weight)

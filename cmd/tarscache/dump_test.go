@@ -21,7 +21,7 @@ func adminOver(t *testing.T, path string) *httptest.Server {
 	c, err := cache.Open(path, cache.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
-	srv := httptest.NewServer(admin.NewHandler(admin.Options{Held: sync.New(nil, c, sync.Options{}), Store: c}))
+	srv := httptest.NewServer(admin.NewHandler(admin.Options{Held: heldView{sync.New(nil, c, sync.Options{})}, Store: c}))
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -15,8 +15,8 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tarscache/tarscache/internal/tarstest"
-	"github.com/tarscache/tarscache/internal/testdb"
+	"github.com/tarscache/tarscache/internal/testkit/tarstest"
+	"github.com/tarscache/tarscache/internal/testkit/testdb"
 )
 
 // writeSecret writes content to a file of its own, readable by its owner only.

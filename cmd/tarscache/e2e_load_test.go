@@ -25,8 +25,8 @@ import (
 	"github.com/TarsCloud/TarsGo/tars/util/tools"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tarscache/tarscache/internal/tarstest"
-	"github.com/tarscache/tarscache/internal/testdb"
+	"github.com/tarscache/tarscache/internal/testkit/tarstest"
+	"github.com/tarscache/tarscache/internal/testkit/testdb"
 	"github.com/tarscache/tarscache/protocol/endpointf"
 )
 

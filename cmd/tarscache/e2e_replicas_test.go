@@ -13,9 +13,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tarscache/tarscache/internal/mariadbtest"
-	"github.com/tarscache/tarscache/internal/tarstest"
-	"github.com/tarscache/tarscache/internal/testdb"
+	"github.com/tarscache/tarscache/internal/testkit/mariadbtest"
+	"github.com/tarscache/tarscache/internal/testkit/tarstest"
+	"github.com/tarscache/tarscache/internal/testkit/testdb"
 	"github.com/tarscache/tarscache/sync"
 )
 
@@ -63,11 +63,12 @@ func inUse(base string) string {
 	return a.InUse.Name
 }
 
-// loadRegistry creates db_tars on s with the sample registry.
+// loadSample creates db_tars on s with the sample registry, as testdb.New does.
 func loadSample(t *testing.T, s *mariadbtest.Server) {
 	s.Exec(t, "", "CREATE DATABASE db_tars CHARACTER SET utf8")
-	for _, f := range []string{"db_tars.sql", "sample.sql"} {
-		b, err := os.ReadFile(filepath.Join(testdb.TestdataDir(), f))
+	dir := testdb.TestdataDir()
+	for _, f := range []string{filepath.Join(dir, "db_tars.sql"), testdb.SchemaFile(), filepath.Join(dir, "sample.sql")} {
+		b, err := os.ReadFile(f)
 		require.NoError(t, err)
 		s.Exec(t, "db_tars", string(b))
 	}

@@ -17,8 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/internal/tarstest"
-	"github.com/tarscache/tarscache/internal/testdb"
+	"github.com/tarscache/tarscache/internal/testkit/tarstest"
+	"github.com/tarscache/tarscache/internal/testkit/testdb"
 )
 
 // Shape of the crash test: a registry whose every endpoint carries the generation

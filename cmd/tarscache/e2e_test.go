@@ -23,8 +23,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tarscache/tarscache/internal/tarstest"
-	"github.com/tarscache/tarscache/internal/testdb"
+	"github.com/tarscache/tarscache/internal/testkit/tarstest"
+	"github.com/tarscache/tarscache/internal/testkit/testdb"
 	"github.com/tarscache/tarscache/protocol/endpointf"
 	"github.com/tarscache/tarscache/protocol/queryf"
 )
@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	tarscacheBin, echoBin = filepath.Join(dir, "tarscache"), filepath.Join(dir, "echoserver")
-	for pkg, out := range map[string]string{".": tarscacheBin, "../../internal/e2e/echoserver": echoBin} {
+	for pkg, out := range map[string]string{".": tarscacheBin, "../../internal/tools/stockserver": echoBin} {
 		if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
 			panic(fmt.Sprintf("build %s: %v\n%s", pkg, err, b))
 		}
@@ -137,27 +137,7 @@ func startEcho(t *testing.T, port int, locator string) {
 // startEchoOn runs a stock TarsGo server for E2E.EchoServer.EchoObj on addr.
 func startEchoOn(t *testing.T, addr *net.TCPAddr, locator string) {
 	dir := t.TempDir()
-	conf := fmt.Sprintf(`<tars>
-  <application>
-    <server>
-      app=E2E
-      server=EchoServer
-      logpath=%[1]s
-      logLevel=ERROR
-      datapath=%[1]s
-      <E2E.EchoServer.EchoObjAdapter>
-        endpoint=tcp -h %[4]s -p %[2]d -t 60000
-        servant=E2E.EchoServer.EchoObj
-        protocol=tars
-        threads=1
-      </E2E.EchoServer.EchoObjAdapter>
-    </server>
-    <client>
-      locator=%[3]s
-    </client>
-  </application>
-</tars>
-`, dir, addr.Port, locator, addr.IP)
+	conf := tarstest.ServerConfig("E2E", "EchoServer", "EchoObj", dir, addr.IP.String(), addr.Port, locator)
 	path := filepath.Join(dir, "echo.conf")
 	require.NoError(t, os.WriteFile(path, []byte(conf), 0o600))
 	p := start(t, echoBin, "-config", path)

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/internal/progress"
 )
 
@@ -60,7 +61,7 @@ func export(stdout, stderr io.Writer, o exportOptions) error {
 	snap := c.Snapshot()
 	n := progress.NewCounter(0)
 	line := progress.Start(stderr, fmt.Sprintf("exporting %d servants", snap.Len()), n.Status, progress.Options{})
-	write := func(w io.Writer) error { return cache.WriteJSON(n.Writer(w), snap, nil) }
+	write := func(w io.Writer) error { return snapshot.WriteJSON(n.Writer(w), snap, nil) }
 	if o.out == "" {
 		defer line.Stop()
 		return write(stdout)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/protocol/endpointf"
 	"github.com/tarscache/tarscache/subset"
 )
@@ -96,7 +96,7 @@ func route(w io.Writer, o routeOptions) error {
 	return r.one(w, o.key)
 }
 
-func routedOf(snap *cache.Snapshot, id string) (*routed, error) {
+func routedOf(snap *snapshot.Snapshot, id string) (*routed, error) {
 	e, hasRecord := snap.Stored(id)
 	rule, hasRule := snap.SubsetRule(id)
 	if !hasRecord && !hasRule {

@@ -9,28 +9,29 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/internal/cachetest"
-	"github.com/tarscache/tarscache/internal/testdb"
+	"github.com/tarscache/tarscache/cache/snapshot"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
+	"github.com/tarscache/tarscache/internal/testkit/testdb"
 )
 
 const routed1 = "Demo.HelloServer.HelloObj"
 
 // subsetFile returns a cache file where routed1 has nodes .1 and .2 in v1, .3 in v2,
 // and the given rules.
-func subsetFile(t *testing.T, rules ...cache.SubsetRule) string {
+func subsetFile(t *testing.T, rules ...snapshot.SubsetRule) string {
 	path := filepath.Join(t.TempDir(), "tarscache.db")
 	c, err := cache.Open(path, cache.Options{})
 	require.NoError(t, err)
 	s := cachetest.Servant(routed1, 10015, "10.0.0.1", "10.0.0.2", "10.0.0.3")
 	s.Endpoints[0].Subset, s.Endpoints[1].Subset, s.Endpoints[2].Subset = "v1", "v1", "v2"
-	_, err = c.Apply(cache.State{Servants: []cache.Servant{s}, Rules: rules})
+	_, err = c.Apply(cache.State{Servants: []snapshot.Servant{s}, Rules: rules})
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
 	return path
 }
 
-func keyRule(data string) cache.SubsetRule {
-	return cache.SubsetRule{Servant: routed1, Enable: true, Type: "key", Data: data}
+func keyRule(data string) snapshot.SubsetRule {
+	return snapshot.SubsetRule{Servant: routed1, Enable: true, Type: "key", Data: data}
 }
 
 // route --key prints the subset a key goes to and the endpoints it keeps, falling
@@ -59,7 +60,7 @@ func TestRoute_key(t *testing.T) {
 
 // route --keys N prints each subset's share of N random keys next to its weight.
 func TestRoute_keysShares(t *testing.T) {
-	path := subsetFile(t, cache.SubsetRule{Servant: routed1, Enable: true, Type: "ratio", Data: `{"v1":20,"v2":80}`})
+	path := subsetFile(t, snapshot.SubsetRule{Servant: routed1, Enable: true, Type: "ratio", Data: `{"v1":20,"v2":80}`})
 	code, out, errOut := runCLI("route", "--data", path, routed1, "--keys", "20000")
 	require.Equal(t, exitOK, code, errOut)
 	require.Contains(t, out, "SHARE OF 20000 KEYS")
@@ -101,7 +102,7 @@ func hostsIn(out string) []string {
 // in force with the rejected row and its reason.
 func TestDump_subsetRules(t *testing.T) {
 	rule := keyRule(`[{"default":"v1"}]`)
-	rule.Rejected = &cache.RejectedRule{Enable: "Y", Type: "key", Data: `[{"match":"(","route":"v2"}]`,
+	rule.Rejected = &snapshot.RejectedRule{Enable: "Y", Type: "key", Data: `[{"match":"(","route":"v2"}]`,
 		Reason: "subset: key rule: entry 1: regex \"(\": missing closing )"}
 	path := subsetFile(t, rule)
 	code, out, errOut := runCLI("dump", "--data", path)

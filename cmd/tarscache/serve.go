@@ -19,7 +19,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/internal/admin"
+	"github.com/tarscache/tarscache/internal/endpoint"
 	"github.com/tarscache/tarscache/sync"
 	"github.com/tarscache/tarscache/tars"
 )
@@ -234,8 +236,8 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	}
 	syncer := sync.NewFromSources(srcs, c, sync.Options{Interval: o.syncInterval, FullInterval: o.fullInterval, Logger: log,
 		ProtectThreshold: syncerThreshold(o.protect), Registerer: reg, InitialSource: initial, InitialSince: since})
-	adm, err := listenAdmin(o.admin, admin.Options{Logger: log, Held: syncer, Store: c, Gatherer: reg, Token: o.adminToken,
-		Sources: syncer})
+	adm, err := listenAdmin(o.admin, admin.Options{Logger: log, Held: heldView{syncer}, Store: c, Gatherer: reg, Token: o.adminToken,
+		Sources: sourcesView{syncer}})
 	if err != nil {
 		return errors.Join(err, srv.Close())
 	}
@@ -356,20 +358,21 @@ func adminAddr(adm *admin.Server) string {
 
 // advertised turns the --advertise endpoints into the record that answers for the
 // locator's own servant, or nil when there are none.
-func advertised(endpoints []string) ([]cache.Servant, error) {
+func advertised(endpoints []string) ([]snapshot.Servant, error) {
 	if len(endpoints) == 0 {
 		return nil, nil
 	}
-	s := cache.Servant{ID: tars.ServantName}
+	s := snapshot.Servant{ID: tars.ServantName}
 	for _, text := range endpoints {
-		a, err := sync.ParseEndpoint(text)
+		a, err := endpoint.Parse(text)
 		if err != nil {
 			return nil, usageErrorf("--advertise %q: %v", text, err)
 		}
-		s.Endpoints = append(s.Endpoints, cache.Endpoint{Active: true, Proto: a.Proto, Host: a.Host, Port: a.Port,
-			Timeout: a.Timeout, Weight: a.Weight, WeightType: a.WeightType, AuthType: a.AuthType, Origin: "--advertise"})
+		e := a.Endpoint()
+		e.Active, e.Origin = true, "--advertise"
+		s.Endpoints = append(s.Endpoints, e)
 	}
-	return []cache.Servant{s}, nil
+	return []snapshot.Servant{s}, nil
 }
 
 // runUntilDone owns the server, admin and syncer goroutines and returns when ctx

@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/tarscache/tarscache/internal/admin"
 	"github.com/tarscache/tarscache/sync"
 )
 
@@ -144,4 +145,17 @@ func ping(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("ping: %w", err)
 	}
 	return nil
+}
+
+// sourcesView shows a Syncer's sources to the admin API, which knows nothing of
+// package sync.
+type sourcesView struct{ s *sync.Syncer }
+
+func (v sourcesView) Sources() admin.SourceReport {
+	r := v.s.Sources()
+	out := admin.SourceReport{InUse: r.Current, Since: r.Since, Position: r.Position}
+	for _, s := range r.Sources {
+		out.Sources = append(out.Sources, admin.SourceState{Name: s.Name, State: s.State, Since: s.Since, Position: s.Position, Err: s.Err})
+	}
+	return out
 }

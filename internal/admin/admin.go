@@ -10,22 +10,33 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/sync"
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 // acceptNote tells the operator when an accepted change takes effect.
 const acceptNote = "the held change is applied at the next sync"
 
-// Held inspects and accepts the fetch a Syncer holds back; *sync.Syncer
-// implements it. Both methods must be safe to call from any goroutine.
+// HeldChange is a fetch the sync holds back because it would take away too much
+// at once (mass-removal protection), as the API reports it.
+type HeldChange struct {
+	// Since is when a fetch was first held; Reason says why the latest one is.
+	Since  time.Time
+	Reason string
+	// Servants is the number of servants served now, Removed how many of them the
+	// held fetch no longer has; ActiveBefore and ActiveAfter count the active
+	// endpoints served now and after the fetch would be applied.
+	Servants, Removed, ActiveBefore, ActiveAfter int
+}
+
+// Held inspects and accepts the fetch the sync holds back ("tarscache serve"
+// adapts its *sync.Syncer). Both methods must be safe to call from any goroutine.
 type Held interface {
-	// Held returns a copy of the fetch currently held, or nil.
-	Held() *sync.Held
+	// Held returns the fetch currently held, or nil.
+	Held() *HeldChange
 	// AcceptIfHeld makes the next successful fetch apply whatever it removes,
 	// once, and returns the fetch held now; with nothing held it accepts nothing
 	// and returns nil.
-	AcceptIfHeld() *sync.Held
+	AcceptIfHeld() *HeldChange
 }
 
 // Store is the cache the API reads records, readiness and backups from;
@@ -34,7 +45,7 @@ type Held interface {
 type Store interface {
 	// Snapshot returns the snapshot being served, without blocking; the API
 	// only reads it.
-	Snapshot() *cache.Snapshot
+	Snapshot() *snapshot.Snapshot
 	// LastSync returns the time of the last successful sync, or the zero time
 	// when the cache was never synced.
 	LastSync() time.Time
@@ -43,10 +54,34 @@ type Store interface {
 	WriteTo(w io.Writer) (int64, error)
 }
 
-// Sources reports where the data served comes from; *sync.Syncer implements
-// it. Sources must be safe to call from any goroutine.
+// SourceReport says where the records served come from, as the API reports it.
+type SourceReport struct {
+	// InUse names the source of the data served: a DSN with its password hidden,
+	// or before the first sync "cache file PATH" or "peer URL". Since is when it
+	// became the source; Position is the data's GTID position, "" when unknown.
+	InUse    string
+	Since    time.Time
+	Position string
+	// Sources are the databases, preferred first.
+	Sources []SourceState
+}
+
+// SourceState is what the sync knows of one database.
+type SourceState struct {
+	// Name is the DSN with its password hidden; State is in_use, standby,
+	// unreachable, behind or untried, since Since (zero when untried).
+	Name  string
+	State string
+	Since time.Time
+	// Position is its GTID position at its last read; Err why its last read
+	// failed or was not applied.
+	Position, Err string
+}
+
+// Sources reports where the data served comes from ("tarscache serve" adapts
+// its *sync.Syncer). Sources must be safe to call from any goroutine.
 type Sources interface {
-	Sources() sync.SourcesReport
+	Sources() SourceReport
 }
 
 // Options configure NewHandler. Held is required; DefaultOptions documents the
@@ -175,12 +210,11 @@ func (h *handler) acceptHeld(w http.ResponseWriter, r *http.Request) {
 	h.writeJSON(w, http.StatusAccepted, acceptJSON{Accepted: true, Reason: held.Reason, Note: acceptNote})
 }
 
-func (h *handler) logAccept(r *http.Request, held *sync.Held) {
-	imp := held.Impact
+func (h *handler) logAccept(r *http.Request, held *HeldChange) {
 	h.logger.Warn("admin: held change accepted; the next sync applies it",
 		"reason", held.Reason, "held_for", h.now().Sub(held.Since), "remote", r.RemoteAddr,
-		"servants", imp.Servants, "removed", imp.Removed,
-		"active_before", imp.ActiveBefore, "active_after", imp.ActiveAfter)
+		"servants", held.Servants, "removed", held.Removed,
+		"active_before", held.ActiveBefore, "active_after", held.ActiveAfter)
 }
 
 // writeJSON writes v as the JSON body of a status answer. A failed write means

@@ -12,22 +12,20 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tarscache/tarscache/cache"
 	"github.com/tarscache/tarscache/internal/admin"
-	"github.com/tarscache/tarscache/sync"
 )
 
 // fakeHeld is a Syncer's held state: a fixed held fetch (or none) and a count of
 // the acceptances that armed something.
 type fakeHeld struct {
-	held *sync.Held
+	held *admin.HeldChange
 
 	// mu guards accepts.
 	mu      gosync.Mutex
 	accepts int
 }
 
-func (f *fakeHeld) Held() *sync.Held {
+func (f *fakeHeld) Held() *admin.HeldChange {
 	if f.held == nil {
 		return nil
 	}
@@ -35,7 +33,7 @@ func (f *fakeHeld) Held() *sync.Held {
 	return &h
 }
 
-func (f *fakeHeld) AcceptIfHeld() *sync.Held {
+func (f *fakeHeld) AcceptIfHeld() *admin.HeldChange {
 	if f.held == nil {
 		return nil
 	}
@@ -51,16 +49,13 @@ func (f *fakeHeld) acceptCount() int {
 	return f.accepts
 }
 
-// *sync.Syncer is what "tarscache serve" passes as Options.Held.
-var _ admin.Held = (*sync.Syncer)(nil)
-
 var since = time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC)
 
-func massRemoval() *sync.Held {
-	return &sync.Held{
-		Since:  since,
-		Reason: "it would remove all 10 servants",
-		Impact: cache.Impact{Servants: 10, Removed: 10, ActiveBefore: 20, ActiveAfter: 0},
+func massRemoval() *admin.HeldChange {
+	return &admin.HeldChange{
+		Since:    since,
+		Reason:   "it would remove all 10 servants",
+		Servants: 10, Removed: 10, ActiveBefore: 20, ActiveAfter: 0,
 	}
 }
 
@@ -72,7 +67,7 @@ func TestNewHandler_routes(t *testing.T) {
 		method      string
 		path        string
 		header      http.Header
-		held        *sync.Held
+		held        *admin.HeldChange
 		wantStatus  int
 		wantJSON    string // compared as JSON; empty means wantBody
 		wantBody    string

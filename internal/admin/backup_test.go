@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/internal/admin"
-	"github.com/tarscache/tarscache/internal/cachetest"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 )
 
 // wantDisposition names a backup taken at now(), 2025-01-02 03:05:35 UTC.

@@ -78,18 +78,26 @@
 // told otherwise. Errors the handlers write are JSON ({"error": "..."}); the mux's
 // own 404 and 405 answers are plain text.
 //
-// What it does not do: it has no authentication yet, so it must stay on loopback
-// (the records and the backup reveal the whole registry to anyone who can connect);
-// it rejects cross-origin browser requests that change state (CSRF) but not DNS
-// rebinding, which the token authentication to come will cover. It changes no
-// record, and never reads bbolt or MySQL itself:
-// everything it reports comes from the dependencies in Options (the snapshot and
-// WriteTo of Options.Store).
+// # Access
 //
-// Concurrency: the handler is safe for concurrent use and keeps no state of its
-// own; Options.Held, Options.Store and Options.Sources must be safe to call from
-// any goroutine (*sync.Syncer and *cache.Cache are). A Server's Serve blocks in
-// the caller's goroutine until Close, which may be called from any goroutine, any number of
+// With Options.Token set (serve --admin-token-file), every route but /healthz and
+// /readyz wants "Authorization: Bearer TOKEN" and answers 401 otherwise, the
+// comparison taking the same time whatever the token; serve refuses to bind the API
+// beyond loopback without a token. Cross-origin browser requests that change state
+// are refused (CSRF).
+//
+// # What it does not do
+//
+// It changes no record, and never reads bbolt or MySQL itself (it links neither):
+// everything it reports comes from the dependencies in Options (the snapshot and
+// WriteTo of Options.Store, the held change of Options.Held).
+//
+// # Concurrency
+//
+// The handler is safe for concurrent use and keeps no state of its own; Options.Held,
+// Options.Store and Options.Sources must be safe to call from any goroutine
+// (*cache.Cache is; serve adapts its *sync.Syncer). A Server's Serve blocks in the caller's goroutine until
+// Close, which may be called from any goroutine, any number of
 // times. The connection goroutines belong to the underlying http.Server; Close
 // ends them, forcibly after a few seconds (a backup in flight is cut off).
 package admin

@@ -3,8 +3,7 @@ package admin
 import (
 	"time"
 
-	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/sync"
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 // heldJSON is the body of GET /v1/held; only Held is set when nothing is held.
@@ -15,7 +14,7 @@ type heldJSON struct {
 	Impact *impactJSON `json:"impact,omitempty"`
 }
 
-// impactJSON mirrors cache.Impact.
+// impactJSON is the impact part of a HeldChange.
 type impactJSON struct {
 	Servants     int `json:"servants"`
 	Removed      int `json:"removed"`
@@ -35,13 +34,12 @@ type errorJSON struct {
 	Error string `json:"error"`
 }
 
-func heldResponse(h *sync.Held) heldJSON {
+func heldResponse(h *HeldChange) heldJSON {
 	if h == nil {
 		return heldJSON{}
 	}
-	imp := h.Impact
 	return heldJSON{Held: true, Since: h.Since, Reason: h.Reason, Impact: &impactJSON{
-		Servants: imp.Servants, Removed: imp.Removed, ActiveBefore: imp.ActiveBefore, ActiveAfter: imp.ActiveAfter,
+		Servants: h.Servants, Removed: h.Removed, ActiveBefore: h.ActiveBefore, ActiveAfter: h.ActiveAfter,
 	}}
 }
 
@@ -69,7 +67,7 @@ type sourcesJSON struct {
 	Sources []sourceJSON    `json:"sources"`
 }
 
-// sourceJSON mirrors sync.SourceStatus.
+// sourceJSON mirrors SourceState.
 type sourceJSON struct {
 	Name     string     `json:"name"`
 	State    string     `json:"state"`
@@ -78,8 +76,8 @@ type sourceJSON struct {
 	Error    string     `json:"error,omitempty"`
 }
 
-func sourcesResponse(r sync.SourcesReport) sourcesJSON {
-	out := sourcesJSON{InUse: sourceInUseJSON{Name: r.Current, Since: r.Since.UTC(), Position: r.Position}, Sources: []sourceJSON{}}
+func sourcesResponse(r SourceReport) sourcesJSON {
+	out := sourcesJSON{InUse: sourceInUseJSON{Name: r.InUse, Since: r.Since.UTC(), Position: r.Position}, Sources: []sourceJSON{}}
 	for _, s := range r.Sources {
 		out.Sources = append(out.Sources, sourceJSON{Name: s.Name, State: s.State, Since: timeOrNull(s.Since),
 			Position: s.Position, Error: s.Err})
@@ -103,7 +101,7 @@ type servantsJSON struct {
 // record the cache answers in place of the stored one (serve --advertise).
 type servantSummaryJSON struct {
 	ID       string `json:"id"`
-	Version  string `json:"version"` // cache.FormatVersion: 8 hex digits
+	Version  string `json:"version"` // snapshot.FormatVersion: 8 hex digits
 	Active   int    `json:"active"`
 	Inactive int    `json:"inactive"`
 	Override bool   `json:"override,omitempty"`
@@ -117,7 +115,7 @@ type servantJSON struct {
 	Endpoints []endpointJSON `json:"endpoints"`
 }
 
-// endpointJSON mirrors cache.Endpoint field for field (a conversion, so that a
+// endpointJSON mirrors snapshot.Endpoint field for field (a conversion, so that a
 // new field fails to compile here); every field is always present.
 type endpointJSON struct {
 	Active      bool   `json:"active"`
@@ -149,13 +147,13 @@ func timeOrNull(t time.Time) *time.Time {
 	return &t
 }
 
-func summaryJSON(e *cache.Entry, override bool) servantSummaryJSON {
-	return servantSummaryJSON{ID: e.Servant.ID, Version: cache.FormatVersion(e.Version),
+func summaryJSON(e *snapshot.Entry, override bool) servantSummaryJSON {
+	return servantSummaryJSON{ID: e.Servant.ID, Version: snapshot.FormatVersion(e.Version),
 		Active: len(e.All.Active), Inactive: len(e.All.Inactive), Override: override}
 }
 
-func recordJSON(e *cache.Entry, override bool) servantJSON {
-	s := servantJSON{ID: e.Servant.ID, Version: cache.FormatVersion(e.Version), Override: override,
+func recordJSON(e *snapshot.Entry, override bool) servantJSON {
+	s := servantJSON{ID: e.Servant.ID, Version: snapshot.FormatVersion(e.Version), Override: override,
 		Endpoints: make([]endpointJSON, len(e.Servant.Endpoints))}
 	for i, ep := range e.Servant.Endpoints {
 		s.Endpoints[i] = endpointJSON(ep)

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/internal/admin"
-	"github.com/tarscache/tarscache/internal/cachetest"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 )
 
 // scrape answers GET /metrics of a handler whose registry holds the store collector of store.

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	gosync "sync"
+	"sync"
 	"time"
 )
 
@@ -35,7 +35,7 @@ type Server struct {
 	ln  net.Listener
 
 	// closeOnce makes Close idempotent; closeErr is its result.
-	closeOnce gosync.Once
+	closeOnce sync.Once
 	closeErr  error
 }
 

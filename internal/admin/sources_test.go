@@ -8,25 +8,22 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/internal/admin"
-	"github.com/tarscache/tarscache/internal/cachetest"
-	"github.com/tarscache/tarscache/sync"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 )
 
-// *sync.Syncer is what "tarscache serve" passes as Options.Sources.
-var _ admin.Sources = (*sync.Syncer)(nil)
+// fakeSources reports a fixed SourceReport.
+type fakeSources struct{ r admin.SourceReport }
 
-// fakeSources reports a fixed SourcesReport.
-type fakeSources struct{ r sync.SourcesReport }
+func (f fakeSources) Sources() admin.SourceReport { return f.r }
 
-func (f fakeSources) Sources() sync.SourcesReport { return f.r }
-
-func failover() sync.SourcesReport {
-	return sync.SourcesReport{Current: "tars:xxxxx@tcp(10.0.1.20:3306)/db_tars", Since: since, Position: "0-1-42",
-		Sources: []sync.SourceStatus{
-			{Name: "tars:xxxxx@tcp(10.0.1.21:3306)/db_tars", State: sync.StateUnreachable, Since: since, Position: "0-1-40", Err: "dial tcp: connection refused"},
-			{Name: "tars:xxxxx@tcp(10.0.1.20:3306)/db_tars", State: sync.StateInUse, Since: since, Position: "0-1-42"},
-			{Name: "tars:xxxxx@tcp(10.0.1.22:3306)/db_tars", State: sync.StateUntried},
+func failover() admin.SourceReport {
+	return admin.SourceReport{InUse: "tars:xxxxx@tcp(10.0.1.20:3306)/db_tars", Since: since, Position: "0-1-42",
+		Sources: []admin.SourceState{
+			{Name: "tars:xxxxx@tcp(10.0.1.21:3306)/db_tars", State: "unreachable", Since: since, Position: "0-1-40", Err: "dial tcp: connection refused"},
+			{Name: "tars:xxxxx@tcp(10.0.1.20:3306)/db_tars", State: "in_use", Since: since, Position: "0-1-42"},
+			{Name: "tars:xxxxx@tcp(10.0.1.22:3306)/db_tars", State: "untried"},
 		}}
 }
 
@@ -34,7 +31,7 @@ func failover() sync.SourcesReport {
 // /v1/records; /v1/sources answers 503 without a sync loop.
 func TestNewHandler_sources(t *testing.T) {
 	c := cachetest.Open(t, "")
-	_, err := c.Apply(cache.State{FetchedAt: since, Servants: []cache.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}})
+	_, err := c.Apply(cache.State{FetchedAt: since, Servants: []snapshot.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}})
 	require.NoError(t, err)
 	h := admin.NewHandler(admin.Options{Held: &fakeHeld{}, Store: c, Now: now, Sources: fakeSources{failover()}})
 	get := func(path string) *httptest.ResponseRecorder {

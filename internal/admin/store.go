@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 // Reasons /readyz gives for 503.
@@ -77,7 +77,7 @@ func (h *handler) getServant(w http.ResponseWriter, r *http.Request) {
 
 // served returns the entry QueryF answers for id and whether it is one of the
 // cache's Override records (serve --advertise) rather than the stored one.
-func served(snap *cache.Snapshot, id string) (e *cache.Entry, override, ok bool) {
+func served(snap *snapshot.Snapshot, id string) (e *snapshot.Entry, override, ok bool) {
 	e, ok = snap.Lookup(id)
 	stored, _ := snap.Stored(id)
 	return e, ok && e != stored, ok
@@ -113,7 +113,7 @@ func (h *handler) records(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(SourceHeader, src.Name)
 		w.Header().Set(SourceSinceHeader, src.Since.Format(time.RFC3339Nano))
 	}
-	if err := cache.WriteJSON(w, snap, ids); err != nil {
+	if err := snapshot.WriteJSON(w, snap, ids); err != nil {
 		h.logger.Debug("admin: write records", "err", err)
 	}
 }
@@ -136,7 +136,7 @@ func (h *handler) sourceInUse() *sourceInUseJSON {
 		return nil
 	}
 	r := h.srcs.Sources()
-	return &sourceInUseJSON{Name: r.Current, Since: r.Since.UTC(), Position: r.Position}
+	return &sourceInUseJSON{Name: r.InUse, Since: r.Since.UTC(), Position: r.Position}
 }
 
 // sources answers every source and the one in use.

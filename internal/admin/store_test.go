@@ -10,8 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/internal/admin"
-	"github.com/tarscache/tarscache/internal/cachetest"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 )
 
 // *cache.Cache is what "tarscache serve" passes as Options.Store.
@@ -50,12 +51,12 @@ func TestNewHandler_readyz(t *testing.T) {
 		{name: "empty new file", state: &cache.State{}, wantStatus: http.StatusServiceUnavailable,
 			wantJSON: `{"ready":false,"reason":"no servant record loaded and no sync completed yet"}`},
 		{name: "imported records, never synced", wantStatus: http.StatusOK,
-			state:    &cache.State{Servants: []cache.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}},
+			state:    &cache.State{Servants: []snapshot.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}},
 			wantJSON: `{"ready":true,"servants":1,"last_sync":null,"stale_for_seconds":null}`},
 		{name: "synced an empty registry", state: &cache.State{FetchedAt: since}, wantStatus: http.StatusOK,
 			wantJSON: `{"ready":true,"servants":0,"last_sync":"2025-01-02T03:04:05.000000006Z","stale_for_seconds":90}`},
 		{name: "synced records", wantStatus: http.StatusOK,
-			state: &cache.State{FetchedAt: since, Servants: []cache.Servant{
+			state: &cache.State{FetchedAt: since, Servants: []snapshot.Servant{
 				cachetest.Servant("A.S.Obj", 1, "10.0.0.1"), cachetest.Servant("B.S.Obj", 2, "10.0.0.2")}},
 			wantJSON: `{"ready":true,"servants":2,"last_sync":"2025-01-02T03:04:05.000000006Z","stale_for_seconds":90}`},
 	}
@@ -74,8 +75,8 @@ func TestNewHandler_readyz(t *testing.T) {
 }
 
 // richEndpoint sets every field of an endpoint, so that each shows in the JSON.
-func richEndpoint() cache.Endpoint {
-	return cache.Endpoint{Active: false, Proto: 2, Host: "10.0.0.7", Port: 9000, Timeout: 60000,
+func richEndpoint() snapshot.Endpoint {
+	return snapshot.Endpoint{Active: false, Proto: 2, Host: "10.0.0.7", Port: 9000, Timeout: 60000,
 		Weight: 50, WeightType: 1, AuthType: 1, BakFlag: 0, NodeName: "node7",
 		EnableGroup: true, IPGroupName: "idc-a", EnableSet: true, SetName: "app", SetArea: "sz", SetGroup: "1",
 		Subset: "canary", Origin: "Demo.Rich@node7/Demo.Rich.RichObjAdapter"}
@@ -87,9 +88,9 @@ func servantsCache(t *testing.T) *cache.Cache {
 	hello := cachetest.Servant("Demo.HelloServer.HelloObj", 10000, "10.0.0.1", "10.0.0.2")
 	hello.Endpoints[1].Active = false
 	c := cachetest.Open(t, "")
-	_, err := c.Apply(cache.State{FetchedAt: since, Servants: []cache.Servant{
+	_, err := c.Apply(cache.State{FetchedAt: since, Servants: []snapshot.Servant{
 		hello, cachetest.Servant("Demo.HelloServer.AdminObj", 10001, "10.0.0.1"),
-		{ID: "Demo.Rich.RichObj", Endpoints: []cache.Endpoint{richEndpoint()}},
+		{ID: "Demo.Rich.RichObj", Endpoints: []snapshot.Endpoint{richEndpoint()}},
 	}})
 	require.NoError(t, err)
 	return c
@@ -100,11 +101,11 @@ var versionRef = regexp.MustCompile(`<version ([^>]+)>`)
 
 // withVersions replaces each "<version ID>" in want with the version the
 // snapshot holds for ID.
-func withVersions(t *testing.T, snap *cache.Snapshot, want string) string {
+func withVersions(t *testing.T, snap *snapshot.Snapshot, want string) string {
 	return versionRef.ReplaceAllStringFunc(want, func(ref string) string {
 		e, ok := snap.Lookup(versionRef.FindStringSubmatch(ref)[1])
 		require.True(t, ok, ref)
-		return cache.FormatVersion(e.Version)
+		return snapshot.FormatVersion(e.Version)
 	})
 }
 
@@ -190,10 +191,10 @@ func TestNewHandler_servantsOverride(t *testing.T) {
 	path := cachetest.Path(t)
 	c, err := cache.Open(path, cache.Options{})
 	require.NoError(t, err)
-	_, err = c.Apply(cache.State{Servants: []cache.Servant{cachetest.Servant("tars.tarsregistry.QueryObj", 17890, "10.0.0.1")}})
+	_, err = c.Apply(cache.State{Servants: []snapshot.Servant{cachetest.Servant("tars.tarsregistry.QueryObj", 17890, "10.0.0.1")}})
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
-	c, err = cache.Open(path, cache.Options{Override: []cache.Servant{cachetest.Servant("tars.tarsregistry.QueryObj", 17890, "192.168.0.1", "192.168.0.2")}})
+	c, err = cache.Open(path, cache.Options{Override: []snapshot.Servant{cachetest.Servant("tars.tarsregistry.QueryObj", 17890, "192.168.0.1", "192.168.0.2")}})
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		require.NoError(t, c.Check())

@@ -2,8 +2,8 @@
 -- label of each deployed server node. They are not part of Tars; the official tables
 -- are never altered. This file is the single source of truth of their DDL: it is
 -- embedded in package sync and run, statement by statement, by "tarscache db migrate"
--- for each table that is absent. testdata/db_tars.sql holds the same statements,
--- byte for byte (a test of package sync checks it). Columns are only ever added to
+-- for each table that is absent; test and sample loaders run it after
+-- testdata/db_tars.sql. Columns are only ever added to
 -- this file, never renamed or dropped: migrate checks an existing table for them.
 -- Statements end with ';' at the end of a line; lines starting with "--" are comments.
 

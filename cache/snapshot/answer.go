@@ -1,0 +1,270 @@
+package snapshot
+
+import (
+	"slices"
+
+	"github.com/tarscache/tarscache/protocol/endpointf"
+)
+
+// Lists is one QueryF answer: the active and the inactive endpoints, and (in a
+// Snapshot's entries) their Tars encoding (Wire).
+type Lists struct {
+	Active, Inactive []endpointf.EndpointF
+
+	activeWire, inactiveWire []byte
+}
+
+// Empty reports whether both lists are empty.
+func (l Lists) Empty() bool { return len(l.Active) == 0 && len(l.Inactive) == 0 }
+
+// SetMatch says how Entry.InSet resolved a set id.
+type SetMatch int
+
+const (
+	// SetUnknown: the servant has no endpoint in a set of that name; the
+	// registry answers with the IDC group logic instead.
+	SetUnknown SetMatch = iota
+	// SetFound: endpoints of the set were found (active, inactive or both).
+	SetFound
+	// SetEmpty: the set name is known but nothing matches the area and group.
+	SetEmpty
+)
+
+// setArea holds a servant's set endpoints of one set_name and set_area.
+type setArea struct {
+	// all is every endpoint of the area, the answer to a "name.area.*" query.
+	all Lists
+	// groups holds the endpoints of each set_group ("*" included).
+	groups map[string]Lists
+}
+
+// InGroup is the findObjectByIdInSameGroup answer for a client in IDC group g
+// (Snapshot.GroupOf): the result of the registry's group-priority walk, computed
+// when the entry was built. A client in no group (-1) gets All.
+func (e *Entry) InGroup(g int32) Lists {
+	if g == -1 {
+		return e.All // also when a rule's group_id itself reads as -1
+	}
+	if l, ok := e.byGroup[g]; ok {
+		return l
+	}
+	return e.All
+}
+
+// InStation is the findObjectByIdInSameStation answer for a station the snapshot
+// knows (Snapshot.HasStation): the endpoints whose grouprealid is in the station's
+// first priority row. It may be empty.
+func (e *Entry) InStation(station string) Lists { return e.byStation[station] }
+
+// InSet resolves a set id already split into name, area and group (group "*"
+// asks for the whole area): the endpoints of that set group, else of the area's
+// wildcard group "*" when the exact group has none at all.
+func (e *Entry) InSet(name, area, group string) (Lists, SetMatch) {
+	areas, ok := e.sets[name]
+	if !ok {
+		return Lists{}, SetUnknown
+	}
+	a, ok := areas[area]
+	if !ok {
+		return Lists{}, SetEmpty
+	}
+	if group == "*" {
+		return a.all, SetFound
+	}
+	if l, ok := a.groups[group]; ok {
+		return l, SetFound
+	}
+	if l, ok := a.groups["*"]; ok {
+		return l, SetFound
+	}
+	return Lists{}, SetEmpty
+}
+
+// wired is one endpoint on its way into an Entry: the record's endpoint and its
+// EndpointF in the entry's All lists.
+type wired struct {
+	ep     *Endpoint
+	f      *endpointf.EndpointF
+	active bool
+}
+
+// builder computes the precomputed answers of one entry.
+type builder struct {
+	eps []wired
+	all Lists
+	x   *Index
+}
+
+// newBuilder builds the EndpointF of every endpoint of s into All, sized exactly.
+func newBuilder(s *Servant, x *Index) *builder {
+	active := 0
+	for i := range s.Endpoints {
+		if s.Endpoints[i].Active {
+			active++
+		}
+	}
+	b := &builder{eps: make([]wired, len(s.Endpoints)), x: x}
+	b.all = Lists{Active: make([]endpointf.EndpointF, 0, active), Inactive: make([]endpointf.EndpointF, 0, len(s.Endpoints)-active)}
+	for i := range s.Endpoints {
+		b.eps[i] = b.wire(&s.Endpoints[i])
+	}
+	return b
+}
+
+func (b *builder) wire(ep *Endpoint) wired {
+	real := b.x.realGroup(ep)
+	f := wireEndpoint(ep, real, b.x.workGroup(ep, real))
+	list := &b.all.Inactive
+	if ep.Active {
+		list = &b.all.Active
+	}
+	*list = append(*list, f)
+	return wired{ep: ep, f: &(*list)[len(*list)-1], active: ep.Active}
+}
+
+func (l *Lists) add(w *wired) {
+	if w.active {
+		l.Active = append(l.Active, *w.f)
+	} else {
+		l.Inactive = append(l.Inactive, *w.f)
+	}
+}
+
+// pick returns the endpoints that match keep, sharing b.all when all do.
+func (b *builder) pick(keep func(*wired) bool) Lists {
+	n := 0
+	for i := range b.eps {
+		if keep(&b.eps[i]) {
+			n++
+		}
+	}
+	if n == len(b.eps) {
+		return b.all
+	}
+	var l Lists
+	for i := range b.eps {
+		if keep(&b.eps[i]) {
+			l.add(&b.eps[i])
+		}
+	}
+	return l
+}
+
+// activeAny reports whether an active endpoint matches keep.
+func (b *builder) activeAny(keep func(*wired) bool) bool {
+	for i := range b.eps {
+		if b.eps[i].active && keep(&b.eps[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// groupAnswers runs the group-priority walk for every group a client can be in
+// and keeps the answers that differ from All.
+func (b *builder) groupAnswers() map[int32]Lists {
+	var out map[int32]Lists
+	for _, g := range b.x.clientGroups {
+		if g == -1 {
+			continue // the registry answers everything to a client in group -1
+		}
+		l := b.pick(b.walk(g))
+		if len(l.Active) != len(b.all.Active) || len(l.Inactive) != len(b.all.Inactive) {
+			if out == nil {
+				out = map[int32]Lists{}
+			}
+			out[g] = l
+		}
+	}
+	return out
+}
+
+// walk returns the filter of the first step of the registry's walk whose active
+// list is not empty: the client's own group, then each priority row holding it
+// in list order, then the endpoints without a group, then everything.
+func (b *builder) walk(g int32) func(*wired) bool {
+	steps := []func(*wired) bool{func(w *wired) bool { return w.f.Groupworkid == g }}
+	for _, p := range b.x.groups.Priorities {
+		if _, ok := slices.BinarySearch(p.Groups, g); ok {
+			steps = append(steps, inGroups(p.Groups, false))
+		}
+	}
+	steps = append(steps, func(w *wired) bool { return w.f.Groupworkid == -1 })
+	for _, keep := range steps {
+		if b.activeAny(keep) {
+			return keep
+		}
+	}
+	return func(*wired) bool { return true }
+}
+
+// inGroups matches endpoints whose groupworkid (or grouprealid) is in ids.
+func inGroups(ids []int32, real bool) func(*wired) bool {
+	return func(w *wired) bool {
+		id := w.f.Groupworkid
+		if real {
+			id = w.f.Grouprealid
+		}
+		_, ok := slices.BinarySearch(ids, id)
+		return ok
+	}
+}
+
+// stationAnswers computes the answer of every station, keeping the non-empty ones.
+func (b *builder) stationAnswers() map[string]Lists {
+	var out map[string]Lists
+	for station, i := range b.x.stations {
+		l := b.pick(inGroups(b.x.groups.Priorities[i].Groups, true))
+		if !l.Empty() {
+			if out == nil {
+				out = map[string]Lists{}
+			}
+			out[station] = l
+		}
+	}
+	return out
+}
+
+// setAnswers indexes the endpoints of valid sets by name, area and group.
+func (b *builder) setAnswers() map[string]map[string]*setArea {
+	var out map[string]map[string]*setArea
+	for i := range b.eps {
+		w := &b.eps[i]
+		if !inSetIndex(w.ep) {
+			continue
+		}
+		if out == nil {
+			out = map[string]map[string]*setArea{}
+		}
+		areaOf(out, w.ep).addTo(w)
+	}
+	return out
+}
+
+func areaOf(sets map[string]map[string]*setArea, ep *Endpoint) *setArea {
+	areas := sets[ep.SetName]
+	if areas == nil {
+		areas = map[string]*setArea{}
+		sets[ep.SetName] = areas
+	}
+	a := areas[ep.SetArea]
+	if a == nil {
+		a = &setArea{groups: map[string]Lists{}}
+		areas[ep.SetArea] = a
+	}
+	return a
+}
+
+func (a *setArea) addTo(w *wired) {
+	a.all.add(w)
+	l := a.groups[w.ep.SetGroup]
+	l.add(w)
+	a.groups[w.ep.SetGroup] = l
+}
+
+// inSetIndex is the registry's rule for the set index: enable_set on, name, area
+// and group not empty, and neither name nor area the wildcard "*".
+func inSetIndex(ep *Endpoint) bool {
+	return ep.EnableSet && ep.SetName != "" && ep.SetArea != "" && ep.SetGroup != "" &&
+		ep.SetName != "*" && ep.SetArea != "*"
+}

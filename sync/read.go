@@ -1,0 +1,242 @@
+package sync
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
+)
+
+// maxIncrementalServers is the number of changed servers above which one full
+// read costs less than re-reading them one batch at a time.
+const maxIncrementalServers = 2000
+
+// Reasons for a full fetch, as Result.Full reports them.
+const (
+	FullFirst    = "first fetch"
+	FullDeleted  = "rows were deleted (table fingerprint moved)"
+	FullPeriodic = "periodic reconcile"
+	FullMany     = "many servers changed"
+	FullHeld     = "the previous fetch was held"
+	FullSwitch   = "another source is read"
+)
+
+// marks is what the last applied fetch leaves for the next one to read less.
+type marks struct {
+	since    string    // lower bound of the next incremental fetch (MySQL's clock)
+	prints   [2]string // fingerprints of bigTables then
+	small    string    // fingerprint of tarscache's tables then
+	lastFull time.Time
+	index    *pairIndex
+	registry []Row // every t_registry_info row then
+}
+
+// fetched is what one fetch read.
+type fetched struct {
+	probe probe
+	// full is why every table was read; "" for an incremental fetch.
+	full string
+	// rows are the rows to build: every row, or those of the servants in scope.
+	rows     []Row
+	registry []Row
+	// changed are the servers an incremental fetch re-read, changedRows their
+	// rows, scope the servants it rebuilds whole.
+	changed     []pair
+	changedRows []Row
+	scope       map[string]struct{}
+	// registryChanged says t_registry_info differs from the last applied fetch.
+	registryChanged bool
+	groups          Fetch
+}
+
+// read reads, within tx, every table or only what changed since the last applied
+// fetch.
+func (s *Syncer) read(ctx context.Context, tx *sql.Tx, start time.Time) (*fetched, error) {
+	p, err := readProbe(ctx, tx, s.opts.Overlap, s.printsWanted())
+	if err != nil {
+		return nil, err
+	}
+	if why := s.fullReason(p, start); why != "" {
+		return readAll(ctx, tx, p, why)
+	}
+	return s.readSince(ctx, tx, p)
+}
+
+// printsWanted says which bigTables this fetch counts: both for the first fetch
+// and after a held one, else one in turn.
+func (s *Syncer) printsWanted() [2]bool {
+	s.turn = 1 - s.turn
+	if s.marks == nil || s.heldLast {
+		return [2]bool{true, true}
+	}
+	return [2]bool{s.turn == 0, s.turn == 1}
+}
+
+func (s *Syncer) fullReason(p probe, now time.Time) string {
+	switch {
+	case s.switching:
+		return FullSwitch
+	case s.marks == nil:
+		return FullFirst
+	case s.heldLast:
+		return FullHeld
+	case p.moved(s.marks.prints, s.marks.small):
+		return FullDeleted
+	case now.Sub(s.marks.lastFull) >= s.opts.FullInterval:
+		return FullPeriodic
+	}
+	return ""
+}
+
+func readAll(ctx context.Context, tx *sql.Tx, p probe, why string) (*fetched, error) {
+	if err := p.readPrints(ctx, tx, [2]bool{true, true}); err != nil {
+		return nil, fmt.Errorf("sync: read the table fingerprints: %w", err)
+	}
+	f, err := readFull(ctx, tx, p.tables)
+	if err != nil {
+		return nil, err
+	}
+	return &fetched{probe: p, full: why, rows: f.Rows, registry: registryRows(f.Rows), groups: *f}, nil
+}
+
+// readSince re-reads whole the servers written since the last applied fetch, and
+// every other server's rows for the servants those name.
+func (s *Syncer) readSince(ctx context.Context, tx *sql.Tx, p probe) (*fetched, error) {
+	changed, err := readChanged(ctx, tx, s.marks.since, p.tables)
+	if err != nil {
+		return nil, err
+	}
+	if len(changed) > maxIncrementalServers {
+		return readAll(ctx, tx, p, FullMany)
+	}
+	f := &fetched{probe: p, changed: changed}
+	if f.registry, err = readSmall(ctx, tx, &f.groups); err != nil {
+		return nil, err
+	}
+	if f.changedRows, err = readPairs(ctx, tx, changed, p.tables); err != nil {
+		return nil, err
+	}
+	if err := s.readScope(ctx, tx, f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// readScope finds the servants to rebuild and reads the rows they have on
+// servers that did not change.
+func (s *Syncer) readScope(ctx context.Context, tx *sql.Tx, f *fetched) error {
+	f.scope = map[string]struct{}{}
+	for _, p := range f.changed {
+		s.marks.index.servantsOf(p, f.scope)
+	}
+	addServants(f.scope, f.changedRows)
+	if f.registryChanged = !slices.Equal(f.registry, s.marks.registry); f.registryChanged {
+		addServants(f.scope, f.registry)
+		addServants(f.scope, s.marks.registry)
+	}
+	others, err := readPairs(ctx, tx, s.otherPairs(f), f.probe.tables)
+	if err != nil {
+		return err
+	}
+	f.rows = slices.Concat(f.changedRows, inScope(others, f.scope), inScope(f.registry, f.scope))
+	return nil
+}
+
+// otherPairs lists the unchanged servers whose rows name a servant in scope.
+func (s *Syncer) otherPairs(f *fetched) []pair {
+	seen := make(map[pair]bool, len(f.changed))
+	for _, p := range f.changed {
+		seen[p] = true
+	}
+	var out []pair
+	for id := range f.scope {
+		for _, p := range s.marks.index.pairsOf(id) {
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func addServants(set map[string]struct{}, rows []Row) {
+	for i := range rows {
+		if rows[i].Servant != "" {
+			set[rows[i].Servant] = struct{}{}
+		}
+	}
+}
+
+func inScope(rows []Row, scope map[string]struct{}) []Row {
+	var out []Row
+	for i := range rows {
+		if _, ok := scope[rows[i].Servant]; ok {
+			out = append(out, rows[i])
+		}
+	}
+	return out
+}
+
+func registryRows(rows []Row) []Row {
+	var out []Row
+	for i := range rows {
+		if rows[i].Table == TableRegistry {
+			out = append(out, rows[i])
+		}
+	}
+	return out
+}
+
+// state turns what was read into the State to apply.
+func (f *fetched) state(servants []snapshot.Servant, groups snapshot.Groups, start time.Time) cache.State {
+	st := cache.State{Servants: servants, Groups: groups, FetchedAt: start}
+	if f.full != "" {
+		return st
+	}
+	st.Partial = true
+	built := make(map[string]struct{}, len(servants))
+	for i := range servants {
+		built[servants[i].ID] = struct{}{}
+	}
+	for id := range f.scope {
+		if _, ok := built[id]; !ok {
+			st.Removed = append(st.Removed, id)
+		}
+	}
+	return st
+}
+
+// advance records an applied fetch for the next one.
+func (s *Syncer) advance(f *fetched, start time.Time) {
+	if f.full != "" {
+		s.marks = &marks{since: f.probe.since, prints: f.probe.prints, small: f.probe.small, lastFull: start,
+			index: newPairIndex(f.rows), registry: f.registry}
+		return
+	}
+	s.marks.since, s.marks.small, s.marks.registry = f.probe.since, f.probe.small, f.registry
+	for i, print := range f.probe.prints {
+		if print != "" {
+			s.marks.prints[i] = print
+		}
+	}
+	s.marks.index.replace(f.changed, f.changedRows)
+}
+
+// rereadPairs returns the servers whose rows this fetch read whole: their earlier
+// rejections are forgotten unless they recur. Nil means every server.
+func (f *fetched) rereadPairs() map[pair]bool {
+	if f.full != "" {
+		return nil
+	}
+	out := make(map[pair]bool, len(f.changed)+1)
+	for _, p := range f.changed {
+		out[p] = true
+	}
+	out[registryPair] = f.registryChanged
+	return out
+}
