@@ -324,8 +324,10 @@ func (s *Syncer) syncFrom(ctx context.Context, i int, start time.Time) (Result, 
 	if err != nil {
 		return Result{}, p, err
 	}
+	s.applying = &cache.Source{Name: s.sources.list[i].Name, Since: s.sources.curSince}
 	saved := s.marks
 	if i != s.sources.cur {
+		s.applying.Since = start // the switch happens at this sync's time (answered)
 		s.marks, s.switching = nil, s.sources.cur >= 0
 		defer func() { s.switching = false }()
 	}

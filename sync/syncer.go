@@ -105,6 +105,7 @@ type Syncer struct {
 	marks       *marks               // left by the last applied fetch; nil before the first
 	heldLast    bool                 // the last fetch was held: the next one reads everything
 	switching   bool                 // this fetch reads another source than the one in use
+	applying    *cache.Source        // the source of the fetch being applied, stored with it
 	turn        int                  // which of bigTables the next idle fetch counts
 	// loggedHeld is the impact of the held fetch last logged, nil when none is held.
 	loggedHeld *Impact
@@ -190,6 +191,7 @@ func (s *Syncer) apply(f *fetched, start time.Time) (Result, error) {
 	s.logGroupWarnings(warns)
 	s.logRuleRejections(badRules)
 	st := f.state(servants, groups, start)
+	st.Source = s.applying
 	cur := s.cache.Snapshot()
 	st.Rules = keepInForce(cur, rules)
 	res := Result{Report: rep, GroupWarnings: warns, RejectedRules: badRules, Full: f.full, ChangedServers: len(f.changed)}

@@ -36,8 +36,9 @@ type dumped struct {
 	snap     *snapshot.Snapshot
 	lastSync time.Time
 	source   string
-	// origin is where the server's data comes from (a DSN without its password,
-	// its file, a peer) and originSince since when; "" when unknown (a file).
+	// origin is where the data comes from (a DSN without its password; for a
+	// server, its file or a peer before its first sync) and originSince since
+	// when; "" when unknown (an imported file).
 	origin      string
 	originSince time.Time
 	// rules are the servants whose subset rules are printed.
@@ -122,7 +123,8 @@ func loadFile(path string) (*dumped, error) {
 		return nil, err
 	}
 	defer c.Close()
-	return &dumped{snap: c.Snapshot(), lastSync: c.LastSync(), source: path}, nil
+	src := c.Source()
+	return &dumped{snap: c.Snapshot(), lastSync: c.LastSync(), source: path, origin: src.Name, originSince: src.Since}, nil
 }
 
 // adminURL turns --admin's HOST:PORT or URL into the URL of the admin API.

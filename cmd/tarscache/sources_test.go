@@ -67,4 +67,7 @@ func TestSync_firstSourceThatAnswers(t *testing.T) {
 	require.Equal(t, exitOK, code, errOut)
 	require.Contains(t, out, "10 servants written")
 	require.Contains(t, out, "\nread from "+sync.RedactDSN(db.DSN)+"\n")
+	code, out, errOut = runCLI("dump", "--data", data, "--format", "tars")
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "# data from: "+sync.RedactDSN(db.DSN)+" (since ", "the file keeps where its data came from")
 }
