@@ -95,6 +95,9 @@ func (c *Cache) Apply(st State) (ApplyStats, error) {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	cur := c.snap.Load()
+	if err := c.ensureFile(cur); err != nil {
+		return ApplyStats{}, fmt.Errorf("cache: apply to %s: %w: %w", c.path, ErrWrite, err)
+	}
 	ch, err := diff(cur, &st)
 	if err != nil {
 		return ApplyStats{}, fmt.Errorf("cache: apply: %w", err)
@@ -105,7 +108,7 @@ func (c *Cache) Apply(st State) (ApplyStats, error) {
 	stats.LastSyncWritten = ch.lastSync != 0
 	ch.source = c.sourceToWrite(st.Source)
 	if stats.Changed() || stats.LastSyncWritten || ch.source != nil {
-		if err := c.db.Update(ch.write); err != nil {
+		if err := c.commit(ch); err != nil {
 			return ApplyStats{}, fmt.Errorf("cache: apply to %s: %w: %w", c.path, ErrWrite, err)
 		}
 		if ch.lastSync != 0 {
@@ -122,6 +125,22 @@ func (c *Cache) Apply(st State) (ApplyStats, error) {
 	}
 	stats.Duration = time.Since(start)
 	return stats, nil
+}
+
+// commit writes ch in one transaction and records its id, which identifies
+// the file's last commit (see fileChange). The caller holds writeMu.
+func (c *Cache) commit(ch *change) error {
+	var txid uint64
+	err := guard(func() error {
+		return c.db.Update(func(tx *bolt.Tx) error {
+			txid = uint64(tx.ID())
+			return ch.write(tx)
+		})
+	})
+	if err == nil {
+		c.committed(txid)
+	}
+	return err
 }
 
 // lastSyncToWrite returns the sync time an Apply writes (0 for none): with any

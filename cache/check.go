@@ -15,6 +15,8 @@ import (
 // It reads the whole file in one read transaction and does not block queries.
 func (c *Cache) Check() error {
 	var errs []error
+	c.dbMu.RLock()
+	defer c.dbMu.RUnlock()
 	err := guard(func() error {
 		return c.db.View(func(tx *bolt.Tx) error {
 			for err := range tx.Check() {

@@ -29,8 +29,14 @@
 //   - Source is where the data came from (the database a sync read, with its
 //     password hidden, and since when), kept in the file when State.Source
 //     changes it.
-//   - Check, WriteTo (a hot backup) and ReadJSON serve the CLI and the admin
-//     API.
+//   - WriteTo takes a hot backup through an unlinked temporary copy, so a slow
+//     reader never holds bbolt's read transaction.
+//   - Apply and WriteTo first check that the file is still the one the Cache
+//     wrote (identity, size, modification time, last commit, read through a file
+//     descriptor, never the memory map): a file truncated, overwritten, replaced
+//     or deleted under it is reported by FileStatus, backups fail with
+//     ErrFileChanged, and the next Apply rewrites the file from the snapshot.
+//   - Check and ReadJSON serve the CLI and the admin API.
 //
 // # What it does not do
 //

@@ -33,7 +33,7 @@ Example:
 			if c.NArg() > 0 {
 				return usageErrorf("db: unknown subcommand %q, want migrate", c.Args().First())
 			}
-			return cli.ShowSubcommandHelp(c)
+			return usageErrorf("db needs a subcommand: \"tarscache db migrate\"; \"tarscache help db migrate\" shows its flags")
 		},
 	}
 }
@@ -75,7 +75,7 @@ func migrate(ctx context.Context, w io.Writer, o migrateOptions) error {
 		return usageErrorf("db migrate writes to one database: give one --dsn (the primary), got %d", len(o.dsns))
 	}
 	dsn := o.dsns[0]
-	db, err := sync.OpenDB(dsn, nil)
+	db, err := openDB(ctx, dsn, nil)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func TestServe_bootFromPeerAtScale(t *testing.T) {
 
 	loc := freeAddr(t)
 	started := time.Now()
-	b := start(t, tarscacheBin, "serve", "--dsn", unreachableDSN(t), "--data", filepath.Join(t.TempDir(), "b.db"),
+	b := start(t, tarscacheBin, "serve", "--dsn", closedPortDSN(t), "--data", filepath.Join(t.TempDir(), "b.db"),
 		"--listen", loc.String(), "--peer", a.base, "--peer-token-file", a.tokenFile)
 	q := tarstest.QueryClient(t, loc)
 	last := fmt.Sprintf("App.S%d.Obj", servants)

@@ -109,8 +109,8 @@ func (p *fakePeer) requests() int {
 	return p.calls
 }
 
-// unreachableDSN names db_tars on a port nothing listens on.
-func unreachableDSN(t *testing.T) string {
+// closedPortDSN names db_tars on a free port nothing listens on.
+func closedPortDSN(t *testing.T) string {
 	return fmt.Sprintf("root@tcp(%s)/db_tars", freeAddr(t))
 }
 
@@ -209,7 +209,7 @@ func TestServe_bootFromPeerWrongToken(t *testing.T) {
 	db := testdb.New(t, "sample.sql")
 	a := startSibling(t, db, 10)
 	adm := freeAddr(t)
-	b := start(t, tarscacheBin, "serve", "--dsn", unreachableDSN(t), "--data", filepath.Join(t.TempDir(), "b.db"),
+	b := start(t, tarscacheBin, "serve", "--dsn", closedPortDSN(t), "--data", filepath.Join(t.TempDir(), "b.db"),
 		"--listen", freeAddr(t).String(), "--admin", adm.String(), "--peer", a.base, "--peer-token-file", writeSecret(t, "wrong"))
 	require.Eventually(t, func() bool { return strings.Contains(b.output(), "boot from a peer failed") },
 		30*time.Second, 50*time.Millisecond, "output:\n%s", b.output())
@@ -232,7 +232,7 @@ func TestServe_peerOnlyWhenNothingToServe(t *testing.T) {
 	good := filepath.Join(t.TempDir(), "good.db")
 	require.NoError(t, os.WriteFile(good, whole, 0o600))
 	loc := freeAddr(t)
-	b := start(t, tarscacheBin, "serve", "--dsn", unreachableDSN(t), "--data", good, "--listen", loc.String(), "--peer", counting.URL)
+	b := start(t, tarscacheBin, "serve", "--dsn", closedPortDSN(t), "--data", good, "--listen", loc.String(), "--peer", counting.URL)
 	q := tarstest.QueryClient(t, loc)
 	require.Eventually(t, func() bool { act, _ := lists(t, q, helloObj); return len(act) == 2 },
 		30*time.Second, 50*time.Millisecond, "output:\n%s", b.output())
@@ -249,7 +249,7 @@ func TestServe_peerOnlyWhenNothingToServe(t *testing.T) {
 
 	damaged := filepath.Join(t.TempDir(), "damaged.db")
 	require.NoError(t, os.WriteFile(damaged, whole[:len(whole)/2], 0o600))
-	b = start(t, tarscacheBin, "serve", "--dsn", unreachableDSN(t), "--data", damaged, "--listen", loc.String(), "--peer", counting.URL)
+	b = start(t, tarscacheBin, "serve", "--dsn", closedPortDSN(t), "--data", damaged, "--listen", loc.String(), "--peer", counting.URL)
 	require.Eventually(t, func() bool { act, _ := lists(t, q, helloObj); return len(act) == 2 },
 		30*time.Second, 50*time.Millisecond, "output:\n%s", b.output())
 	require.NoError(t, b.stop(t))

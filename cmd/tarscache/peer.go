@@ -121,7 +121,10 @@ func (b *peerBoot) fromPeer(ctx context.Context, peer, path string) error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("install the backup: %w", err)
 	}
-	return syncDir(filepath.Dir(path))
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("install the backup: sync %s: %w", filepath.Dir(path), err)
+	}
+	return nil
 }
 
 // download streams peer's /v1/backup into w within b.timeout, logging progress.
@@ -190,16 +193,4 @@ func verifyBackup(path string) (servants int, lastSync time.Time, err error) {
 		return 0, time.Time{}, errors.New("the backup holds no data: the peer has never synced")
 	}
 	return c.Snapshot().Len(), c.LastSync(), nil
-}
-
-// syncDir makes a directory's entries (a renamed file) durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	if err := errors.Join(d.Sync(), d.Close()); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
 }

@@ -159,3 +159,32 @@ func (v sourcesView) Sources() admin.SourceReport {
 	}
 	return out
 }
+
+// checkDSNs refuses, as a usage error, a DSN of the list that cannot reach
+// db_tars whatever the database does (checkDSN).
+func checkDSNs(dsns []string) error {
+	for _, dsn := range dsns {
+		if err := checkDSN(dsn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openFirst opens, for a one-shot command, the first DSN that answers (openDB),
+// in their order, and returns its pool and its name (the DSN with its password
+// hidden). When none answers, the error joins every DSN's.
+func openFirst(ctx context.Context, dsns []string, log *slog.Logger) (*sql.DB, string, error) {
+	if err := checkDSNs(dsns); err != nil {
+		return nil, "", err
+	}
+	var errs []error
+	for _, dsn := range dsns {
+		db, err := openDB(ctx, dsn, log)
+		if err == nil {
+			return db, sync.RedactDSN(dsn), nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, "", errors.Join(errs...)
+}

@@ -33,14 +33,14 @@ func TestNewHandler_sources(t *testing.T) {
 	c := cachetest.Open(t, "")
 	_, err := c.Apply(cache.State{FetchedAt: since, Servants: []snapshot.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}})
 	require.NoError(t, err)
-	h := admin.NewHandler(admin.Options{Held: &fakeHeld{}, Store: c, Now: now, Sources: fakeSources{failover()}})
+	h := admin.NewHandler(admin.Options{Held: &fakeHeld{}, Store: cacheStore{c}, Now: now, Sources: fakeSources{failover()}})
 	get := func(path string) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 		return rec
 	}
 	requireJSON(t, get("/readyz"), http.StatusOK, `{"ready":true,"servants":1,"last_sync":"2025-01-02T03:04:05.000000006Z",
-		"stale_for_seconds":90,"source":{"name":"tars:xxxxx@tcp(10.0.1.20:3306)/db_tars","since":"2025-01-02T03:04:05.000000006Z","position":"0-1-42"}}`)
+		"stale_for_seconds":90,"file":{"ok":true,"changes":0,"rewrites":0},"source":{"name":"tars:xxxxx@tcp(10.0.1.20:3306)/db_tars","since":"2025-01-02T03:04:05.000000006Z","position":"0-1-42"}}`)
 	requireJSON(t, get("/v1/sources"), http.StatusOK, `{
 		"in_use":{"name":"tars:xxxxx@tcp(10.0.1.20:3306)/db_tars","since":"2025-01-02T03:04:05.000000006Z","position":"0-1-42"},
 		"sources":[
@@ -52,6 +52,6 @@ func TestNewHandler_sources(t *testing.T) {
 	require.Equal(t, "tars:xxxxx@tcp(10.0.1.20:3306)/db_tars", rec.Header().Get(admin.SourceHeader))
 	require.Equal(t, "2025-01-02T03:04:05.000000006Z", rec.Header().Get(admin.SourceSinceHeader))
 
-	requireJSON(t, do(t, c, http.MethodGet, "/v1/sources"), http.StatusServiceUnavailable,
+	requireJSON(t, do(t, cacheStore{c}, http.MethodGet, "/v1/sources"), http.StatusServiceUnavailable,
 		`{"error":"no sync loop is attached to the admin API"}`)
 }
