@@ -81,7 +81,7 @@ Examples:
 			&cli.DurationFlag{Name: "full-sync-interval", Action: positive("--full-sync-interval"), Value: 5 * time.Minute, EnvVars: []string{"TARSCACHE_FULL_SYNC_INTERVAL"}, Destination: &o.fullInterval,
 				Usage: "longest `DURATION` between two syncs that read every table (the safety net under incremental syncs)"},
 			&cli.StringFlag{Name: "admin", Value: admin.DefaultAddr, EnvVars: []string{"TARSCACHE_ADMIN"}, Destination: &o.admin,
-				Usage: "`HOST:PORT` of the admin HTTP API (/healthz, /readyz, /metrics, /v1/servants, /v1/records, /v1/backup, /v1/held; see README); \"off\" disables it. Without --admin-token-file it has no authentication and binds only a loopback address"},
+				Usage: "`HOST:PORT` of the admin HTTP API (/healthz, /readyz, /metrics, /v1/servants, /v1/records, /v1/backup, /v1/sources, /v1/held; see README); \"off\" disables it. Without --admin-token-file it has no authentication and binds only a loopback address"},
 			&cli.StringSliceFlag{Name: "advertise", EnvVars: []string{"TARSCACHE_ADVERTISE"}, Destination: &o.advertise,
 				Usage: "answer lookups of tars.tarsregistry.QueryObj with this `ENDPOINT` (\"tcp -h HOST -p PORT -t MS\"; repeatable) " +
 					"instead of the registry's own rows, so that clients and tarsnode are pointed at tarscache"},
@@ -114,7 +114,7 @@ Examples:
 			&cli.StringFlag{Name: "peer-token-file", EnvVars: []string{"TARSCACHE_PEER_TOKEN_FILE"}, Action: secretInto(&o.peerToken, "--peer-token-file"),
 				Usage: "bearer token of the peers' admin API, read from `FILE` (the token of their --admin-token-file)"},
 			&cli.DurationFlag{Name: "peer-timeout", Action: positive("--peer-timeout"), Value: 2 * time.Minute, EnvVars: []string{"TARSCACHE_PEER_TIMEOUT"},
-				Destination: &o.peerTimeout, Usage: "longest time one peer's backup may take to download before the next peer is tried"},
+				Destination: &o.peerTimeout, Usage: "longest `DURATION` one peer's backup may take to download before the next peer is tried"},
 		),
 		OnUsageError: subcommandUsage,
 		Action: func(c *cli.Context) error {

@@ -67,10 +67,10 @@ func (l *dsnList) String() string {
 // dsnFileInto reads the DSNs of --dsn-file into dst. Errors name the file and
 // the line, never a line's content.
 func dsnFileInto(dst *[]string) func(*cli.Context, string) error {
-	return func(_ *cli.Context, path string) error {
+	return func(c *cli.Context, path string) error {
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return fmt.Errorf("--dsn-file: %w", err)
+			return usageErrorf("--dsn-file: %w", err)
 		}
 		var dsns []string
 		for line := range strings.Lines(string(b)) {
@@ -79,8 +79,9 @@ func dsnFileInto(dst *[]string) func(*cli.Context, string) error {
 			}
 		}
 		if len(dsns) == 0 {
-			return fmt.Errorf("--dsn-file %s: the file holds no DSN", path)
+			return usageErrorf("--dsn-file %s: the file holds no DSN", path)
 		}
+		warnIfShared(c.App.ErrWriter, "--dsn-file", path)
 		*dst = dsns
 		return nil
 	}

@@ -42,7 +42,7 @@ func TestSources_flags(t *testing.T) {
 		{"same DSN twice", []string{"serve", "--data", data, "--admin", "off", "--dsn", "u:one@tcp(db:3306)/db_tars", "--dsn", "u:two@tcp(db:3306)/db_tars"},
 			exitUsage, "DSN 1 and DSN 2 are the same (u:xxxxx@tcp(db:3306)/db_tars): name each source once"},
 		{"DSN file without a DSN", []string{"sync", "--data", data, "--dsn-file", writeDSNFile(t, "# primary first\n\n")},
-			exitFailure, "the file holds no DSN"},
+			exitUsage, "the file holds no DSN"},
 		{"migrate to two databases", []string{"db", "migrate", "--dsn", "u@tcp(a:3306)/db_tars", "--dsn", "u@tcp(b:3306)/db_tars"},
 			exitUsage, "db migrate writes to one database: give one --dsn (the primary), got 2"},
 		{"peer that is not a URL", []string{"serve", "--data", data, "--admin", "off", "--peer", "ftp://10.0.0.6:17891"},
