@@ -9,7 +9,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tarscache/tarscache/internal/doctor"
-	"github.com/tarscache/tarscache/sync"
 )
 
 // doctorTimeout bounds a whole doctor run against the database.
@@ -17,7 +16,7 @@ const doctorTimeout = time.Minute
 
 // doctorOptions are the settings of "tarscache doctor".
 type doctorOptions struct {
-	dsn    string
+	dsns   []string
 	data   string
 	admin  string
 	token  string
@@ -51,7 +50,7 @@ Examples:
    tarscache doctor --dsn-file /etc/tarscache/dsn
    tarscache doctor --dsn 'user:pass@tcp(db:3306)/db_tars' --format json
    tarscache doctor --data /var/lib/tarscache/tarscache.db`,
-		Flags: append(dsnFlags(&o.dsn),
+		Flags: append(dsnFlags(&o.dsns),
 			&cli.StringFlag{Name: "data", EnvVars: []string{"TARSCACHE_DOCTOR_DATA"}, Destination: &o.data,
 				Usage: "check the records of cache `FILE` instead of the database"},
 			&cli.StringFlag{Name: "admin", EnvVars: []string{"TARSCACHE_DOCTOR_ADMIN"}, Destination: &o.admin,
@@ -103,12 +102,12 @@ func diagnose(ctx context.Context, o doctorOptions) (*doctor.Report, error) {
 		}
 		return doctor.Snapshot(d.snap, d.source), nil
 	}
-	db, err := sync.OpenDB(o.dsn, nil)
+	ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
+	defer cancel()
+	db, name, err := openFirst(ctx, o.dsns, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
-	defer cancel()
-	return doctor.Database(ctx, db, sync.RedactDSN(o.dsn), doctor.Options{Now: o.now})
+	return doctor.Database(ctx, db, name, doctor.Options{Now: o.now})
 }

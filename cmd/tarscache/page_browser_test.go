@@ -63,7 +63,7 @@ func heldServer(t *testing.T, token string) (*httptest.Server, *sync.Syncer) {
 	require.NoError(t, err)
 	require.NotNil(t, res.Held, "removing every servant is held")
 	h := admin.NewHandler(admin.Options{Held: heldView{syncer}, Store: storeView{c}, Syncs: syncsView{syncer}, Token: token,
-		Source: "MySQL " + db.Name, Explain: explainPage})
+		Sources: sourcesView{syncer}, Explain: explainPage})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv, syncer

@@ -21,7 +21,14 @@
 //     {"ok":true,"changes":0,"rewrites":0}, or, while it was found truncated,
 //     overwritten, replaced or deleted and not yet rewritten from memory,
 //     {"ok":false,"problem":"...","since":T,...}; records are served from memory
-//     meanwhile, so the answer stays 200.
+//     meanwhile, so the answer stays 200. With Options.Sources the answer adds
+//     "source":{"name":N,"since":T,"position":P}: where the records come from (a
+//     DSN with its password hidden, "cache file PATH" or "peer URL" before the
+//     first sync), since when, and the GTID position of the data when known.
+//   - GET /v1/sources (with Options.Sources; 503 without) answers
+//     {"in_use":{"name","since","position"},"sources":[{"name","state","since",
+//     "position","error"}]}, each source preferred first, its state one of
+//     in_use, standby, unreachable, behind or untried (see package sync).
 //   - GET /v1/servants lists the stored servants in id order, only those whose id
 //     starts with the optional ?prefix=:
 //     {"servants":[{"id":...,"version":"8 hex digits","active":N,"inactive":N}],
@@ -42,8 +49,10 @@
 //     and "tarscache import" reads (docs/format.md): the whole cache with the IDC
 //     groups, or with ?prefix= only the servants whose id starts with it. The
 //     header X-Tarscache-Last-Sync (LastSyncHeader) carries the time of the last
-//     successful sync, absent when there was none. "tarscache dump --admin" reads
-//     it. The document is streamed one record at a time.
+//     successful sync, absent when there was none; with Options.Sources,
+//     X-Tarscache-Source and X-Tarscache-Source-Since (SourceHeader,
+//     SourceSinceHeader) say where the data comes from and since when. "tarscache
+//     dump --admin" reads them. The document is streamed one record at a time.
 //   - GET /v1/backup streams a consistent copy of the whole cache file, taken in
 //     one read transaction while syncs go on, as application/octet-stream with
 //     Content-Disposition: attachment; filename="tarscache-20060102T150405Z.db"
@@ -77,7 +86,8 @@
 // from page/, with no script and nothing loaded from elsewhere):
 //
 //   - GET / shows whether the records are fresh (the latest of Options.Syncs
-//     was applied), held, or stale and since when, Options.Source, the recent syncs and the
+//     was applied), held, or stale and since when, the source in use (Options.Sources)
+//     and every database when there are several, the recent syncs and the
 //     held change with a link to its confirmation page.
 //   - GET /servants?q= lists the servants whose id contains q (case-insensitive, at
 //     most 50) with every endpoint, its state, node, set, subset label and row.
@@ -116,9 +126,9 @@
 //
 // # Concurrency
 //
-// The handler is safe for concurrent use and keeps no state of its own; Options.Held
-// and Options.Store must be safe to call from any goroutine (*cache.Cache is; serve
-// adapts its *sync.Syncer). A Server's Serve blocks in the caller's goroutine until
+// The handler is safe for concurrent use and keeps no state of its own; Options.Held,
+// Options.Store and Options.Sources must be safe to call from any goroutine
+// (*cache.Cache is; serve adapts its *sync.Syncer). A Server's Serve blocks in the caller's goroutine until
 // Close, which may be called from any goroutine, any number of
 // times. The connection goroutines belong to the underlying http.Server; Close
 // ends them, forcibly after a few seconds (a backup in flight is cut off).

@@ -82,7 +82,6 @@ var pageTemplates = template.Must(template.New("page").Funcs(template.FuncMap{
 type page struct {
 	h       *handler
 	syncs   Syncs
-	source  string
 	token   string
 	explain Explainer
 }
@@ -127,15 +126,22 @@ type statusData struct {
 	Detail   string
 	LastSync time.Time
 	Source   string
-	Servants int
-	Active   int
-	Syncs    []SyncRecord
-	HasSyncs bool
-	Held     *HeldChange
+	// SourceSince is when Source became the source; Sources are every database.
+	SourceSince time.Time
+	Sources     []SourceState
+	Servants    int
+	Active      int
+	Syncs       []SyncRecord
+	HasSyncs    bool
+	Held        *HeldChange
 }
 
 func (p *page) status(w http.ResponseWriter, _ *http.Request) {
-	d := statusData{Title: "tarscache", Now: p.h.now(), Source: p.source, Held: p.h.held.Held()}
+	d := statusData{Title: "tarscache", Now: p.h.now(), Held: p.h.held.Held()}
+	if p.h.srcs != nil {
+		rep := p.h.srcs.Sources()
+		d.Source, d.SourceSince, d.Sources = rep.InUse, rep.Since, rep.Sources
+	}
 	if p.syncs != nil {
 		d.Syncs, d.HasSyncs = p.syncs.Recent(), true
 	}

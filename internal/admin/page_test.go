@@ -55,7 +55,9 @@ func TestPage_status(t *testing.T) {
 		{Start: time.Date(2025, 1, 2, 3, 4, 50, 0, time.UTC), Duration: 3 * time.Millisecond, Result: "failed", Err: "sync: read: connection refused"},
 		{Start: time.Date(2025, 1, 2, 3, 4, 0, 0, time.UTC), Duration: 12 * time.Millisecond, Result: "applied", Full: "first", Written: 2},
 	}
-	h := pageHandler(t, &fakeHeld{held: massRemoval()}, admin.Options{Syncs: syncs, Source: "MySQL root@tcp(db:3306)/db_tars"})
+	h := pageHandler(t, &fakeHeld{held: massRemoval()}, admin.Options{Syncs: syncs,
+		Sources: fakeSources{admin.SourceReport{InUse: "root@tcp(db:3306)/db_tars", Since: time.Date(2025, 1, 2, 3, 0, 0, 0, time.UTC), Sources: []admin.SourceState{
+			{Name: "root@tcp(db:3306)/db_tars", State: "in_use"}, {Name: "root@tcp(db2:3306)/db_tars", State: "unreachable", Err: "dial tcp: refused"}}}}})
 	rec, body := getPage(t, h, "/")
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Equal(t, "text/html; charset=utf-8", rec.Header().Get("Content-Type"))
@@ -63,7 +65,9 @@ func TestPage_status(t *testing.T) {
 	for _, want := range []string{
 		`<span class="badge stale" id="state">stale</span> 1 sync failed in a row`,
 		"2025-01-02 03:04:00Z (1 min ago)",
-		"MySQL root@tcp(db:3306)/db_tars",
+		"root@tcp(db:3306)/db_tars (since 2025-01-02 03:00:00Z)",
+		"root@tcp(db2:3306)/db_tars</td><td>unreachable",
+		"dial tcp: refused",
 		`<dd id="servant-count">2</dd>`,
 		"it would remove all 10 servants",
 		`href="/held/accept"`,
