@@ -28,6 +28,7 @@ const (
 type marks struct {
 	since    string    // lower bound of the next incremental fetch (MySQL's clock)
 	prints   [2]string // fingerprints of bigTables then
+	gates    [2]gate   // the deletion gate read before each of prints was taken
 	small    string    // fingerprint of tarscache's tables then
 	lastFull time.Time
 	index    *pairIndex
@@ -55,7 +56,7 @@ type fetched struct {
 // read reads, within tx, every table or only what changed since the last applied
 // fetch.
 func (s *Syncer) read(ctx context.Context, tx *sql.Tx, start time.Time) (*fetched, error) {
-	p, err := readProbe(ctx, tx, s.opts.Overlap, s.printsWanted())
+	p, err := readProbe(ctx, tx, s.opts.Overlap, s.printsWanted)
 	if err != nil {
 		return nil, err
 	}
@@ -65,14 +66,20 @@ func (s *Syncer) read(ctx context.Context, tx *sql.Tx, start time.Time) (*fetche
 	return s.readSince(ctx, tx, p)
 }
 
-// printsWanted says which bigTables this fetch counts: both for the first fetch
-// and after a held one, else one in turn.
-func (s *Syncer) printsWanted() [2]bool {
+// printsWanted says which bigTables this fetch counts, given the deletion gate
+// g: both for the first fetch and after a held one; else those whose gate is
+// open (a row may have been deleted since their fingerprint), one in turn when
+// both are.
+func (s *Syncer) printsWanted(g gate) [2]bool {
 	s.turn = 1 - s.turn
 	if s.marks == nil || s.heldLast {
 		return [2]bool{true, true}
 	}
-	return [2]bool{s.turn == 0, s.turn == 1}
+	open := [2]bool{!g.spares(s.marks.gates[0], 0), !g.spares(s.marks.gates[1], 1)}
+	if open[0] && open[1] {
+		return [2]bool{s.turn == 0, s.turn == 1}
+	}
+	return open
 }
 
 func (s *Syncer) fullReason(p probe, now time.Time) string {
@@ -211,14 +218,14 @@ func (f *fetched) state(servants []snapshot.Servant, groups snapshot.Groups, sta
 // advance records an applied fetch for the next one.
 func (s *Syncer) advance(f *fetched, start time.Time) {
 	if f.full != "" {
-		s.marks = &marks{since: f.probe.since, prints: f.probe.prints, small: f.probe.small, lastFull: start,
-			index: newPairIndex(f.rows), registry: f.registry}
+		s.marks = &marks{since: f.probe.since, prints: f.probe.prints, gates: [2]gate{f.probe.gate, f.probe.gate},
+			small: f.probe.small, lastFull: start, index: newPairIndex(f.rows), registry: f.registry}
 		return
 	}
 	s.marks.since, s.marks.small, s.marks.registry = f.probe.since, f.probe.small, f.registry
 	for i, print := range f.probe.prints {
 		if print != "" {
-			s.marks.prints[i] = print
+			s.marks.prints[i], s.marks.gates[i] = print, f.probe.gate
 		}
 	}
 	s.marks.index.replace(f.changed, f.changedRows)
