@@ -233,6 +233,9 @@ func (ch *change) write(tx *bolt.Tx) error {
 		}
 	}
 	b := tx.Bucket(bucketServants)
+	if first, _ := b.Cursor().First(); first == nil {
+		b.FillPercent = 1 // keys arrive in order into an empty bucket: fill each page
+	}
 	for _, i := range ch.putOrder() {
 		e := ch.put[i]
 		if err := b.Put([]byte(e.Servant.ID), ch.values[i]); err != nil {

@@ -74,24 +74,11 @@ type Report struct {
 // Build turns fetched rows into servant records as the official full load does.
 // Servants come out in the order they first appear in rows.
 func Build(rows []Row) ([]snapshot.Servant, Report) {
-	rep := Report{Rows: len(rows), Dropped: map[string]int{}}
-	index := map[string]int{}
-	var out []snapshot.Servant
+	b := newBuilder(false)
 	for i := range rows {
-		ep, ok := rep.endpoint(&rows[i])
-		if !ok {
-			continue
-		}
-		at, seen := index[rows[i].Servant]
-		if !seen {
-			at = len(out)
-			index[rows[i].Servant] = at
-			out = append(out, snapshot.Servant{ID: rows[i].Servant})
-		}
-		out[at].Endpoints = append(out[at].Endpoints, ep)
-		rep.Endpoints++
+		b.add(&rows[i])
 	}
-	return out, rep
+	return b.result()
 }
 
 // endpoint applies the per-row rules to r, recording a drop when r yields nothing.

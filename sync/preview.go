@@ -25,11 +25,11 @@ type Preview struct {
 func (s *Syncer) Preview(ctx context.Context) (Preview, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FetchTimeout)
 	defer cancel()
-	f, err := FetchAll(ctx, s.db)
+	f, b, err := fetchBuilt(ctx, s.db)
 	if err != nil {
 		return Preview{}, err
 	}
-	servants, rep := Build(f.Rows)
+	servants, rep := b.result()
 	groups, warns := BuildGroups(f.GroupRules, f.Priorities)
 	rules, badRules := BuildRules(f.Rules, s.compiler)
 	cur := s.cache.Snapshot()

@@ -40,8 +40,10 @@ type fetched struct {
 	probe probe
 	// full is why every table was read; "" for an incremental fetch.
 	full string
-	// rows are the rows to build: every row, or those of the servants in scope.
+	// rows are the rows to build: those of the servants in scope. A full fetch
+	// builds its rows as they arrive, into built, and keeps none.
 	rows     []Row
+	built    *builder
 	registry []Row
 	// changed are the servers an incremental fetch re-read, changedRows their
 	// rows, scope the servants it rebuilds whole.
@@ -96,15 +98,17 @@ func (s *Syncer) fullReason(p probe, now time.Time) string {
 	return ""
 }
 
+// readAll reads every table, building the rows into records as they arrive.
 func readAll(ctx context.Context, tx *sql.Tx, p probe, why string) (*fetched, error) {
 	if err := p.readPrints(ctx, tx, [2]bool{true, true}); err != nil {
 		return nil, fmt.Errorf("sync: read the table fingerprints: %w", err)
 	}
-	f, err := readFull(ctx, tx, p.tables)
+	b := newBuilder(true)
+	f, err := readBuilt(ctx, tx, p.tables, b)
 	if err != nil {
 		return nil, err
 	}
-	return &fetched{probe: p, full: why, rows: f.Rows, registry: registryRows(f.Rows), groups: *f}, nil
+	return &fetched{probe: p, full: why, built: b, registry: f.Rows, groups: *f}, nil
 }
 
 // readSince re-reads whole the servers written since the last applied fetch, and
@@ -186,14 +190,12 @@ func inScope(rows []Row, scope map[string]struct{}) []Row {
 	return out
 }
 
-func registryRows(rows []Row) []Row {
-	var out []Row
-	for i := range rows {
-		if rows[i].Table == TableRegistry {
-			out = append(out, rows[i])
-		}
+// build builds what f read into records.
+func (f *fetched) build() ([]snapshot.Servant, Report) {
+	if f.built != nil {
+		return f.built.result()
 	}
-	return out
+	return Build(f.rows)
 }
 
 // state turns what was read into the State to apply.
@@ -219,7 +221,7 @@ func (f *fetched) state(servants []snapshot.Servant, groups snapshot.Groups, sta
 func (s *Syncer) advance(f *fetched, start time.Time) {
 	if f.full != "" {
 		s.marks = &marks{since: f.probe.since, prints: f.probe.prints, gates: [2]gate{f.probe.gate, f.probe.gate},
-			small: f.probe.small, lastFull: start, index: newPairIndex(f.rows), registry: f.registry}
+			small: f.probe.small, lastFull: start, index: f.built.pairs, registry: f.registry}
 		return
 	}
 	s.marks.since, s.marks.small, s.marks.registry = f.probe.since, f.probe.small, f.registry
