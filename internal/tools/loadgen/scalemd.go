@@ -29,7 +29,7 @@ func scaleMarkdown(rows []scaleRow) string {
 		fmt.Fprintf(&b, "| %s | %s | %s (%d written, peak %s) | %s | %d | %s | %d | %s | %s | %s | %s (%d B/endpoint) | %.0f | %s |\n",
 			count(r.endpoints), secs(r.fullSync), secs(r.unchanged), r.unchangedWritten, mib(r.unchangedPeak),
 			msDur(medianDur(r.idle)), medianInt(r.idleReads), msDur(medianDur(r.change)), medianInt(r.changeReads),
-			mib(r.peakRSS), mib(r.steadyRSS), msDur(medianDur(r.offline)), mib(r.fileBytes), r.fileBytes/int64(r.endpoints),
+			mib(r.peakRSS), mib(r.steadyRSS), msDur(medianDur(r.offline)), mibDec(r.fileBytes), r.fileBytes/int64(r.endpoints),
 			r.replies, r.load)
 	}
 	fmt.Fprintf(&b, "\n%s\n\n", growth(rows))
@@ -79,6 +79,7 @@ func count(n int) string {
 func secs(d time.Duration) string  { return fmt.Sprintf("%.2f s", d.Seconds()) }
 func msDur(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 func mib(n int64) string           { return fmt.Sprintf("%d MiB", n>>20) }
+func mibDec(n int64) string        { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
 // writeScaleSection puts section in place of the scale section of the file at
 // path, or at its end when it has none.
