@@ -51,6 +51,7 @@ type scaleRow struct {
 	unchanged          time.Duration
 	unchangedWritten   int
 	unchangedPeak      int64
+	fullReads          int64 // MySQL rows read by a full fetch (the Syncer's first)
 	idle               []time.Duration
 	idleReads          []int64
 	change             []time.Duration
@@ -171,9 +172,18 @@ func (r *scaleRow) measureTicks(admin *sql.DB, dsn, data string) error {
 	db.SetMaxOpenConns(1) // the session counters are those of the Syncer's one connection
 	s := tcsync.New(db, c, tcsync.Options{FetchTimeout: 10 * time.Minute})
 	ctx := context.Background()
+	before, err := sessionReads(ctx, db)
+	if err != nil {
+		return err
+	}
 	if _, err := s.SyncOnce(ctx); err != nil {
 		return err
 	}
+	after, err := sessionReads(ctx, db)
+	if err != nil {
+		return err
+	}
+	r.fullReads = after - before
 	tick := func() (time.Duration, int64, tcsync.Result, error) {
 		before, err := sessionReads(ctx, db)
 		if err != nil {

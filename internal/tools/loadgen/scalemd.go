@@ -32,7 +32,7 @@ func scaleMarkdown(rows []scaleRow) string {
 			mib(r.peakRSS), mib(r.steadyRSS), msDur(medianDur(r.offline)), mibDec(r.fileBytes), r.fileBytes/int64(r.endpoints),
 			r.replies, r.load)
 	}
-	fmt.Fprintf(&b, "\n%s\n\n", growth(rows))
+	fmt.Fprintf(&b, "\nMySQL rows read by one full fetch (first sync, and every `--full-sync-interval`): %s.\n\n%s\n\n", fullReads(rows), growth(rows))
 	fmt.Fprintf(&b, "How each figure is taken: *full sync* is `serve` on an empty file, from exec to the first reply that lists every endpoint of a servant "+
 		"(the first sync is one transaction); *peak RSS* is that process's VmHWM from exec through the full sync and %s of serving, *steady RSS* its VmRSS then; "+
 		"*unchanged sync* is `tarscache sync` on the file that already holds the data (its peak is getrusage's maxrss); "+
@@ -56,6 +56,14 @@ func growth(rows []scaleRow) string {
 			medianDur(b.idle).Seconds()/medianDur(a.idle).Seconds(), float64(b.fileBytes)/float64(a.fileBytes)))
 	}
 	return "Growth: " + strings.Join(parts, " ")
+}
+
+func fullReads(rows []scaleRow) string {
+	var s []string
+	for _, r := range rows {
+		s = append(s, fmt.Sprintf("%d at %s", r.fullReads, count(r.endpoints)))
+	}
+	return strings.Join(s, ", ")
 }
 
 func sizesFlag(rows []scaleRow) string {
