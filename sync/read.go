@@ -63,7 +63,7 @@ func (s *Syncer) read(ctx context.Context, tx *sql.Tx, start time.Time) (*fetche
 		return nil, err
 	}
 	if why := s.fullReason(p, start); why != "" {
-		return readAll(ctx, tx, p, why)
+		return readAll(ctx, tx, p, why, s.storedSizes())
 	}
 	return s.readSince(ctx, tx, p)
 }
@@ -98,12 +98,25 @@ func (s *Syncer) fullReason(p probe, now time.Time) string {
 	return ""
 }
 
-// readAll reads every table, building the rows into records as they arrive.
-func readAll(ctx context.Context, tx *sql.Tx, p probe, why string) (*fetched, error) {
+// storedSizes returns the number of endpoints each servant of the cache has.
+func (s *Syncer) storedSizes() func(id string) int {
+	snap := s.cache.Snapshot()
+	return func(id string) int {
+		if e, ok := snap.Stored(id); ok {
+			return len(e.Servant.Endpoints)
+		}
+		return 0
+	}
+}
+
+// readAll reads every table, building the rows into records as they arrive;
+// sizeOf gives each servant's endpoint count at the last sync.
+func readAll(ctx context.Context, tx *sql.Tx, p probe, why string, sizeOf func(string) int) (*fetched, error) {
 	if err := p.readPrints(ctx, tx, [2]bool{true, true}); err != nil {
 		return nil, fmt.Errorf("sync: read the table fingerprints: %w", err)
 	}
 	b := newBuilder(true)
+	b.sizeOf = sizeOf
 	f, err := readBuilt(ctx, tx, p.tables, b)
 	if err != nil {
 		return nil, err
@@ -119,7 +132,7 @@ func (s *Syncer) readSince(ctx context.Context, tx *sql.Tx, p probe) (*fetched, 
 		return nil, err
 	}
 	if len(changed) > maxIncrementalServers {
-		return readAll(ctx, tx, p, FullMany)
+		return readAll(ctx, tx, p, FullMany, s.storedSizes())
 	}
 	f := &fetched{probe: p, changed: changed}
 	if f.registry, err = readSmall(ctx, tx, &f.groups); err != nil {

@@ -88,6 +88,11 @@ type builder struct {
 	out   []snapshot.Servant
 	pairs *pairIndex
 	in    interner
+	// sizeOf, when set, says how many endpoints a servant had at the last sync:
+	// its slice is made that size at once, rather than grown to the next power
+	// of two (a full read over a file that holds the fleet would otherwise keep
+	// a third more endpoint memory until the records are applied).
+	sizeOf func(id string) int
 }
 
 // newBuilder returns an empty builder; indexed says it indexes the servers of
@@ -116,6 +121,9 @@ func (b *builder) add(r *Row) {
 		at = len(b.out)
 		b.at[r.Servant] = at
 		b.out = append(b.out, snapshot.Servant{ID: r.Servant})
+		if b.sizeOf != nil {
+			b.out[at].Endpoints = make([]snapshot.Endpoint, 0, b.sizeOf(r.Servant))
+		}
 	}
 	b.out[at].Endpoints = append(b.out[at].Endpoints, ep)
 	b.rep.Endpoints++
