@@ -3,6 +3,7 @@ GO      ?= go
 BIN     := bin/tarscache
 DATA    ?= ./tarscache.db
 LISTEN  ?= 127.0.0.1:17890
+ADMIN   ?= 127.0.0.1:17891
 MYSQL   ?= root@tcp(127.0.0.1:3306)/
 # Execution counts, not durations: with a duration, Go 1.26's fuzz coordinator can fail a
 # clean run with "context deadline exceeded" when the time is up (golang/go#75804).
@@ -47,9 +48,12 @@ generate:
 	$(GO) tool tars2go -module github.com/tarscache/tarscache -outdir protocol -without-trace protocol/EndpointF.tars protocol/QueryF.tars
 
 ## run: serve the sample registry (loaded into the local MySQL/MariaDB, or seeded into the file when none answers)
+## on LISTEN (QueryF) and ADMIN (admin API): by default the official registry's ports 17890 and 17891 on loopback
 run: build
 	@if dsn=$$(bin/sample --server '$(MYSQL)'); then \
 	  echo "sample registry loaded into MySQL database tarscache_sample"; \
+	  echo "It holds one deliberately bad row (an endpoint with -p 80abc): the WARN msg=\"row dropped\" below shows how"; \
+	  echo "tarscache reports such a row and serves the rest."; \
 	else \
 	  code=$$?; [ $$code -eq 3 ] || exit $$code; \
 	  echo "no MySQL answers: seeding $(DATA) from testdata/sample.records.json (serving from the file only)"; \
@@ -57,15 +61,17 @@ run: build
 	  dsn='$(MYSQL)tarscache_sample'; \
 	fi; \
 	echo ""; \
-	echo "tarscache answers QueryF on $(LISTEN). Point a Tars client at it with the locator"; \
-	echo "    tars.tarsregistry.QueryObj@tcp -h $(firstword $(subst :, ,$(LISTEN))) -p $(lastword $(subst :, ,$(LISTEN)))"; \
+	echo "Starting tarscache: QueryF on $(LISTEN), admin API on $(ADMIN). The defaults are the official"; \
+	echo "registry's ports 17890 and 17891: if one is taken, make run LISTEN=HOST:PORT ADMIN=HOST:PORT picks others."; \
+	echo "Once it logs msg=serving (and msg=\"sync applied\" first=true when MySQL answers), point a Tars client at"; \
+	echo "the locator tars.tarsregistry.QueryObj@tcp -h $(firstword $(subst :, ,$(LISTEN))) -p $(lastword $(subst :, ,$(LISTEN)))"; \
 	echo "and ask it from another terminal, for example:"; \
-	echo "    $(BIN) query --locator 'tars.tarsregistry.QueryObj@tcp -h $(firstword $(subst :, ,$(LISTEN))) -p $(lastword $(subst :, ,$(LISTEN)))' --method any Demo.HelloServer.HelloObj"; \
-	echo "    $(BIN) route --admin 127.0.0.1:17891 Shop.OrderServer.OrderObj --keys 100000   # the sample's subset rule"; \
-	echo "The admin API answers on 127.0.0.1:17891: /readyz, /metrics, /v1/servants, /v1/held (see README)."; \
+	echo "    $(BIN) query --locator $(LISTEN) Demo.HelloServer.HelloObj"; \
+	echo "    $(BIN) route --admin $(ADMIN) Shop.OrderServer.OrderObj --keys 100000   # the sample's subset rule"; \
+	echo "    curl -s http://$(ADMIN)/readyz   # also /metrics, /v1/servants, /v1/held (see README)"; \
 	echo "Stop it with Ctrl-C."; \
 	echo ""; \
-	exec $(BIN) serve --dsn "$$dsn" --data $(DATA) --listen $(LISTEN)
+	exec $(BIN) serve --dsn "$$dsn" --data $(DATA) --listen $(LISTEN) --admin $(ADMIN)
 
 ## bench: run the benchmarks and write docs/benchmarks.md (keeping its scale section)
 bench:

@@ -1,8 +1,6 @@
 package cache
 
 import (
-	"github.com/tarscache/tarscache/cache/snapshot"
-
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -10,6 +8,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 // ApplyStats says what one Apply did.
@@ -91,6 +91,9 @@ func (c *Cache) Apply(st State) (ApplyStats, error) {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	cur := c.snap.Load()
+	if err := c.ensureFile(cur); err != nil {
+		return ApplyStats{}, fmt.Errorf("cache: apply to %s: %w: %w", c.path, ErrWrite, err)
+	}
 	ch, err := diff(cur, &st)
 	if err != nil {
 		return ApplyStats{}, fmt.Errorf("cache: apply: %w", err)
@@ -100,7 +103,7 @@ func (c *Cache) Apply(st State) (ApplyStats, error) {
 	ch.lastSync = c.lastSyncToWrite(st.FetchedAt, stats.Changed())
 	stats.LastSyncWritten = ch.lastSync != 0
 	if stats.Changed() || stats.LastSyncWritten {
-		if err := c.db.Update(ch.write); err != nil {
+		if err := c.commit(ch); err != nil {
 			return ApplyStats{}, fmt.Errorf("cache: apply to %s: %w: %w", c.path, ErrWrite, err)
 		}
 		if ch.lastSync != 0 {
@@ -113,6 +116,22 @@ func (c *Cache) Apply(st State) (ApplyStats, error) {
 	}
 	stats.Duration = time.Since(start)
 	return stats, nil
+}
+
+// commit writes ch in one transaction and records its id, which identifies
+// the file's last commit (see fileChange). The caller holds writeMu.
+func (c *Cache) commit(ch *change) error {
+	var txid uint64
+	err := guard(func() error {
+		return c.db.Update(func(tx *bolt.Tx) error {
+			txid = uint64(tx.ID())
+			return ch.write(tx)
+		})
+	})
+	if err == nil {
+		c.committed(txid)
+	}
+	return err
 }
 
 // lastSyncToWrite returns the sync time an Apply writes (0 for none): with any

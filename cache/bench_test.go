@@ -1,8 +1,6 @@
 package cache_test
 
 import (
-	"github.com/tarscache/tarscache/cache/snapshot"
-
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 )
 

@@ -1,12 +1,11 @@
 package cache
 
 import (
-	"github.com/tarscache/tarscache/cache/snapshot"
-
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -15,6 +14,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 // fileFormat is the version of the file layout this package writes (meta "format").
@@ -59,10 +60,24 @@ func DefaultOptions() Options {
 // Cache is an open tarscache file and the snapshot served from it. See the package
 // documentation for the concurrency contract.
 type Cache struct {
+	// db is the open file. Apply replaces it (holding writeMu and dbMu) when it
+	// rewrites a file changed under it; other readers of db hold dbMu.RLock.
 	db            *bolt.DB
+	dbMu          sync.RWMutex
 	path          string
 	logger        *slog.Logger
 	lastSyncEvery time.Duration
+	lockTimeout   time.Duration
+	readOnly      bool
+
+	// fileInfo and lastTx identify the file this Cache last committed to (its
+	// inode and the transaction id of the commit), owned by writeMu; a file at
+	// path that differs was changed under the Cache (see fileChange).
+	fileInfo os.FileInfo
+	lastTx   uint64
+	// fileMu guards file, the state FileStatus reports.
+	fileMu sync.Mutex
+	file   FileStatus
 
 	// lastSync is the time of the last successful sync in Unix nanoseconds (0 for
 	// never), as served; storedSync is the value in the file, owned by writeMu.
@@ -121,9 +136,15 @@ func Open(path string, opts Options) (*Cache, error) {
 	if err := validateAll(opts.Override); err != nil {
 		return nil, errors.Join(fmt.Errorf("cache: open %s: override: %w", path, err), db.Close())
 	}
-	c := &Cache{db: db, path: path, logger: opts.Logger, lastSyncEvery: opts.LastSyncEvery}
+	c := &Cache{db: db, path: path, logger: opts.Logger, lastSyncEvery: opts.LastSyncEvery,
+		lockTimeout: opts.LockTimeout, readOnly: opts.ReadOnly}
 	if err := guard(func() error { return c.load(opts.ReadOnly, opts.Override) }); err != nil {
 		return nil, errors.Join(fmt.Errorf("cache: open %s: %w", path, err), db.Close())
+	}
+	if !opts.ReadOnly {
+		if err := c.recordFile(db); err != nil {
+			return nil, errors.Join(fmt.Errorf("cache: open %s: %w", path, err), db.Close())
+		}
 	}
 	return c, nil
 }
@@ -342,6 +363,8 @@ func (c *Cache) Snapshot() *snapshot.Snapshot { return c.snap.Load() }
 // move when Apply finds nothing to write, which makes it a witness for idle syncs.
 func (c *Cache) TxID() (uint64, error) {
 	var id uint64
+	c.dbMu.RLock()
+	defer c.dbMu.RUnlock()
 	err := c.db.View(func(tx *bolt.Tx) error { id = uint64(tx.ID()); return nil })
 	return id, err
 }
@@ -349,6 +372,8 @@ func (c *Cache) TxID() (uint64, error) {
 // Close closes the file. It is idempotent; the last Snapshot stays readable.
 func (c *Cache) Close() error {
 	c.closeOnce.Do(func() {
+		c.dbMu.Lock()
+		defer c.dbMu.Unlock()
 		if err := c.db.Close(); err != nil {
 			c.closeErr = fmt.Errorf("cache: close %s: %w", c.path, err)
 		}

@@ -137,7 +137,7 @@ func TestCache_Apply_rejectsInvalidFetch(t *testing.T) {
 		want  error
 		msg   string
 	}{
-		{"empty id", fetch(good, cachetest.Servant("", 1, "h")), cache.ErrBadRecord, `servant id "" must have 1 to 65536 bytes`},
+		{"empty id", fetch(good, cachetest.Servant("", 1, "h")), cache.ErrBadRecord, `servant id of 0 bytes: want 1 to 32768`},
 		{"duplicate", fetch(good, good), cache.ErrDuplicateServant, `servant listed twice: "A.S.Obj"`},
 		{"port", fetch(cachetest.Servant("B.S.Obj", 70000, "h")), cache.ErrBadRecord, `servant "B.S.Obj" endpoint 0: port 70000 out of range 0..65535`},
 	}

@@ -1,12 +1,12 @@
 package cache
 
 import (
-	"github.com/tarscache/tarscache/cache/snapshot"
-
 	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 // Check verifies the file: bbolt's own page consistency, then every record's format
@@ -15,6 +15,8 @@ import (
 // It reads the whole file in one read transaction and does not block queries.
 func (c *Cache) Check() error {
 	var errs []error
+	c.dbMu.RLock()
+	defer c.dbMu.RUnlock()
 	err := guard(func() error {
 		return c.db.View(func(tx *bolt.Tx) error {
 			for err := range tx.Check() {

@@ -1,14 +1,14 @@
 package cache
 
 import (
-	"github.com/tarscache/tarscache/cache/snapshot"
-
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"slices"
+
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 // recordFormat is the first byte of every stored value; a value with another

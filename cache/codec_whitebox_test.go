@@ -1,11 +1,11 @@
 package cache
 
 import (
-	"github.com/tarscache/tarscache/cache/snapshot"
-
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 func sampleRecord() snapshot.Servant {

@@ -19,8 +19,15 @@ var errNeverInitialised = errors.New("the file was never initialised (a serve st
 // linked into place only once complete, so a process killed while creating it
 // leaves no file at path, never a half-made one; a file another process created
 // meanwhile is kept.
+//
+// A symbolic link whose target does not exist is refused rather than followed:
+// the file would be created wherever the link points.
 func createIfMissing(path string, opts Options) error {
-	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
+	st, err := os.Lstat(path)
+	if !errors.Is(err, os.ErrNotExist) {
+		if err == nil && st.Mode()&os.ModeSymlink != 0 {
+			return refuseDanglingLink(path)
+		}
 		return err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".creating-*")
@@ -39,6 +46,19 @@ func createIfMissing(path string, opts Options) error {
 		return fmt.Errorf("link %s into place: %w", name, err)
 	}
 	return syncDir(filepath.Dir(path))
+}
+
+// refuseDanglingLink fails when the symbolic link at path points at nothing.
+func refuseDanglingLink(path string) error {
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	target, err := os.Readlink(path)
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("it is a symbolic link to %s, which does not exist: refusing to create the file through it "+
+		"(point --data at the file itself, or create the target)", target)
 }
 
 // initFile writes the buckets and format mark into the bbolt file at path.

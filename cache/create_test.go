@@ -54,3 +54,24 @@ func TestCache_Open_neverInitialisedFiles(t *testing.T) {
 		})
 	}
 }
+
+// A dangling symbolic link at the path is refused, not followed: nothing is
+// created at its target. (It used to create the file wherever the link pointed.)
+func TestOpen_refusesDanglingSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target, link := filepath.Join(dir, "elsewhere", "..", "target.db"), filepath.Join(dir, "tarscache.db")
+	require.NoError(t, os.Symlink(target, link))
+	_, err := cache.Open(link, cache.Options{})
+	require.ErrorContains(t, err, "it is a symbolic link to "+target+", which does not exist: refusing to create the file through it")
+	_, err = os.Lstat(filepath.Join(dir, "target.db"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+
+	c, err := cache.Open(filepath.Join(dir, "real.db"), cache.Options{})
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	require.NoError(t, os.Remove(link))
+	require.NoError(t, os.Symlink(filepath.Join(dir, "real.db"), link))
+	c, err = cache.Open(link, cache.Options{})
+	require.NoError(t, err, "a link to an existing file is fine")
+	require.NoError(t, c.Close())
+}

@@ -56,16 +56,21 @@ func checkSize(path string, readOnly bool) error {
 
 // highWater returns the size the newest valid meta page of f gives the file.
 func highWater(f io.ReaderAt) (uint64, bool) {
-	best, bestTx, found := uint64(0), uint64(0), false
+	m, ok := newestMeta(f)
+	return m.size(), ok
+}
+
+// newestMeta returns the valid meta page of f with the highest txid.
+func newestMeta(f io.ReaderAt) (boltMeta, bool) {
 	first, ok := readMeta(f, 0)
+	best, found := first, ok
 	offsets := []int64{int64(os.Getpagesize())}
 	if ok {
 		offsets = []int64{int64(first.pageSize)}
-		best, bestTx, found = first.size(), first.txid, true
 	}
 	for _, off := range offsets {
-		if m, ok := readMeta(f, off); ok && (!found || m.txid > bestTx) {
-			best, bestTx, found = m.size(), m.txid, true
+		if m, ok := readMeta(f, off); ok && (!found || m.txid > best.txid) {
+			best, found = m, true
 		}
 	}
 	return best, found

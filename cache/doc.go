@@ -26,8 +26,14 @@
 //     (tarscache serve --advertise).
 //   - LastSync is the time of the last successful sync, kept in the file with every
 //     change and at most every Options.LastSyncEvery while nothing changes.
-//   - Check, WriteTo (a hot backup) and ReadJSON serve the CLI and the admin
-//     API.
+//   - WriteTo takes a hot backup through an unlinked temporary copy, so a slow
+//     reader never holds bbolt's read transaction.
+//   - Apply and WriteTo first check that the file is still the one the Cache
+//     wrote (identity, size, modification time, last commit, read through a file
+//     descriptor, never the memory map): a file truncated, overwritten, replaced
+//     or deleted under it is reported by FileStatus, backups fail with
+//     ErrFileChanged, and the next Apply rewrites the file from the snapshot.
+//   - Check and ReadJSON serve the CLI and the admin API.
 //
 // # What it does not do
 //

@@ -30,3 +30,9 @@ var ErrDuplicateServant = errors.New("servant listed twice")
 // ErrBadRecord is returned (wrapped, naming the servant and the field) when a record
 // given to Apply or Import is invalid, for example an empty id or a port out of range.
 var ErrBadRecord = errors.New("invalid record")
+
+// ErrFileChanged is returned (wrapped, saying what happened) by WriteTo while the
+// file under a writable Cache is found truncated, overwritten, replaced or
+// deleted by something other than this Cache. The Cache keeps serving from
+// memory and its next Apply rewrites the file; see FileStatus.
+var ErrFileChanged = errors.New("the cache file was changed under the running server")

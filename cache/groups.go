@@ -1,12 +1,12 @@
 package cache
 
 import (
-	"github.com/tarscache/tarscache/cache/snapshot"
-
 	"encoding/binary"
 	"fmt"
 	"maps"
 	"slices"
+
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 // Bounds on a groups value, so that a damaged one cannot make the decoder allocate much.

@@ -1,12 +1,12 @@
 package cache
 
 import (
-	"github.com/tarscache/tarscache/cache/snapshot"
-
 	"fmt"
 	"maps"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
 // ruleChange is the subset-rule part of one Apply.

@@ -1,14 +1,51 @@
 package cache
 
-import "github.com/tarscache/tarscache/cache/snapshot"
+import (
+	"fmt"
 
-import "fmt"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/tarscache/tarscache/cache/snapshot"
+)
+
+// Length limits of the file format. A record beyond them cannot be stored:
+// Apply refuses it (ErrBadRecord), so package sync rejects the rows that would
+// make one, each alone, before they reach Apply.
+const (
+	// MaxIDBytes bounds a servant id, which is a bbolt key.
+	MaxIDBytes = bolt.MaxKeySize
+	// MaxTextBytes bounds every text field of an endpoint (host, node name, set
+	// parts, IDC group name, subset label, origin).
+	MaxTextBytes = maxString
+	// MaxEndpoints bounds the endpoints of one servant.
+	MaxEndpoints = maxEndpoints
+)
+
+// CheckEndpoint reports why endpoint e of servant id could not be stored
+// (ErrBadRecord, naming the field), or nil. Apply checks the same.
+func CheckEndpoint(id string, e *snapshot.Endpoint) error {
+	if err := checkID(id); err != nil {
+		return err
+	}
+	if err := validateEndpoint(e); err != nil {
+		return fmt.Errorf("%w: endpoint: %w", ErrBadRecord, err)
+	}
+	return nil
+}
+
+// checkID refuses an empty servant id or one longer than a key may be.
+func checkID(id string) error {
+	if id == "" || len(id) > MaxIDBytes {
+		return fmt.Errorf("%w: servant id of %d bytes: want 1 to %d", ErrBadRecord, len(id), MaxIDBytes)
+	}
+	return nil
+}
 
 // validate checks what the encoding and the wire format need of a record; rows that
 // break the Tars grammar never get this far (package sync drops them).
 func validate(s *snapshot.Servant) error {
-	if s.ID == "" || len(s.ID) > maxString {
-		return fmt.Errorf("%w: servant id %q must have 1 to %d bytes", ErrBadRecord, s.ID, maxString)
+	if err := checkID(s.ID); err != nil {
+		return err
 	}
 	if len(s.Endpoints) > maxEndpoints {
 		return fmt.Errorf("%w: servant %q has %d endpoints, at most %d", ErrBadRecord, s.ID, len(s.Endpoints), maxEndpoints)
@@ -45,7 +82,7 @@ func validateEndpoint(e *snapshot.Endpoint) error {
 	}
 	for _, s := range []string{e.Host, e.NodeName, e.IPGroupName, e.SetName, e.SetArea, e.SetGroup, e.Subset, e.Origin} {
 		if len(s) > maxString {
-			return fmt.Errorf("a text field has %d bytes, at most %d", len(s), maxString)
+			return fmt.Errorf("a text field (%.32q...) has %d bytes, at most %d", s, len(s), maxString)
 		}
 	}
 	return nil

@@ -3,7 +3,9 @@ package sync
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/tarscache/tarscache/cache"
 	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/internal/cnum"
 	"github.com/tarscache/tarscache/internal/endpoint"
@@ -53,6 +55,8 @@ const (
 	DropBadEndpoint  = "bad_endpoint"  // the endpoint string does not parse
 	DropEmptyServant = "empty_servant" // an endpoint without a servant name
 	DropBackup       = "bak_flag"      // a backup server (bak_flag=1), by design
+	DropTooLarge     = "too_large"     // a field longer than the cache file stores, or too many endpoints
+	DropInvalidUTF8  = "invalid_utf8"  // a text column that is not UTF-8: JSON (admin API, export) cannot carry it
 )
 
 // Rejection is a row dropped because of bad data, with the reason.
@@ -88,13 +92,40 @@ func (rep *Report) endpoint(r *Row) (snapshot.Endpoint, bool) {
 	}
 	ep, reason, err := rowEndpoint(r)
 	if reason != "" {
-		rep.Dropped[reason]++
-		if err != nil {
-			rep.Rejected = append(rep.Rejected, Rejection{Row: *r, Err: err})
-		}
+		rep.reject(r, reason, err)
 		return snapshot.Endpoint{}, false
 	}
 	return ep, true
+}
+
+// reject records a dropped row; err, nil for a row dropped by design, says why.
+func (rep *Report) reject(r *Row, reason string, err error) {
+	rep.Dropped[reason]++
+	if err != nil {
+		rep.Rejected = append(rep.Rejected, Rejection{Row: *r, Err: err})
+	}
+}
+
+// invalidUTF8 names the first text of a row that is not valid UTF-8. Such a
+// record could not round-trip through JSON (the admin API and export would turn
+// its bytes into U+FFFD, so its id would stop matching): the row is rejected.
+func invalidUTF8(servant string, ep *snapshot.Endpoint) (string, bool) {
+	for _, f := range []struct{ name, v string }{{"servant", servant}, {"host", ep.Host}, {"node_name", ep.NodeName},
+		{"set_name", ep.SetName}, {"set_area", ep.SetArea}, {"set_group", ep.SetGroup}, {"ip_group_name", ep.IPGroupName},
+		{"subset", ep.Subset}, {"origin", ep.Origin}} {
+		if !utf8.ValidString(f.v) {
+			return f.name, true
+		}
+	}
+	return "", false
+}
+
+// short quotes s for a log line, cut to its first 64 bytes when longer.
+func short(s string) string {
+	if len(s) <= 64 {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%q... (%d bytes)", s[:64], len(s))
 }
 
 // rowEndpoint builds the endpoint of one row, or says why the row is dropped.
@@ -110,7 +141,14 @@ func rowEndpoint(r *Row) (snapshot.Endpoint, string, error) {
 	if bak == 1 {
 		return snapshot.Endpoint{}, DropBackup, nil
 	}
-	return newEndpoint(r, addr, bak), "", nil
+	ep := newEndpoint(r, addr, bak)
+	if field, ok := invalidUTF8(r.Servant, &ep); ok {
+		return snapshot.Endpoint{}, DropInvalidUTF8, fmt.Errorf("sync: %s row %s: %s is not valid UTF-8", r.Table, short(r.Origin()), field)
+	}
+	if err := cache.CheckEndpoint(r.Servant, &ep); err != nil {
+		return snapshot.Endpoint{}, DropTooLarge, fmt.Errorf("sync: %s row %s of servant %s: %w", r.Table, short(r.Origin()), short(r.Servant), err)
+	}
+	return ep, "", nil
 }
 
 func newEndpoint(r *Row, a endpoint.Address, bak int32) snapshot.Endpoint {

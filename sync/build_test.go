@@ -79,6 +79,24 @@ func TestBuild_serverWithoutAdapters(t *testing.T) {
 }
 
 // A rejected row is reported with the row's identity and the reason.
+// Text that is not UTF-8 (a column of another character set) is rejected: JSON
+// outputs would turn it into U+FFFD and the record would stop matching. Control
+// characters in valid UTF-8 are kept and served as the official registry serves
+// them; human outputs quote them.
+func TestBuild_invalidUTF8(t *testing.T) {
+	ep := "tcp -h 10.0.0.1 -p 10015 -t 60000"
+	servants, rep := sync.Build([]sync.Row{
+		with(server("n", ep), func(r *sync.Row) { r.Servant = "Demo.Hello\xffServer.Obj" }),
+		with(server("n", "tcp -h h\xfe -p 1 -t 1"), func(r *sync.Row) { r.Servant = "Demo.X.Obj" }),
+		with(server("n\x1b[2J", ep), func(r *sync.Row) { r.Servant = "Demo.Ctl\x07.Obj" }),
+	})
+	require.Equal(t, map[string]int{sync.DropInvalidUTF8: 2}, rep.Dropped)
+	require.ErrorContains(t, rep.Rejected[0].Err, "servant is not valid UTF-8")
+	require.ErrorContains(t, rep.Rejected[1].Err, "host is not valid UTF-8")
+	require.Len(t, servants, 1)
+	require.Equal(t, "Demo.Ctl\x07.Obj", servants[0].ID)
+}
+
 func TestBuild_rejectionNamesTheRow(t *testing.T) {
 	_, rep := sync.Build([]sync.Row{server("10.0.0.12", "tcp -h 10.0.0.12 -p 80abc -t 3000")})
 	require.Len(t, rep.Rejected, 1)

@@ -11,7 +11,7 @@ type RuleError struct {
 }
 
 func (e *RuleError) Error() string {
-	return fmt.Sprintf("sync: %s row of servant %q: %v", TableSubsetRule, e.Row.Servant, e.Err)
+	return fmt.Sprintf("sync: %s row of servant %s: %v", TableSubsetRule, short(e.Row.Servant), e.Err)
 }
 
 func (e *RuleError) Unwrap() error { return e.Err }

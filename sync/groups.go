@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tarscache/tarscache/cache"
 	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/internal/cnum"
 )
@@ -37,10 +38,19 @@ func BuildGroups(rules []GroupRuleRow, prios []PriorityRow) (snapshot.Groups, []
 	for _, r := range rules {
 		id := cnum.Int(r.ID)
 		for _, tok := range splitAny(r.AllowIPRule, "|") {
+			if len(tok) > cache.MaxTextBytes {
+				warns = append(warns, fmt.Sprintf("sync: t_server_group_rule group_id=%s: allow_ip_rule token of %d bytes ignored: at most %d are stored",
+					r.ID, len(tok), cache.MaxTextBytes))
+				continue
+			}
 			g.Addresses[tok] = id
 			warns = appendTokenWarning(warns, r.ID, tok)
 		}
-		if r.Name != "" {
+		switch {
+		case len(r.Name) > cache.MaxTextBytes:
+			warns = append(warns, fmt.Sprintf("sync: t_server_group_rule group_id=%s: group_name of %d bytes ignored: at most %d are stored",
+				r.ID, len(r.Name), cache.MaxTextBytes))
+		case r.Name != "":
 			g.Names[r.Name] = id
 		}
 		if strings.Trim(r.Name, " \r\n\t") != r.Name {
@@ -49,6 +59,11 @@ func BuildGroups(rules []GroupRuleRow, prios []PriorityRow) (snapshot.Groups, []
 		}
 	}
 	for _, p := range prios {
+		if len(p.Station) > cache.MaxTextBytes {
+			warns = append(warns, fmt.Sprintf("sync: t_group_priority id=%s: station of %d bytes: the priority is ignored, at most %d bytes are stored",
+				p.ID, len(p.Station), cache.MaxTextBytes))
+			continue
+		}
 		pr, w := priority(p)
 		g.Priorities = append(g.Priorities, pr)
 		warns = append(warns, w...)

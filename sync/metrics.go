@@ -41,6 +41,8 @@ type metrics struct {
 	rejectedRules prometheus.Gauge
 	written       prometheus.Counter
 	deleted       prometheus.Counter
+	// oversized gauges the servants whose answer is larger than clients accept.
+	oversized prometheus.Gauge
 }
 
 // newMetrics creates the metrics and registers them with reg, unless reg is nil.
@@ -58,7 +60,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		held: f.NewGauge(prometheus.GaugeOpts{Name: "tarscache_sync_held",
 			Help: "1 while a fetch is held by mass-removal protection (see /v1/held), else 0."}),
 		dropped: f.NewCounterVec(prometheus.CounterOpts{Name: "tarscache_sync_rows_dropped_total",
-			Help: "Rows read and dropped, by reason: bad_endpoint, empty_servant or bak_flag; a row read by n syncs counts n times."}, []string{"reason"}),
+			Help: "Rows read and dropped, by reason: bad_endpoint, empty_servant, bak_flag, too_large or invalid_utf8; a row read by n syncs counts n times."}, []string{"reason"}),
 		rejected: f.NewGauge(prometheus.GaugeOpts{Name: "tarscache_sync_rejected_rows",
 			Help: "Rows with bad data dropped now (each is logged once)."}),
 		rejectedRules: f.NewGauge(prometheus.GaugeOpts{Name: "tarscache_sync_rejected_subset_rules",
@@ -67,6 +69,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Servant records written to the cache file."}),
 		deleted: f.NewCounter(prometheus.CounterOpts{Name: "tarscache_sync_records_deleted_total",
 			Help: "Servant records deleted from the cache file."}),
+		oversized: f.NewGauge(prometheus.GaugeOpts{Name: "tarscache_sync_oversized_servants",
+			Help: "Servants whose findObjectById4Any answer is larger than Tars clients accept (10 MiB); QueryF answers them with an error."}),
 	}
 	m.init()
 	return m
@@ -81,7 +85,7 @@ func (m *metrics) init() {
 	for _, l := range fullLabels {
 		m.full.WithLabelValues(l)
 	}
-	for _, r := range []string{DropBadEndpoint, DropEmptyServant, DropBackup} {
+	for _, r := range []string{DropBadEndpoint, DropEmptyServant, DropBackup, DropTooLarge, DropInvalidUTF8} {
 		m.dropped.WithLabelValues(r)
 	}
 	for _, s := range []string{stageRead, stageWrite} {

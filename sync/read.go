@@ -18,7 +18,7 @@ const maxIncrementalServers = 2000
 // Reasons for a full fetch, as Result.Full reports them.
 const (
 	FullFirst    = "first fetch"
-	FullDeleted  = "rows were deleted (table fingerprint moved)"
+	FullDeleted  = "table fingerprint moved (rows deleted, added or rewritten)"
 	FullPeriodic = "periodic reconcile"
 	FullMany     = "many servers changed"
 	FullHeld     = "the previous fetch was held"

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/tarscache/tarscache/cache"
 	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
@@ -117,6 +118,11 @@ func (b *builder) add(r *Row) {
 	}
 	ep.Host = b.in.str(ep.Host) // else a substring keeping the whole endpoint string
 	at, seen := b.at[r.Servant]
+	if seen && len(b.out[at].Endpoints) >= cache.MaxEndpoints {
+		b.rep.reject(r, DropTooLarge, fmt.Errorf("sync: %s row %s: servant %s already has %d endpoints, the most a record holds",
+			r.Table, short(r.Origin()), short(r.Servant), cache.MaxEndpoints))
+		return
+	}
 	if !seen {
 		at = len(b.out)
 		b.at[r.Servant] = at

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/tarscache/tarscache/cache"
 	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/subset"
 )
@@ -118,7 +119,7 @@ func BuildRules(rows []RuleRow, c *subset.Compiler) ([]snapshot.SubsetRule, []er
 		if err != nil {
 			rejected = append(rejected, &RuleError{Row: row, Err: err})
 		}
-		if row.Servant != "" {
+		if row.Servant != "" && len(row.Servant) <= cache.MaxIDBytes {
 			out = append(out, r)
 		}
 	}
@@ -134,17 +135,28 @@ func buildRule(row RuleRow, c *subset.Compiler) (snapshot.SubsetRule, error) {
 		rule, err = c.Get(row.Type, row.Data)
 	}
 	if err != nil {
-		r.Rejected = &snapshot.RejectedRule{Enable: row.Enable, Type: row.Type, Data: row.Data, Reason: err.Error()}
+		r.Rejected = &snapshot.RejectedRule{Enable: clip(row.Enable), Type: clip(row.Type), Data: clip(row.Data), Reason: clip(err.Error())}
 		return r, err
 	}
 	r.Enable, r.Type, r.Data = strings.EqualFold(row.Enable, "y"), rule.Type(), rule.String()
 	return r, nil
 }
 
+// clip cuts a rejected rule's column to what the cache file stores: the
+// rejection is kept for people (dump shows it), the rule itself is refused.
+func clip(s string) string {
+	if len(s) <= cache.MaxTextBytes {
+		return s
+	}
+	return s[:cache.MaxTextBytes]
+}
+
 func checkRuleRow(row RuleRow) error {
 	switch {
 	case row.Servant == "":
 		return fmt.Errorf("%w: empty servant name", subset.ErrBadRule)
+	case len(row.Servant) > cache.MaxIDBytes:
+		return fmt.Errorf("%w: servant name of %d bytes, at most %d", subset.ErrBadRule, len(row.Servant), cache.MaxIDBytes)
 	case !strings.EqualFold(row.Enable, "y") && !strings.EqualFold(row.Enable, "n"):
 		return fmt.Errorf("%w: enable is %q: want Y or N", subset.ErrBadRule, row.Enable)
 	}

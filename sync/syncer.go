@@ -53,7 +53,15 @@ type Options struct {
 	// Registerer receives the Syncer's metrics (tarscache_sync_*); nil leaves
 	// them unregistered. Register at most one Syncer with one registry.
 	Registerer prometheus.Registerer
+	// MaxReplyBytes is the largest QueryF reply clients accept: a servant whose
+	// findObjectById4Any answer would be larger is logged and counted after the
+	// sync that makes it so. Zero means DefaultMaxReplyBytes.
+	MaxReplyBytes int
 }
+
+// DefaultMaxReplyBytes is TarsGo's client limit on a packet (10 MiB), the
+// default of tars.Options.MaxReplyBytes.
+const DefaultMaxReplyBytes = 10 << 20
 
 // DefaultOptions returns the options a Syncer uses for zero fields.
 func DefaultOptions() Options {
@@ -99,6 +107,12 @@ type Syncer struct {
 	turn        int                  // which of bigTables the next idle fetch counts
 	// loggedHeld is the impact of the held fetch last logged, nil when none is held.
 	loggedHeld *Impact
+	// oversized are the servants whose answer is larger than MaxReplyBytes, with
+	// its size, as logged.
+	oversized map[string]int
+	// appliedOnce is set by the first fetch Run applied, logged even when it
+	// changed nothing, as the proof that the first sync worked.
+	appliedOnce bool
 }
 
 // New returns a Syncer that reads db and applies to c. It starts nothing. db must
@@ -118,6 +132,9 @@ func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
 	if opts.Overlap <= 0 {
 		opts.Overlap = def.Overlap
 	}
+	if opts.MaxReplyBytes <= 0 {
+		opts.MaxReplyBytes = DefaultMaxReplyBytes
+	}
 	if opts.Logger == nil {
 		opts.Logger = def.Logger
 	}
@@ -132,7 +149,7 @@ func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
 	}
 	return &Syncer{db: db, cache: c, opts: opts, protect: protection{threshold: opts.ProtectThreshold},
 		metrics: newMetrics(opts.Registerer), compiler: subset.NewCompiler(0),
-		rejected: map[Row]pair{}, warned: map[string]struct{}{}, badRules: map[RuleRow]struct{}{}}
+		rejected: map[Row]pair{}, warned: map[string]struct{}{}, badRules: map[RuleRow]struct{}{}, oversized: map[string]int{}}
 }
 
 // SyncOnce fetches the registry, builds the records and applies them to the cache,
@@ -183,6 +200,7 @@ func (s *Syncer) apply(f *fetched, start time.Time) (Result, error) {
 	if res.Apply, err = s.cache.Apply(st); err != nil {
 		return Result{}, fmt.Errorf("sync: %w", err)
 	}
+	s.checkReplySizes(&st)
 	s.advance(f, start)
 	return res, nil
 }
@@ -212,8 +230,10 @@ func (s *Syncer) tick(ctx context.Context) time.Duration {
 	}
 	s.recovered(s.cache.LastSync().Sub(before))
 	s.logHeld(res.Held)
-	if res.Apply.Changed() {
-		s.opts.Logger.Info("sync applied", "written", res.Apply.Written, "deleted", res.Apply.Deleted,
+	first := !s.appliedOnce && res.Held == nil
+	if res.Apply.Changed() || first {
+		s.appliedOnce = true
+		s.opts.Logger.Info("sync applied", "first", first, "written", res.Apply.Written, "deleted", res.Apply.Deleted,
 			"unchanged", res.Apply.Unchanged, "groups_changed", res.Apply.GroupsChanged, "rows", res.Report.Rows,
 			"full", res.Full, "changed_servers", res.ChangedServers, "took", res.Apply.Duration)
 	}

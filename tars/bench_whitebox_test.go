@@ -103,7 +103,7 @@ func activeInReply(b *testing.B, out []byte, fn string) int32 {
 // benchDispatch times (*dispatcher).handle on one pre-encoded request for fn:
 // decode the packet, run the generated dispatch, look the id up, encode the reply.
 func benchDispatch(b *testing.B, fn string) {
-	d := &dispatcher{servant: ServantName, handler: NewHandler(benchCache(b), HandlerOptions{}), queryf: new(queryf.QueryF),
+	d := &dispatcher{servant: ServantName, maxReply: DefaultMaxReplyBytes, handler: NewHandler(benchCache(b), HandlerOptions{}), queryf: new(queryf.QueryF),
 		logger: slog.New(slog.DiscardHandler), metrics: newMetrics(prometheus.NewRegistry())}
 	pkt := benchRequest(fn, benchID)
 	p := peer{ip: "127.0.0.1", port: "40000"}

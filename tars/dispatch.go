@@ -27,10 +27,12 @@ const ServantName = "tars.tarsregistry.QueryObj"
 // dispatcher answers one decoded request packet.
 type dispatcher struct {
 	servant string
-	handler *Handler
-	queryf  *queryf.QueryF
-	logger  *slog.Logger
-	metrics *metrics
+	// maxReply is the largest reply sent (Options.MaxReplyBytes).
+	maxReply int
+	handler  *Handler
+	queryf   *queryf.QueryF
+	logger   *slog.Logger
+	metrics  *metrics
 }
 
 // peer is the remote address of a connection.
@@ -48,19 +50,35 @@ func (d *dispatcher) handle(pkt []byte, p peer) ([]byte, error) {
 	var req requestf.RequestPacket
 	if err := decodeRequest(pkt[4:], &req); err != nil {
 		d.metrics.method(otherMethod).results[resultBadRequest].Inc()
-		return nil, fmt.Errorf("decode request packet: %w", err)
+		return nil, notTarsError{fmt.Errorf("decode request packet: %w", err)}
 	}
 	mm := d.metrics.method(req.SFuncName)
 	defer func() { mm.duration.Observe(time.Since(start).Seconds()) }()
 	if out, ok := d.fastReply(&req, p); ok {
-		mm.results[resultOK].Inc()
-		return out, nil
+		return d.capped(&req, mm, resultOK, out, nil)
 	}
 	rsp, res := d.answer(&req, p)
-	mm.results[res].Inc()
 	if req.CPacketType == basef.TARSONEWAY {
+		mm.results[res].Inc()
 		return nil, nil
 	}
+	out, err := encodeResponse(&rsp)
+	return d.capped(&req, mm, res, out, err)
+}
+
+// capped counts a request's result and returns its reply, unless the reply is
+// larger than clients accept: then the reply is TARSSERVERUNKNOWNERR saying so,
+// counted as reply_too_large, rather than a packet the client drops (TarsGo's
+// clients refuse packets beyond 10 MiB and time out).
+func (d *dispatcher) capped(req *requestf.RequestPacket, mm *methodMetrics, res result, out []byte, err error) ([]byte, error) {
+	if err != nil || len(out) <= d.maxReply {
+		mm.results[res].Inc()
+		return out, err
+	}
+	mm.results[resultTooLarge].Inc()
+	d.logger.Debug("QueryF reply too large for clients: answered with an error", "method", req.SFuncName, "bytes", len(out), "max", d.maxReply)
+	rsp := reply(req, basef.TARSSERVERUNKNOWNERR, fmt.Sprintf("tarscache: the answer is %d bytes, more than the %d bytes Tars clients accept "+
+		"(the servant has too many endpoints for one reply)", len(out), d.maxReply))
 	return encodeResponse(&rsp)
 }
 

@@ -17,7 +17,13 @@
 // nothing and refuses such lengths, unknown types and deep nesting: a bad packet
 // closes its connection, bad arguments get TARSSERVERDECODEERR. A connection idle
 // for Options.IdleTimeout, or whose packet takes longer than Options.PacketTimeout
-// to arrive, is closed. With Options.Registerer it counts every
+// to arrive, is closed. The bytes held for packets still arriving and replies not
+// yet taken, beyond the first 4 KiB of each, come out of one budget shared by all
+// connections (Options.MaxBufferedBytes): a connection that needs more is closed.
+// A reply larger than Options.MaxReplyBytes (TarsGo's 10 MiB client limit) is
+// replaced by TARSSERVERUNKNOWNERR saying so. An accept that fails for a reason
+// that passes (EMFILE) is retried after a pause, as net/http does, never ending
+// Serve. With Options.Registerer it counts every
 // request by method and result (tarscache_queryf_requests_total), times it
 // (tarscache_queryf_request_duration_seconds) and gauges open connections; the
 // method label is QueryF's wire name or "other", so clients cannot grow it.

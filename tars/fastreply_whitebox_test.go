@@ -41,7 +41,7 @@ func tarsRequest(fn string, sbuf []byte, ctx map[string]string) []byte {
 }
 
 func testDispatcher(t testing.TB) *dispatcher {
-	return &dispatcher{servant: ServantName, handler: NewHandler(benchCache(t), HandlerOptions{}), queryf: new(queryf.QueryF),
+	return &dispatcher{servant: ServantName, maxReply: DefaultMaxReplyBytes, handler: NewHandler(benchCache(t), HandlerOptions{}), queryf: new(queryf.QueryF),
 		logger: slog.New(slog.DiscardHandler), metrics: newMetrics(prometheus.NewRegistry())}
 }
 

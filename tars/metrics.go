@@ -15,10 +15,11 @@ const (
 	resultNoServant                // a servant other than the locator's
 	resultNoMethod                 // a method QueryF does not have
 	resultInternal                 // the handler panicked
+	resultTooLarge                 // the reply is larger than clients accept
 	numResults
 )
 
-var resultLabels = [numResults]string{"ok", "stale", "bad_request", "no_servant", "no_method", "internal_error"}
+var resultLabels = [numResults]string{"ok", "stale", "bad_request", "no_servant", "no_method", "internal_error", "reply_too_large"}
 
 // otherMethod labels requests for methods QueryF does not have, so that a client
 // cannot grow the label set.
@@ -35,9 +36,17 @@ type metrics struct {
 	conns    prometheus.Gauge
 	// refused counts connections closed at accept, by refusal reason.
 	refused [numRefusals]prometheus.Counter
+	// acceptErrors counts accepts that failed and were retried.
+	acceptErrors prometheus.Counter
+	// buffered gauges the bytes taken from Options.MaxBufferedBytes;
+	// overBudget counts connections closed because it was spent.
+	buffered   prometheus.Gauge
+	overBudget prometheus.Counter
 	// fastPanics counts requests the fast path gave up on with a panic (a bug:
 	// the generic path answers them, more slowly).
 	fastPanics prometheus.Counter
+	// notTars counts connections closed because they do not speak Tars.
+	notTars prometheus.Counter
 }
 
 // refusal is why a connection was closed at accept, the "reason" label of
@@ -62,7 +71,7 @@ type methodMetrics struct {
 func newMetrics(reg prometheus.Registerer) *metrics {
 	f := promauto.With(reg)
 	requests := f.NewCounterVec(prometheus.CounterOpts{Name: "tarscache_queryf_requests_total",
-		Help: "QueryF requests by method and result: ok, stale, bad_request, no_servant, no_method or internal_error."},
+		Help: "QueryF requests by method and result: ok, stale, bad_request, no_servant, no_method, internal_error or reply_too_large."},
 		[]string{"method", "result"})
 	duration := f.NewHistogramVec(prometheus.HistogramOpts{Name: "tarscache_queryf_request_duration_seconds",
 		Help: "Time from a request's packet to its encoded reply, by method.", Buckets: requestBuckets}, []string{"method"})
@@ -70,11 +79,19 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		conns: f.NewGauge(prometheus.GaugeOpts{Name: "tarscache_queryf_connections", Help: "Open QueryF connections."})}
 	refused := f.NewCounterVec(prometheus.CounterOpts{Name: "tarscache_queryf_connections_refused_total",
 		Help: "QueryF connections closed at accept, by reason: not_allowed (outside --allow) or too_many_connections."}, []string{"reason"})
+	m.acceptErrors = f.NewCounter(prometheus.CounterOpts{Name: "tarscache_queryf_accept_errors_total",
+		Help: "QueryF accepts that failed and were retried after a pause (out of file descriptors, mostly)."})
+	m.buffered = f.NewGauge(prometheus.GaugeOpts{Name: "tarscache_queryf_buffered_bytes",
+		Help: "Bytes held for QueryF packets being received and replies being sent, beyond the first 4 KiB of each (bounded by --max-buffered-mib)."})
+	m.overBudget = f.NewCounter(prometheus.CounterOpts{Name: "tarscache_queryf_over_budget_total",
+		Help: "QueryF connections closed because they needed more buffered bytes than --max-buffered-mib left."})
 	for r := range numRefusals {
 		m.refused[r] = refused.WithLabelValues(refusalLabels[r])
 	}
 	m.fastPanics = f.NewCounter(prometheus.CounterOpts{Name: "tarscache_queryf_fast_path_panics_total",
 		Help: "Requests the list-method fast path gave up on with a panic (a bug, logged): the generic path answered them."})
+	m.notTars = f.NewCounter(prometheus.CounterOpts{Name: "tarscache_queryf_connections_not_tars_total",
+		Help: "QueryF connections closed because what they sent is not a Tars request (HTTP probes, port scans)."})
 	for _, name := range metricMethods() {
 		m.byMethod[name] = newMethodMetrics(name, requests, duration)
 	}

@@ -2,7 +2,6 @@ package tars
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -14,6 +13,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,6 +42,14 @@ const (
 	// DefaultIdleTimeout closes a connection that sends nothing for this long, as
 	// TarsGo's servers do by default; clients reconnect on their next call.
 	DefaultIdleTimeout = 10 * time.Minute
+	// DefaultMaxBufferedBytes bounds the bytes held across connections for
+	// packets being received and replies being sent, beyond the first
+	// initialPacket bytes of each.
+	DefaultMaxBufferedBytes = 256 << 20
+	// DefaultMaxReplyBytes is the largest reply sent: TarsGo's clients refuse
+	// packets beyond 10 MiB (maxPackageLength, 10485760 bytes, by default). A
+	// larger answer is replaced by an error.
+	DefaultMaxReplyBytes = 10 << 20
 	// DefaultPacketTimeout bounds the time a packet takes to arrive once its
 	// length prefix has: a client that trickles one costs a connection that long.
 	DefaultPacketTimeout = 10 * time.Second
@@ -71,6 +79,15 @@ type Options struct {
 	// PacketTimeout closes a connection whose packet is not complete this long
 	// after its length prefix arrived. Zero means DefaultPacketTimeout.
 	PacketTimeout time.Duration
+	// MaxBufferedBytes bounds, across all connections, the bytes held for
+	// packets still arriving and for replies not yet taken by their clients,
+	// beyond the first 4 KiB of each (which every connection may hold). A
+	// connection that needs more while the budget is spent is closed and
+	// counted. Zero means DefaultMaxBufferedBytes.
+	MaxBufferedBytes int64
+	// MaxReplyBytes is the largest reply sent; a larger answer is replaced by
+	// TARSSERVERUNKNOWNERR saying why. Zero means DefaultMaxReplyBytes.
+	MaxReplyBytes int
 }
 
 // Server serves QueryF on one TCP listener. See the package documentation.
@@ -85,9 +102,16 @@ type Server struct {
 	idle, packet time.Duration
 	// inFlight holds one token per request being decoded and answered.
 	inFlight chan struct{}
+	// buffered is the budget of Options.MaxBufferedBytes.
+	buffered *byteBudget
 	// loggedRefusal is set once the first refused connection was logged at warn
 	// level; later ones are logged at debug level (and counted).
 	loggedRefusal atomic.Bool
+	// loggedOverBudget is the same for connections closed over budget.
+	loggedOverBudget atomic.Bool
+	// loggedNotTars is set once the first connection that does not speak Tars
+	// was logged at warn level; later ones are logged at debug level (and counted).
+	loggedNotTars atomic.Bool
 
 	// mu guards conns and closed.
 	mu     sync.Mutex
@@ -119,30 +143,51 @@ func Listen(addr string, h *Handler, opts Options) (*Server, error) {
 	if opts.PacketTimeout <= 0 {
 		opts.PacketTimeout = DefaultPacketTimeout
 	}
+	if opts.MaxReplyBytes <= 0 {
+		opts.MaxReplyBytes = DefaultMaxReplyBytes
+	}
+	if opts.MaxBufferedBytes <= 0 {
+		opts.MaxBufferedBytes = DefaultMaxBufferedBytes
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("tars: listen on %s: %w", addr, err)
 	}
-	d := &dispatcher{servant: opts.Servant, handler: h, queryf: new(queryf.QueryF), logger: opts.Logger,
+	d := &dispatcher{servant: opts.Servant, maxReply: opts.MaxReplyBytes, handler: h, queryf: new(queryf.QueryF), logger: opts.Logger,
 		metrics: newMetrics(opts.Registerer)}
 	return &Server{ln: ln, dispatch: d, logger: opts.Logger, conns: map[net.Conn]struct{}{},
 		allow: opts.Allow, maxConns: opts.MaxConns, inFlight: make(chan struct{}, opts.MaxInFlight),
-		idle: opts.IdleTimeout, packet: opts.PacketTimeout}, nil
+		idle: opts.IdleTimeout, packet: opts.PacketTimeout,
+		buffered: &byteBudget{max: opts.MaxBufferedBytes, held: d.metrics.buffered}}, nil
 }
 
 // Addr returns the bound address.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // Serve accepts connections until Close, serving each on its own goroutine. It
-// returns ErrServerClosed after Close, or the accept error that stopped it.
+// returns ErrServerClosed after Close, or the accept error that stopped it. An
+// accept error that passes (out of file descriptors, a connection aborted before
+// it was accepted) is logged, counted and retried after a pause that doubles
+// from 5 ms up to 1 s, as net/http does: the connections served meanwhile go on.
 func (s *Server) Serve() error {
+	var pause time.Duration
 	for {
 		conn, err := s.ln.Accept()
 		if err != nil {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			return fmt.Errorf("tars: accept on %s: %w", s.ln.Addr(), err)
+			if !temporary(err) {
+				return fmt.Errorf("tars: accept on %s: %w", s.ln.Addr(), err)
+			}
+			pause = nextPause(pause)
+			s.acceptFailed(err, pause)
+			time.Sleep(pause)
+			continue
+		}
+		if pause > 0 {
+			pause = 0
+			s.logger.Info("QueryF accepts connections again", "listen", s.ln.Addr().String())
 		}
 		if why, ok := s.admit(conn); !ok {
 			s.refuse(conn, why)
@@ -175,6 +220,42 @@ func (s *Server) Close() error {
 		return fmt.Errorf("tars: close listener: %w", err)
 	}
 	return nil
+}
+
+// Bounds of the pause between accept retries.
+const (
+	firstAcceptPause = 5 * time.Millisecond
+	maxAcceptPause   = time.Second
+)
+
+// nextPause doubles the pause after a failed accept, within its bounds.
+func nextPause(d time.Duration) time.Duration {
+	return min(max(2*d, firstAcceptPause), maxAcceptPause)
+}
+
+// temporary reports whether an accept error passes by itself: the process or the
+// system is out of file descriptors or buffers, or a client gave up before its
+// connection was accepted.
+func temporary(err error) bool {
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
+		syscall.ECONNABORTED, syscall.EINTR, syscall.EAGAIN} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
+}
+
+// acceptFailed counts a failed accept and logs it: at warn level when accepting
+// had worked before, at debug level while it keeps failing.
+func (s *Server) acceptFailed(err error, pause time.Duration) {
+	s.dispatch.metrics.acceptErrors.Inc()
+	level := slog.LevelDebug
+	if pause == firstAcceptPause {
+		level = slog.LevelWarn
+	}
+	s.logger.Log(context.Background(), level, "QueryF accept failed; retrying (open connections are still served; raise the open-files limit or lower --max-conns)",
+		"listen", s.ln.Addr().String(), "err", err, "retry_in", pause)
 }
 
 // admit says whether a new connection may be served, or why not.
@@ -255,6 +336,7 @@ func (s *Server) serveConn(c net.Conn) {
 		pkt, err := s.readPacket(c, r)
 		if err == nil {
 			err = s.respond(c, pkt, p)
+			s.release(pkt)
 		}
 		if err != nil {
 			s.logConnEnd(p, err)
@@ -270,6 +352,12 @@ func (s *Server) respond(c net.Conn, pkt []byte, p peer) error {
 	if err != nil || out == nil {
 		return err
 	}
+	extra := int64(max(len(out)-initialPacket, 0))
+	if !s.buffered.take(extra) {
+		s.dispatch.metrics.overBudget.Inc()
+		return fmt.Errorf("%w: a reply of %d bytes", errOverBudget, len(out))
+	}
+	defer s.buffered.give(extra)
 	if err := c.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
 		return err
 	}
@@ -281,7 +369,40 @@ func (s *Server) logConnEnd(p peer, err error) {
 	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
 		return
 	}
+	if errors.Is(err, errOverBudget) {
+		level := slog.LevelDebug
+		if s.loggedOverBudget.CompareAndSwap(false, true) {
+			level = slog.LevelWarn
+		}
+		s.logger.Log(context.Background(), level, "QueryF connection closed: the buffered-bytes budget is spent "+
+			"(further ones are counted in tarscache_queryf_over_budget_total)", "peer", p.String(), "err", err)
+		return
+	}
+	if errors.As(err, new(notTarsError)) {
+		s.logNotTars(p, err)
+		return
+	}
 	s.logger.Warn("QueryF connection closed", "peer", p.String(), "err", err)
+}
+
+// notTarsError marks the end of a connection that sent something else than a
+// Tars request: a length prefix out of bounds (an HTTP probe's "GET ") or a
+// packet that does not decode.
+type notTarsError struct{ error }
+
+func (e notTarsError) Unwrap() error { return e.error }
+
+// logNotTars counts a connection that does not speak Tars and logs it: the first
+// at warn level, later ones at debug level, so that health checkers and port
+// scanners do not flood the log.
+func (s *Server) logNotTars(p peer, err error) {
+	s.dispatch.metrics.notTars.Inc()
+	level := slog.LevelDebug
+	if s.loggedNotTars.CompareAndSwap(false, true) {
+		level = slog.LevelWarn
+	}
+	s.logger.Log(context.Background(), level, "QueryF connection closed: it does not speak Tars (an HTTP probe or a port scan?); "+
+		"further ones are logged at debug level and counted in tarscache_queryf_connections_not_tars_total", "peer", p.ip+":"+p.port, "err", err)
 }
 
 // readPacket reads one length-prefixed Tars packet of c, prefix included, within
@@ -297,12 +418,12 @@ func (s *Server) readPacket(c net.Conn, r *bufio.Reader) ([]byte, error) {
 	}
 	n := binary.BigEndian.Uint32(head[:])
 	if n < minPacket || n > maxPacket {
-		return nil, fmt.Errorf("packet length %d outside %d..%d", n, minPacket, maxPacket)
+		return nil, notTarsError{fmt.Errorf("packet length %d outside %d..%d", n, minPacket, maxPacket)}
 	}
 	if err := s.deadline(c, r, int(n)-4, s.packet); err != nil {
 		return nil, err
 	}
-	return readBody(r, head, n)
+	return s.readBody(r, head, n)
 }
 
 // deadline gives c's reads d from now unless r already holds the n bytes wanted.
@@ -322,14 +443,82 @@ func idleEnd(err error) error {
 	return err
 }
 
-// readBody reads the n-4 bytes that follow a packet's length prefix head.
-func readBody(r *bufio.Reader, head [4]byte, n uint32) ([]byte, error) {
-	buf := bytes.NewBuffer(make([]byte, 0, min(n, initialPacket)))
-	buf.Write(head[:])
-	if _, err := io.CopyN(buf, r, int64(n)-4); err != nil {
-		return nil, fmt.Errorf("read packet body: %w", unexpectedEOF(err))
+// readBody reads the n-4 bytes that follow a packet's length prefix head. The
+// buffer grows with the bytes that arrive, doubling from initialPacket; what it
+// holds beyond initialPacket is taken from the server's budget as it grows and
+// given back once the packet is answered (by the caller, with release).
+func (s *Server) readBody(r *bufio.Reader, head [4]byte, n uint32) ([]byte, error) {
+	buf := make([]byte, 4, min(int(n), initialPacket))
+	copy(buf, head[:])
+	for len(buf) < int(n) {
+		if len(buf) == cap(buf) {
+			grown, err := s.grow(buf, int(n))
+			if err != nil {
+				return nil, err
+			}
+			buf = grown
+		}
+		k, err := r.Read(buf[len(buf):min(cap(buf), int(n))])
+		buf = buf[:len(buf)+k]
+		if err != nil && len(buf) < int(n) {
+			s.release(buf)
+			return nil, fmt.Errorf("read packet body: %w", unexpectedEOF(err))
+		}
 	}
-	return buf.Bytes(), nil
+	return buf, nil
+}
+
+// grow returns buf with twice its capacity (at most n), taking the extra bytes
+// from the budget; when the budget is spent it gives back what buf held.
+func (s *Server) grow(buf []byte, n int) ([]byte, error) {
+	size := min(2*cap(buf), n)
+	if !s.buffered.take(int64(size - cap(buf))) {
+		s.release(buf)
+		s.dispatch.metrics.overBudget.Inc()
+		return nil, fmt.Errorf("%w: a packet of %d bytes, %d received", errOverBudget, n, len(buf))
+	}
+	grown := make([]byte, len(buf), size)
+	copy(grown, buf)
+	return grown, nil
+}
+
+// release gives back to the budget what a packet buffer took from it.
+func (s *Server) release(buf []byte) {
+	s.buffered.give(int64(max(cap(buf)-initialPacket, 0)))
+}
+
+// errOverBudget ends a connection that needs bytes the budget does not have.
+var errOverBudget = errors.New("buffered bytes of all connections at --max-buffered-mib")
+
+// byteBudget counts bytes held against a maximum; it never waits.
+type byteBudget struct {
+	max  int64
+	used atomic.Int64
+	held prometheus.Gauge
+}
+
+// take reports whether n more bytes fit, and counts them if so.
+func (b *byteBudget) take(n int64) bool {
+	if n == 0 {
+		return true
+	}
+	for {
+		used := b.used.Load()
+		if used+n > b.max {
+			return false
+		}
+		if b.used.CompareAndSwap(used, used+n) {
+			b.held.Add(float64(n))
+			return true
+		}
+	}
+}
+
+func (b *byteBudget) give(n int64) {
+	if n > 0 {
+		b.used.Add(-n)
+		b.held.Sub(float64(n))
+	}
 }
 
 // unexpectedEOF turns the io.EOF of a body cut short into io.ErrUnexpectedEOF.

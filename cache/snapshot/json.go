@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -69,24 +70,72 @@ type jsonEndpoint struct {
 // in ids, records in the order given, as an indented JSON document with their
 // versions; ids that name neither are skipped. When ids is nil it writes every
 // servant, every subset rule and the IDC group configuration: the whole file.
+//
+// The document is streamed: one record is encoded at a time, so memory does not
+// grow with the number of records (the output is byte for byte what encoding
+// the whole document with json.Encoder and a two-space indent gives).
 func WriteJSON(w io.Writer, snap *Snapshot, ids []string) error {
-	doc := jsonDoc{Format: JSONFormat}
+	bw := bufio.NewWriterSize(w, 32<<10)
+	jw := &jsonWriter{w: bw}
+	jw.raw("{\n  \"format\": ")
+	jw.value(JSONFormat, "  ")
+	var rules []jsonRule
 	if ids == nil {
 		ids = snap.IDs()
-		doc.Groups = groupsToJSON(snap.Groups())
-		doc.Subsets = rulesToJSON(snap, snap.RuleIDs())
+		if g := groupsToJSON(snap.Groups()); g != nil {
+			jw.raw(",\n  \"groups\": ")
+			jw.value(g, "  ")
+		}
+		rules = rulesToJSON(snap, snap.RuleIDs())
 	} else {
-		doc.Subsets = rulesToJSON(snap, ids)
+		rules = rulesToJSON(snap, ids)
 	}
-	doc.Servants = make([]jsonServant, 0, len(ids))
+	if len(rules) > 0 {
+		jw.raw(",\n  \"subsets\": ")
+		jw.value(rules, "  ")
+	}
+	jw.raw(",\n  \"servants\": [")
+	n := 0
 	for _, id := range ids {
 		if e, ok := snap.Stored(id); ok {
-			doc.Servants = append(doc.Servants, toJSON(e))
+			jw.raw(map[bool]string{true: "\n    ", false: ",\n    "}[n == 0])
+			jw.value(toJSON(e), "    ")
+			n++
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	if n > 0 {
+		jw.raw("\n  ")
+	}
+	jw.raw("]\n}\n")
+	if jw.err != nil {
+		return jw.err
+	}
+	return bw.Flush()
+}
+
+// jsonWriter writes a JSON document piece by piece and keeps the first error.
+type jsonWriter struct {
+	w   *bufio.Writer
+	err error
+}
+
+func (j *jsonWriter) raw(s string) {
+	if j.err == nil {
+		_, j.err = j.w.WriteString(s)
+	}
+}
+
+// value writes v indented as a member of the document at prefix's depth.
+func (j *jsonWriter) value(v any, prefix string) {
+	if j.err != nil {
+		return
+	}
+	b, err := json.MarshalIndent(v, prefix, "  ")
+	if err != nil {
+		j.err = err
+		return
+	}
+	_, j.err = j.w.Write(b)
 }
 
 func groupsToJSON(g Groups) *jsonGroups {

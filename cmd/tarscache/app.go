@@ -34,10 +34,20 @@ func usageErrorf(format string, args ...any) error {
 }
 
 // run runs the CLI with args and returns the process exit code. Failures print one
-// line on stderr.
-func run(args []string, stdout, stderr io.Writer) int {
+// line on stderr. A panic (a bug) is reported the same way, never as a stack trace.
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "tarscache: internal error: %v (a bug: please report it with the command line)\n", r)
+			code = exitFailure
+		}
+	}()
 	app := newApp(stdout, stderr)
-	if err := app.Run(flagsFirst(app, args)); err != nil {
+	err := checkCommandName(app, args)
+	if err == nil {
+		err = app.Run(flagsFirst(app, args))
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "tarscache: %s\n", oneLine(err))
 		if errors.Is(err, errUsage) {
 			return exitUsage
@@ -107,11 +117,22 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
-		ExitErrHandler:  func(*cli.Context, error) {}, // run reports errors itself
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usageErrorf("%v", err)
+		// urfave/cli adds --help only without a "help" command: ours (helpCommand).
+		Flags:          []cli.Flag{cli.HelpFlag},
+		ExitErrHandler: func(*cli.Context, error) {}, // run reports errors itself
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return flagUsage("", c.App.Flags, err)
 		},
-		Commands: []*cli.Command{serveCommand(), syncCommand(), dumpCommand(), exportCommand(), importCommand(), checkCommand(), queryCommand(), diffCommand(), routeCommand(), dbCommand()},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 { // unknown commands are refused before: see checkCommandName
+				return usageErrorf("unknown command %q; run \"tarscache help\" for the list", c.Args().First())
+			}
+			c.App.Writer = c.App.ErrWriter
+			_ = cli.ShowAppHelp(c)
+			return usageErrorf("tarscache needs a command, e.g. \"tarscache serve\"; \"tarscache help COMMAND\" shows its flags")
+		},
+		Commands: []*cli.Command{serveCommand(), syncCommand(), dumpCommand(), exportCommand(), importCommand(), checkCommand(),
+			queryCommand(), diffCommand(), routeCommand(), dbCommand(), versionCommand(), helpCommand()},
 	}
 }
 
@@ -155,7 +176,11 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	return nil, usageErrorf("--log-format %q: want text or json", format)
 }
 
-// subcommandUsage makes a command's flag errors usage errors.
-func subcommandUsage(_ *cli.Context, err error, _ bool) error {
-	return usageErrorf("%v", err)
+// subcommandUsage makes a command's flag errors usage errors that name the flag
+// and say what it wants (see flagUsage).
+func subcommandUsage(c *cli.Context, err error, _ bool) error {
+	if c.Command == nil {
+		return flagUsage("", nil, err)
+	}
+	return flagUsage(strings.TrimPrefix(c.Command.HelpName, "tarscache "), c.Command.Flags, err)
 }

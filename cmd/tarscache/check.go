@@ -34,7 +34,7 @@ Example:
 }
 
 func check(w io.Writer, data string) error {
-	c, err := cache.Open(data, cache.Options{ReadOnly: true})
+	c, err := openData(data, cache.Options{ReadOnly: true})
 	if err != nil {
 		return err
 	}

@@ -75,9 +75,9 @@ func TestCLI_failuresExplainThemselves(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"unknown flag", []string{"dump", "--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
+		{"unknown flag", []string{"dump", "--bogus"}, exitUsage, `unknown flag --bogus for tarscache dump; run "tarscache dump --help" for its flags`},
 		{"bad format", []string{"dump", "--data", missing, "--format", "xml"}, exitUsage, `--format "xml": want table, json or tars`},
-		{"missing file", []string{"dump", "--data", missing}, exitFailure, "no such file or directory"},
+		{"missing file", []string{"dump", "--data", missing}, exitFailure, "cache file " + missing + " does not exist"},
 		{"not a cache file", []string{"dump", "--data", notCache}, exitFailure, "not a tarscache file"},
 		{"import needs a file", []string{"import", "--data", missing}, exitUsage, "import takes one RECORDS.json argument, got 0"},
 		{"import of a missing document", []string{"import", "--data", missing, "nope.json"}, exitFailure, "open nope.json"},
@@ -85,7 +85,7 @@ func TestCLI_failuresExplainThemselves(t *testing.T) {
 		{"serve with arguments", []string{"serve", "extra"}, exitUsage, `serve takes no arguments, got ["extra"]`},
 		{"bad log format", []string{"serve", "--log-format", "xml"}, exitUsage, `--log-format "xml": want text or json`},
 		{"bad log level", []string{"serve", "--log-level", "loud"}, exitUsage, `--log-level "loud": want debug, info, warn or error`},
-		{"check of a missing file", []string{"check", "--data", missing}, exitFailure, "no such file or directory"},
+		{"check of a missing file", []string{"check", "--data", missing}, exitFailure, "cache file " + missing + " does not exist"},
 		{"check of another kind of file", []string{"check", "--data", notCache}, exitFailure, "not a tarscache file"},
 		{"export with arguments", []string{"export", "Demo."}, exitUsage, `export takes no arguments, got ["Demo."]`},
 	}
@@ -249,7 +249,8 @@ func TestSync_dryRunWritesNothing(t *testing.T) {
 	require.Equal(t, exitOK, code, errOut)
 	require.Equal(t, "dry run, nothing written to "+path+": 1 servants would be added, 2 changed, 1 removed, 7 unchanged; "+
 		"groups changed: false; 21 rows read, 1 rejected\n"+
-		"+ Demo.TimerServer.AuditObj\n~ Demo.HelloServer.AdminObj\n~ Demo.HelloServer.HelloObj\n- Demo.TimerServer.ReportObj\n", out)
+		"+ Demo.TimerServer.AuditObj\n~ Demo.HelloServer.AdminObj\n~ Demo.HelloServer.HelloObj\n- Demo.TimerServer.ReportObj\n"+
+		`rejected: t_adapter_conf row Demo.HelloServer@10.0.0.12/Demo.HelloServer.AdminObjAdapter: bad endpoint "tcp -h 10.0.0.12 -p 80abc -t 3000": option -p: "80abc" is not an integer`+"\n", out)
 	_, after, _ := runCLI("dump", "--data", path, "--format", "json")
 	require.Equal(t, before, after)
 

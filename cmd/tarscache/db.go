@@ -33,7 +33,7 @@ Example:
 			if c.NArg() > 0 {
 				return usageErrorf("db: unknown subcommand %q, want migrate", c.Args().First())
 			}
-			return cli.ShowSubcommandHelp(c)
+			return usageErrorf("db needs a subcommand: \"tarscache db migrate\"; \"tarscache help db migrate\" shows its flags")
 		},
 	}
 }
@@ -71,7 +71,7 @@ Examples:
 
 // migrate runs sync.Migrate on o.dsn and prints its steps, one line per table.
 func migrate(ctx context.Context, w io.Writer, o migrateOptions) error {
-	db, err := sync.OpenDB(o.dsn, nil)
+	db, err := openDB(ctx, o.dsn, nil)
 	if err != nil {
 		return err
 	}

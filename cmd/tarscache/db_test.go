@@ -101,10 +101,10 @@ func TestDB_migrateFailures(t *testing.T) {
 		msg  string
 	}{
 		{"unreachable", []string{"db", "migrate", "--dsn", "tars:s3cret-pw@tcp(127.0.0.1:1)/db_tars?timeout=1s"}, exitFailure, "127.0.0.1:1"},
-		{"malformed DSN", []string{"db", "migrate", "--dsn", "s3cret-pw-no-at-sign"}, exitFailure, "parse DSN (unparsable DSN)"},
+		{"malformed DSN", []string{"db", "migrate", "--dsn", "s3cret-pw-no-at-sign"}, exitUsage, "--dsn (unparsable DSN): invalid DSN"},
 		{"arguments", []string{"db", "migrate", "extra"}, exitUsage, `db migrate takes no arguments, got ["extra"]`},
-		{"unknown subcommand", []string{"db", "upgrade"}, exitUsage, `db: unknown subcommand "upgrade", want migrate`},
-		{"unknown flag", []string{"db", "migrate", "--force"}, exitUsage, "flag provided but not defined: -force"},
+		{"unknown subcommand", []string{"db", "upgrade"}, exitUsage, `unknown command "db upgrade"; run "tarscache help db" for the list`},
+		{"unknown flag", []string{"db", "migrate", "--force"}, exitUsage, `unknown flag --force for tarscache db migrate; run "tarscache db migrate --help" for its flags`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

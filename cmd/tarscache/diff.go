@@ -105,13 +105,13 @@ func diffFlags(o *diffOptions) []cli.Flag {
 			Usage: "QueryF `METHOD`s to compare: byid, any, all, samegroup, station or set"},
 		&cli.StringFlag{Name: "servants", EnvVars: []string{"TARSCACHE_SERVANTS"}, Destination: &o.servants,
 			Usage: "read the servant ids from `FILE` (one a line, - for stdin) instead of arguments"},
-		&cli.StringFlag{Name: "station", EnvVars: []string{"TARSCACHE_STATION"}, Destination: &o.station, Usage: "station for --method station"},
-		&cli.StringFlag{Name: "set", EnvVars: []string{"TARSCACHE_SET"}, Destination: &o.set, Usage: "set id name.area.group for --method set"},
+		&cli.StringFlag{Name: "station", EnvVars: []string{"TARSCACHE_STATION"}, Destination: &o.station, Usage: "`STATION` for --method station"},
+		&cli.StringFlag{Name: "set", EnvVars: []string{"TARSCACHE_SET"}, Destination: &o.set, Usage: "`SET` id name.area.group for --method set"},
 		&cli.StringFlag{Name: "node-name", EnvVars: []string{"TARSCACHE_NODE_NAME"}, Destination: &o.nodeName,
-			Usage: "client node_name sent in the request context (IDC group selection)"},
-		&cli.StringFlag{Name: "format", Value: "table", EnvVars: []string{"TARSCACHE_FORMAT"}, Destination: &o.format, Usage: "table or json"},
+			Usage: "client `NODE` name sent in the request context as node_name (IDC group selection)"},
+		&cli.StringFlag{Name: "format", Value: "table", EnvVars: []string{"TARSCACHE_FORMAT"}, Destination: &o.format, Usage: "output `FORMAT`: table or json"},
 		&cli.DurationFlag{Name: "timeout", Value: 5 * time.Second, EnvVars: []string{"TARSCACHE_TIMEOUT"}, Destination: &o.timeout,
-			Usage: "give up on a call after this long"},
+			Usage: "give up on a call after this `DURATION`"},
 	}
 }
 
@@ -133,7 +133,7 @@ func diff(w io.Writer, stdin io.Reader, o diffOptions) error {
 	}
 	rep, err := compareAll(qs, o, methods, ids)
 	if err != nil {
-		return err
+		return callError(err, o.timeout)
 	}
 	return writeDiff(w, o.format, rep)
 }
@@ -156,14 +156,16 @@ func (o diffOptions) check() ([]queryMethod, error) {
 	return diffMethods(o.methods, o.lookup)
 }
 
-// checkLocators accepts exactly two direct locator strings.
+// checkLocators accepts exactly two locators in a form parseLocator reads, and
+// turns them into the locator strings TarsGo takes.
 func checkLocators(locators []string) error {
 	if len(locators) != 2 {
 		return usageErrorf("diff needs exactly two --locator, got %d", len(locators))
 	}
-	for _, l := range locators {
-		if obj, eps, _ := strings.Cut(l, "@"); obj == "" || strings.TrimSpace(eps) == "" {
-			return usageErrorf("--locator %q: want OBJ@ENDPOINTS, e.g. %q", l, "tars.tarsregistry.QueryObj@tcp -h 127.0.0.1 -p 17890")
+	for i, l := range locators {
+		var err error
+		if locators[i], err = parseLocator("--locator", l); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -403,7 +405,7 @@ func writeDiffTable(w io.Writer, rep diffReport) error {
 	fmt.Fprintf(w, "A: %s\nB: %s\n", rep.LocatorA, rep.LocatorB)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, d := range rep.Differences {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Servant, d.Method, d.summary())
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", shown(d.Servant), d.Method, d.summary())
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -449,7 +451,7 @@ func endpointsText(eps []endpointf.EndpointF) string {
 // differ never read the same.
 func endpointText(e endpointf.EndpointF) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s -h %s -p %d -t %d", protoName(e.Istcp), e.Host, e.Port, e.Timeout)
+	fmt.Fprintf(&b, "%s -h %s -p %d -t %d", protoName(e.Istcp), shown(e.Host), e.Port, e.Timeout)
 	if e.WeightType != 0 || e.Weight != -1 {
 		fmt.Fprintf(&b, " -v %d -w %d", e.WeightType, e.Weight)
 	}
@@ -464,7 +466,7 @@ func endpointText(e endpointf.EndpointF) string {
 	}
 	for _, f := range [][2]string{{" setId=", e.SetId}, {" nodeName=", e.NodeName}} {
 		if f[1] != "" {
-			b.WriteString(f[0] + f[1])
+			b.WriteString(f[0] + shown(f[1]))
 		}
 	}
 	return b.String()

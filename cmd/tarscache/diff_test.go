@@ -183,7 +183,7 @@ func TestDiff_usageErrors(t *testing.T) {
 		{"one locator", []string{"diff", "--locator", loc, "A.B.C"}, "diff needs exactly two --locator, got 1"},
 		{"three locators", append(two, "--locator", loc, "A.B.C"), "diff needs exactly two --locator, got 3"},
 		{"locator without endpoints", []string{"diff", "--locator", loc, "--locator", "tars.tarsregistry.QueryObj", "A.B.C"},
-			`--locator "tars.tarsregistry.QueryObj": want OBJ@ENDPOINTS`},
+			`--locator "tars.tarsregistry.QueryObj": bad endpoint`},
 		{"no servants", two, "diff needs SERVANT arguments or --servants FILE"},
 		{"servants twice", append(two, "--servants", "ids.txt", "A.B.C"), "diff takes SERVANT arguments or --servants FILE, not both"},
 		{"bad method", append(two, "--method", "any,everything", "A.B.C"), `--method "everything"`},

@@ -66,7 +66,7 @@ Examples:
 				Usage: "read the records from the running server whose admin API is at `URL` (http://HOST:PORT or HOST:PORT) instead of --data"},
 			&cli.StringFlag{Name: "format", Value: "table", EnvVars: []string{"TARSCACHE_FORMAT"}, Destination: &o.format,
 				Usage: "output `FORMAT`: table (for people), json (tarscache-records/1, readable by import) or tars (Servant@endpoints)"},
-			adminTokenFlag(&o.token),
+			clientTokenFlag(&o.token),
 		},
 		OnUsageError: subcommandUsage,
 		Action: func(c *cli.Context) error {
@@ -74,6 +74,13 @@ Examples:
 			return dump(c.App.Writer, o)
 		},
 	}
+}
+
+// clientTokenFlag is the --admin-token-file of the commands that read a running
+// server's admin API (dump, route): the token it was started with.
+func clientTokenFlag(dst *string) cli.Flag {
+	return &cli.StringFlag{Name: "admin-token-file", EnvVars: []string{"TARSCACHE_ADMIN_TOKEN_FILE"}, Action: secretInto(dst, "--admin-token-file"),
+		Usage: "send the bearer token read from `FILE` to --admin (needed when the server was started with --admin-token-file)"}
 }
 
 func dump(w io.Writer, o dumpOptions) error {
@@ -110,7 +117,7 @@ func load(o dumpOptions) (*dumped, error) {
 }
 
 func loadFile(path string) (*dumped, error) {
-	c, err := cache.Open(path, cache.Options{ReadOnly: true})
+	c, err := openData(path, cache.Options{ReadOnly: true})
 	if errors.Is(err, cache.ErrLocked) {
 		return nil, fmt.Errorf("%w; read the running server with --admin HOST:PORT instead", err)
 	}
@@ -147,18 +154,18 @@ func loadAdmin(base, prefix, token string) (*dumped, error) {
 	}
 	req, err := http.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("dump: %w", err)
+		return nil, fmt.Errorf("admin API %s: %w", base, err)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := (&http.Client{Timeout: adminTimeout}).Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("dump: ask the running server: %w", err)
+		return nil, fmt.Errorf("ask the running server: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("dump: GET %s: %s", u, statusText(resp))
+		return nil, fmt.Errorf("ask the running server: GET %s: %s", u, statusText(resp))
 	}
 	return recordsAnswer(resp, base)
 }
@@ -167,16 +174,16 @@ func loadAdmin(base, prefix, token string) (*dumped, error) {
 func recordsAnswer(resp *http.Response, base string) (*dumped, error) {
 	st, err := cache.ReadJSON(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("dump: records from %s: %w", base, err)
+		return nil, fmt.Errorf("records from %s: %w", base, err)
 	}
 	snap, err := cache.NewSnapshot(st)
 	if err != nil {
-		return nil, fmt.Errorf("dump: records from %s: %w", base, err)
+		return nil, fmt.Errorf("records from %s: %w", base, err)
 	}
 	d := &dumped{snap: snap, source: base}
 	if h := resp.Header.Get(admin.LastSyncHeader); h != "" {
 		if d.lastSync, err = time.Parse(time.RFC3339Nano, h); err != nil {
-			return nil, fmt.Errorf("dump: %s header %q from %s: %w", admin.LastSyncHeader, h, base, err)
+			return nil, fmt.Errorf("%s header %q from %s: %w", admin.LastSyncHeader, h, base, err)
 		}
 	}
 	return d, nil
@@ -191,7 +198,7 @@ func statusText(resp *http.Response) string {
 
 // writeHeader writes the "#" lines that say where a dump comes from and how old it is.
 func writeHeader(w io.Writer, d *dumped, now time.Time) {
-	fmt.Fprintf(w, "# source: %s\n", d.source)
+	fmt.Fprintf(w, "# source: %s\n", shown(d.source))
 	if d.lastSync.IsZero() {
 		fmt.Fprintln(w, "# last sync: never (a new or imported file)")
 		return
@@ -225,8 +232,8 @@ func writeTable(w io.Writer, d *dumped, ids []string, now time.Time) error {
 	for _, id := range ids {
 		e, _ := d.snap.Stored(id)
 		for _, ep := range e.Servant.Endpoints {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id, snapshot.FormatVersion(e.Version), state(ep.Active),
-				endpointString(&ep), ep.NodeName, dash(ep.SetID()), dash(ep.Subset), ep.Origin)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", shown(id), snapshot.FormatVersion(e.Version), state(ep.Active),
+				endpointString(&ep), shown(ep.NodeName), dash(shown(ep.SetID())), dash(shown(ep.Subset)), shown(ep.Origin))
 		}
 	}
 	fmt.Fprintf(tw, "\n%d servants, %d endpoints\n", len(ids), countEndpoints(d.snap, ids))
@@ -247,7 +254,7 @@ func writeRules(w io.Writer, d *dumped) error {
 	for _, id := range d.rules {
 		e, _ := d.snap.SubsetRule(id)
 		r := e.Rule
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", id, snapshot.FormatVersion(e.Version), yesNo(r.Enable), dash(r.Type), dash(r.Data))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", shown(id), snapshot.FormatVersion(e.Version), yesNo(r.Enable), dash(shown(r.Type)), dash(shown(r.Data)))
 		if r.Rejected != nil {
 			rejected = append(rejected, r)
 		}
@@ -258,7 +265,7 @@ func writeRules(w io.Writer, d *dumped) error {
 	for _, r := range rejected {
 		x := r.Rejected
 		fmt.Fprintf(w, "\nREJECTED %s (the rule in force above stays): %s\n  row: enable=%s rule_type=%s rule_data=%s\n",
-			r.Servant, x.Reason, x.Enable, x.Type, x.Data)
+			shown(r.Servant), shown(x.Reason), shown(x.Enable), shown(x.Type), shown(x.Data))
 	}
 	return nil
 }
@@ -278,16 +285,23 @@ func writeTars(w io.Writer, d *dumped, ids []string, now time.Time) error {
 	for _, id := range ids {
 		e, _ := d.snap.Stored(id)
 		var eps []string
+		hostsOK := true
 		for _, ep := range e.Servant.Endpoints {
 			if ep.Active {
 				eps = append(eps, endpointString(&ep))
+				hostsOK = hostsOK && printable(ep.Host)
 			}
 		}
-		if len(eps) == 0 {
+		switch {
+		case !printable(id):
+			fmt.Fprintf(w, "# %s: left out, the id has characters a Tars configuration cannot hold\n", shown(id))
+		case len(eps) == 0:
 			fmt.Fprintf(w, "# %s: no active endpoint\n", id)
-			continue
+		case !hostsOK:
+			fmt.Fprintf(w, "# %s: left out, a host has characters a Tars configuration cannot hold\n", id)
+		default:
+			fmt.Fprintf(w, "%s@%s\n", id, strings.Join(eps, ":"))
 		}
-		fmt.Fprintf(w, "%s@%s\n", id, strings.Join(eps, ":"))
 	}
 	return nil
 }
@@ -317,7 +331,7 @@ func countEndpoints(snap *snapshot.Snapshot, ids []string) int {
 
 // endpointString renders an endpoint in the Tars endpoint grammar.
 func endpointString(ep *snapshot.Endpoint) string {
-	s := fmt.Sprintf("%s -h %s -p %d -t %d", [...]string{"udp", "tcp", "ssl"}[ep.Proto], ep.Host, ep.Port, ep.Timeout)
+	s := fmt.Sprintf("%s -h %s -p %d -t %d", [...]string{"udp", "tcp", "ssl"}[ep.Proto], shown(ep.Host), ep.Port, ep.Timeout)
 	if ep.WeightType != 0 {
 		s += fmt.Sprintf(" -v %d -w %d", ep.WeightType, ep.Weight)
 	} else if ep.Weight != -1 {

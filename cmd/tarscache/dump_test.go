@@ -21,7 +21,7 @@ func adminOver(t *testing.T, path string) *httptest.Server {
 	c, err := cache.Open(path, cache.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
-	srv := httptest.NewServer(admin.NewHandler(admin.Options{Held: heldView{sync.New(nil, c, sync.Options{})}, Store: c}))
+	srv := httptest.NewServer(admin.NewHandler(admin.Options{Held: heldView{sync.New(nil, c, sync.Options{})}, Store: storeView{c}}))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -77,8 +77,8 @@ func TestDump_adminFailures(t *testing.T) {
 	cases := []struct {
 		name, admin, want string
 	}{
-		{"nothing listening", closed, "dump: ask the running server: Get \"http://" + closed + "/v1/records\""},
-		{"not an admin API", notAdmin.URL, "dump: GET " + notAdmin.URL + "/v1/records: 404 Not Found 404 page not found"},
+		{"nothing listening", closed, "tarscache: ask the running server: Get \"http://" + closed + "/v1/records\""},
+		{"not an admin API", notAdmin.URL, "tarscache: ask the running server: GET " + notAdmin.URL + "/v1/records: 404 Not Found 404 page not found"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -131,7 +131,7 @@ func requireMetrics(t *testing.T, base string, listen net.Addr) {
 	resp.Body.Close()
 	require.NoError(t, err)
 	for _, want := range []string{"tarscache_servants 10\n", `tarscache_endpoints{state="active"} `,
-		`tarscache_queryf_requests_total{method="findObjectByIdInSameGroup",result="ok"} 1` + "\n",
+		`tarscache_queryf_requests_total{method="findObjectById4Any",result="ok"} 1` + "\n",
 		`tarscache_sync_full_total{reason="first"} 1` + "\n", "tarscache_sync_duration_seconds_bucket{result=\"applied\"",
 		"tarscache_queryf_connections ", "go_goroutines ", "process_resident_memory_bytes "} {
 		require.Contains(t, string(body), want)

@@ -33,6 +33,9 @@ import (
 var tarscacheBin, echoBin string
 
 func TestMain(m *testing.M) {
+	if isFuzzWorker() { // a worker of go test -fuzz runs one fuzz target, never these tests
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "tarscache-e2e-")
 	if err != nil {
 		panic(err)
@@ -46,6 +49,16 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// isFuzzWorker reports whether the process is a worker of go test -fuzz.
+func isFuzzWorker() bool {
+	for _, a := range os.Args[1:] {
+		if strings.HasPrefix(a, "-test.fuzzworker") {
+			return true
+		}
+	}
+	return false
 }
 
 // process is a started command whose output is kept for assertions.

@@ -53,7 +53,7 @@ Examples:
 }
 
 func export(stdout, stderr io.Writer, o exportOptions) error {
-	c, err := cache.Open(o.data, cache.Options{ReadOnly: true})
+	c, err := openData(o.data, cache.Options{ReadOnly: true})
 	if err != nil {
 		return err
 	}

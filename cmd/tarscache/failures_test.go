@@ -39,10 +39,10 @@ func TestCLI_failuresLeaveTheFileAsItWas(t *testing.T) {
 		{"sync interval zero", []string{"serve", "--data", path, "--sync-interval", "0s"}, exitUsage, "--sync-interval 0s: want a positive duration"},
 		{"negative max stale", []string{"serve", "--data", path, "--max-stale", "-1h"}, exitUsage, "--max-stale -1h0m0s: want 0 or a positive duration"},
 		{"threshold above 100", []string{"sync", "--data", path, "--protect-threshold", "101"}, exitUsage, "--protect-threshold 101: want a percentage from 0 to 100"},
-		{"bad duration", []string{"serve", "--data", path, "--full-sync-interval", "often"}, exitUsage, `invalid value "often" for flag -full-sync-interval`},
+		{"bad duration", []string{"serve", "--data", path, "--full-sync-interval", "often"}, exitUsage, `--full-sync-interval "often": want a duration with a unit, e.g. 500ms, 2s, 5m or 72h`},
 		{"database unreachable", []string{"sync", "--data", path, "--dsn", unreachable}, exitFailure, "127.0.0.1:1"},
 		{"dry run, database unreachable", []string{"sync", "--dry-run", "--data", path, "--dsn", unreachable}, exitFailure, "127.0.0.1:1"},
-		{"malformed DSN", []string{"sync", "--data", path, "--dsn", "no-at-sign"}, exitFailure, "DSN"},
+		{"malformed DSN", []string{"sync", "--data", path, "--dsn", "no-at-sign"}, exitUsage, "DSN"},
 		{"export into a missing directory", []string{"export", "--data", path, "--out", filepath.Join(dir, "no", "x.json")}, exitFailure, "export to " + filepath.Join(dir, "no", "x.json")},
 		{"import of a directory", []string{"import", "--replace", "--data", path, dir}, exitFailure, "import " + dir},
 		{"dump with a bad format", []string{"dump", "--data", path, "--format", "yaml"}, exitUsage, `--format "yaml"`},
@@ -50,8 +50,8 @@ func TestCLI_failuresLeaveTheFileAsItWas(t *testing.T) {
 			exitUsage, "--admin 0.0.0.0:0 is not a loopback address"},
 		{"bad --allow", []string{"serve", "--data", path, "--listen", "127.0.0.1:0", "--allow", "10.0.0.0/33"}, exitUsage, `--allow "10.0.0.0/33"`},
 		{"zero --max-conns", []string{"serve", "--data", path, "--max-conns", "0"}, exitUsage, "--max-conns 0: want 1 or more"},
-		{"missing --dsn-file", []string{"sync", "--data", path, "--dsn-file", filepath.Join(dir, "dsn")}, exitFailure, "--dsn-file: open " + filepath.Join(dir, "dsn")},
-		{"empty --admin-token-file", []string{"serve", "--data", path, "--admin-token-file", emptyFile}, exitFailure, "--admin-token-file " + emptyFile + ": the file is empty"},
+		{"missing --dsn-file", []string{"sync", "--data", path, "--dsn-file", filepath.Join(dir, "dsn")}, exitUsage, "--dsn-file: open " + filepath.Join(dir, "dsn")},
+		{"empty --admin-token-file", []string{"serve", "--data", path, "--admin-token-file", emptyFile}, exitUsage, "--admin-token-file " + emptyFile + ": the file is empty"},
 	}
 	before, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -78,7 +78,7 @@ func TestCLI_unusableCachePath(t *testing.T) {
 		}
 	}
 	code, _, errOut := runCLI("serve", "--data", missingDir, "--listen", "127.0.0.1:0", "--admin", "off")
-	require.Equal(t, exitFailure, code, errOut)
+	require.Equal(t, exitUsage, code, errOut)
 	require.Contains(t, errOut, missingDir)
 }
 

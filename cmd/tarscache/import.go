@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -46,29 +49,63 @@ Example:
 	}
 }
 
+// importRecords writes the records of o.file into a new cache file that replaces
+// o.data whole once complete: the result holds exactly the document, counts as
+// never synced (no last-sync time of an earlier database survives), and a failed
+// import leaves o.data as it was, or absent.
 func importRecords(w, stderr io.Writer, o importOptions) error {
 	st, err := readRecords(o.file, stderr)
 	if err != nil {
 		return err
 	}
-	c, err := cache.Open(o.data, cache.Options{})
+	path, plan, release, err := importTarget(o, &st)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	if n := c.Snapshot().Len(); n > 0 && !o.replace {
-		return fmt.Errorf("import: %s already holds %d servants: use --replace to overwrite them", o.data, n)
-	}
+	defer release()
 	n := len(st.Servants)
 	line := progress.Start(stderr, fmt.Sprintf("writing %d servants to %s", n, o.data), nil, progress.Options{})
-	stats, err := c.Apply(st)
+	err = buildAndRename(path, func(c *cache.Cache) error {
+		_, err := c.Apply(st)
+		return err
+	})
 	line.Stop()
 	if err != nil {
 		return fmt.Errorf("import %s: %w", o.file, err)
 	}
 	fmt.Fprintf(w, "imported %d servants into %s (%d written, %d deleted, %d unchanged)\n",
-		n, o.data, stats.Written, stats.Deleted, stats.Unchanged)
+		n, o.data, len(plan.Added)+len(plan.Changed), len(plan.Removed), plan.Unchanged)
 	return nil
+}
+
+// importTarget checks that o.data may be replaced by st and returns the path to
+// write (a symbolic link's target), what replacing the current records changes,
+// and a func that releases the current file. The current file stays open, and so
+// locked against a "tarscache serve", until released.
+func importTarget(o importOptions, st *cache.State) (string, cache.Plan, func(), error) {
+	none := func() {}
+	if _, err := os.Lstat(o.data); errors.Is(err, fs.ErrNotExist) {
+		return o.data, cache.Plan{Added: make([]string, len(st.Servants))}, none, checkDataPath(o.data, false)
+	}
+	path, err := filepath.EvalSymlinks(o.data)
+	if err != nil {
+		return "", cache.Plan{}, none, fmt.Errorf("cache file %s: %w", o.data, pathErr(err))
+	}
+	c, err := openData(path, cache.Options{})
+	if err != nil {
+		return "", cache.Plan{}, none, err
+	}
+	release := func() { _ = c.Close() }
+	if n := c.Snapshot().Len(); n > 0 && !o.replace {
+		release()
+		return "", cache.Plan{}, none, fmt.Errorf("import: %s already holds %d servants: use --replace to overwrite them", o.data, n)
+	}
+	plan, err := c.Plan(*st)
+	if err != nil {
+		release()
+		return "", cache.Plan{}, none, fmt.Errorf("import %s: %w", o.file, err)
+	}
+	return path, plan, release, nil
 }
 
 // readRecords reads and validates the records document at path, showing on a

@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	tarsgo "github.com/TarsCloud/TarsGo/tars"
+	"github.com/TarsCloud/TarsGo/tars"
 	"github.com/TarsCloud/TarsGo/tars/util/rogger"
 	"github.com/urfave/cli/v2"
 
@@ -20,6 +20,7 @@ import (
 // queryOptions are the settings of "tarscache query".
 type queryOptions struct {
 	locator, method, format string
+	timeout                 time.Duration
 	lookup
 }
 
@@ -57,13 +58,15 @@ Example:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "locator", Value: "tars.tarsregistry.QueryObj@tcp -h 127.0.0.1 -p 17890", EnvVars: []string{"TARSCACHE_LOCATOR"},
 				Destination: &o.locator, Usage: "`LOCATOR` string of the QueryObj to ask"},
-			&cli.StringFlag{Name: "method", Value: "samegroup", EnvVars: []string{"TARSCACHE_METHOD"}, Destination: &o.method,
-				Usage: "QueryF `METHOD`: byid, any, all, samegroup, station or set"},
-			&cli.StringFlag{Name: "station", EnvVars: []string{"TARSCACHE_STATION"}, Destination: &o.station, Usage: "station for --method station"},
-			&cli.StringFlag{Name: "set", EnvVars: []string{"TARSCACHE_SET"}, Destination: &o.set, Usage: "set id name.area.group for --method set"},
+			&cli.StringFlag{Name: "method", Value: "any", EnvVars: []string{"TARSCACHE_METHOD"}, Destination: &o.method,
+				Usage: "QueryF `METHOD`: byid, any, all, samegroup, station, set or subset (see below)"},
+			&cli.StringFlag{Name: "station", EnvVars: []string{"TARSCACHE_STATION"}, Destination: &o.station, Usage: "`STATION` for --method station"},
+			&cli.StringFlag{Name: "set", EnvVars: []string{"TARSCACHE_SET"}, Destination: &o.set, Usage: "`SET` id name.area.group for --method set"},
 			&cli.StringFlag{Name: "node-name", EnvVars: []string{"TARSCACHE_NODE_NAME"}, Destination: &o.nodeName,
-				Usage: "client node_name sent in the request context (IDC group selection)"},
-			&cli.StringFlag{Name: "format", Value: "table", EnvVars: []string{"TARSCACHE_FORMAT"}, Destination: &o.format, Usage: "table or json"},
+				Usage: "client `NODE` name sent in the request context as node_name (IDC group selection)"},
+			&cli.StringFlag{Name: "format", Value: "table", EnvVars: []string{"TARSCACHE_FORMAT"}, Destination: &o.format, Usage: "output `FORMAT`: table or json"},
+			&cli.DurationFlag{Name: "timeout", Value: 3 * time.Second, EnvVars: []string{"TARSCACHE_TIMEOUT"}, Destination: &o.timeout,
+				Action: positive("--timeout"), Usage: "give up after this `DURATION`"},
 		},
 		OnUsageError: subcommandUsage,
 		Action: func(c *cli.Context) error {
@@ -83,23 +86,53 @@ func query(w io.Writer, o queryOptions) error {
 		return usageErrorf("--format %q: want table or json", o.format)
 	}
 	m, ok := queryMethods[o.method]
-	if !ok {
+	switch {
+	case !ok:
 		return usageErrorf("--method %q: want byid, any, all, samegroup, station, set or subset", o.method)
+	case o.method == "station" && o.station == "":
+		return usageErrorf("--method station needs --station")
+	case o.method == "set" && o.set == "":
+		return usageErrorf("--method set needs --set NAME.AREA.GROUP")
 	}
-	qs, err := queryProxies(0, o.locator)
+	locator, err := parseLocator("--locator", o.locator)
+	if err != nil {
+		return err
+	}
+	qs, err := queryProxies(o.timeout, locator)
 	if err != nil {
 		return fmt.Errorf("query: %w", err)
 	}
 	a, err := m.ask(qs[0], o.lookup)
 	if err != nil {
-		return fmt.Errorf("query %s of %s via %q: %w", m.wire, o.id, o.locator, err)
+		return fmt.Errorf("query %s of %s via %q: %w", m.wire, o.id, locator, callError(err, o.timeout))
 	}
+	write := writeAnswer
 	if o.format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(a)
+		write = writeAnswerJSON
 	}
-	return writeAnswer(w, a)
+	if err := write(w, a); err != nil {
+		return err
+	}
+	return answerError(a)
+}
+
+func writeAnswerJSON(w io.Writer, a answer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(a)
+}
+
+// answerError fails an answer a client could not use: a non-zero ret, or no
+// endpoint at all, which is also how QueryF answers a servant it does not know.
+func answerError(a answer) error {
+	switch {
+	case a.Ret != 0:
+		return fmt.Errorf("query: %s(%q) answered ret=%d: the lookup failed (a client keeps its old list)", a.Method, a.ID, a.Ret)
+	case a.Subset == nil && len(a.Active) == 0 && len(a.Inactive) == 0:
+		return fmt.Errorf("query: no endpoint for %q: the registry does not know this servant or has none for it "+
+			"(ids are case-sensitive: Application.Server.Servant; \"tarscache dump\" lists them)", a.ID)
+	}
+	return nil
 }
 
 // queryMethod is one QueryF method as "tarscache query --method" names it.
@@ -167,7 +200,7 @@ func queryProxies(timeout time.Duration, locators ...string) ([]*queryf.QueryF, 
 // quietCommunicator returns a TarsGo communicator with its logs off. TarsGo reads
 // its own configuration file, once per process; a minimal one keeps it quiet and
 // away from our arguments.
-func quietCommunicator() (*tarsgo.Communicator, error) {
+func quietCommunicator() (*tars.Communicator, error) {
 	dir, err := os.MkdirTemp("", "tarscache-query-")
 	if err != nil {
 		return nil, fmt.Errorf("tars client config: %w", err)
@@ -178,8 +211,8 @@ func quietCommunicator() (*tarsgo.Communicator, error) {
 	if err := os.WriteFile(conf, []byte(quiet), 0o600); err != nil {
 		return nil, fmt.Errorf("tars client config: %w", err)
 	}
-	tarsgo.ServerConfigPath = conf
-	comm := tarsgo.NewCommunicator()
+	tars.ServerConfigPath = conf
+	comm := tars.NewCommunicator()
 	rogger.SetLevel(rogger.OFF) // failures reach the user as our one-line error
 	return comm, nil
 }
@@ -187,7 +220,7 @@ func quietCommunicator() (*tarsgo.Communicator, error) {
 // writeAnswer writes a as a header line and a table of its endpoints.
 func writeAnswer(w io.Writer, a answer) error {
 	if c := a.Subset; c != nil {
-		_, err := fmt.Fprintf(w, "%s(%q) ret=%d: enable=%t ruleType=%q ruleData=%s\n", a.Method, a.ID, a.Ret, c.Enable, c.RuleType, c.RuleData)
+		_, err := fmt.Fprintf(w, "%s(%q) ret=%d: enable=%t ruleType=%q ruleData=%s\n", a.Method, a.ID, a.Ret, c.Enable, c.RuleType, shown(c.RuleData))
 		return err
 	}
 	fmt.Fprintf(w, "%s(%q) ret=%d: %d active, %d inactive\n", a.Method, a.ID, a.Ret, len(a.Active), len(a.Inactive))
@@ -198,8 +231,8 @@ func writeAnswer(w io.Writer, a answer) error {
 		eps   []endpointf.EndpointF
 	}{{"active", a.Active}, {"inactive", a.Inactive}} {
 		for _, e := range list.eps {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%d\t%s\n", list.state, protoName(e.Istcp), e.Host, e.Port,
-				e.Timeout, e.Weight, e.WeightType, dash(e.NodeName), dash(e.SetId), e.Groupworkid, dash(e.Subset))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%d\t%s\n", list.state, protoName(e.Istcp), shown(e.Host), e.Port,
+				e.Timeout, e.Weight, e.WeightType, dash(shown(e.NodeName)), dash(shown(e.SetId)), e.Groupworkid, dash(shown(e.Subset)))
 		}
 	}
 	return tw.Flush()

@@ -55,8 +55,8 @@ Examples:
 			&cli.IntFlag{Name: "keys", EnvVars: []string{"TARSCACHE_ROUTE_KEYS"}, Destination: &o.keys,
 				Usage: "route `N` random keys and print each subset's share instead"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, EnvVars: []string{"TARSCACHE_ROUTE_SEED"}, Destination: &o.seed,
-				Usage: "seed of the random keys of --keys"},
-			adminTokenFlag(&o.token),
+				Usage: "`SEED` of the random keys of --keys"},
+			clientTokenFlag(&o.token),
 		},
 		OnUsageError: subcommandUsage,
 		Action: func(c *cli.Context) error {
@@ -114,10 +114,10 @@ func routedOf(snap *snapshot.Snapshot, id string) (*routed, error) {
 
 func (r *routed) describe(w io.Writer) {
 	if r.rule == nil {
-		fmt.Fprintf(w, "%s: no subset rule in force: requests are not filtered\n", r.id)
+		fmt.Fprintf(w, "%s: no subset rule in force: requests are not filtered\n", shown(r.id))
 		return
 	}
-	fmt.Fprintf(w, "%s: %s rule %s\n", r.id, r.conf.RuleType, r.conf.RuleData)
+	fmt.Fprintf(w, "%s: %s rule %s\n", shown(r.id), shown(r.conf.RuleType), shown(r.conf.RuleData))
 }
 
 // one prints the subset key goes to and the endpoints the request may use.
@@ -134,7 +134,7 @@ func (r *routed) one(w io.Writer, key string) error {
 		fmt.Fprintf(w, "key %q: subset %s, %d of %d active endpoints\n", key, sub, len(eps), len(r.active))
 	}
 	for _, ep := range eps {
-		fmt.Fprintf(w, "  %s -h %s -p %d -t %d  subset=%s node=%s\n", protoName(ep.Istcp), ep.Host, ep.Port, ep.Timeout, dash(ep.Subset), ep.NodeName)
+		fmt.Fprintf(w, "  %s -h %s -p %d -t %d  subset=%s node=%s\n", protoName(ep.Istcp), shown(ep.Host), ep.Port, ep.Timeout, dash(shown(ep.Subset)), shown(ep.NodeName))
 	}
 	return nil
 }
@@ -171,7 +171,7 @@ func (r *routed) writeShares(w io.Writer, counts map[string]int, n int) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "SUBSET\tWEIGHT\tSHARE OF %d KEYS\tACTIVE ENDPOINTS\n", n)
 	for _, s := range names {
-		fmt.Fprintf(tw, "%s\t%s\t%.2f%%\t%d\n", s, weights.text(s), 100*float64(counts[s])/float64(n), subset.Count(r.active, s))
+		fmt.Fprintf(tw, "%s\t%s\t%.2f%%\t%d\n", shown(s), weights.text(s), 100*float64(counts[s])/float64(n), subset.Count(r.active, s))
 	}
 	return tw.Flush()
 }

@@ -85,7 +85,7 @@ func TestRoute_failures(t *testing.T) {
 	requireFailure(t, exitUsage, "route takes one SERVANT", "route", "--data", path)
 	requireFailure(t, exitUsage, "not both", "route", "--data", path, routed1, "--key", "a", "--keys", "3")
 	requireFailure(t, exitFailure, `servant "No.Such.Obj" has no record`, "route", "--data", path, "No.Such.Obj")
-	requireFailure(t, exitFailure, "no such file", "route", "--data", filepath.Join(t.TempDir(), "missing.db"), routed1)
+	requireFailure(t, exitFailure, "does not exist", "route", "--data", filepath.Join(t.TempDir(), "missing.db"), routed1)
 }
 
 var hostRE = regexp.MustCompile(`(?m)^  tcp -h (\S+)`)

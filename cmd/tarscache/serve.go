@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -42,6 +43,7 @@ type serveOptions struct {
 	allow        cli.StringSlice
 	maxConns     int
 	maxInFlight  int
+	maxBuffered  int // MiB
 	idleTimeout  time.Duration
 	adminToken   string // read from --admin-token-file
 	rebuild      bool
@@ -54,7 +56,7 @@ func serveCommand() *cli.Command {
 		Usage: "serve QueryF from the cache file, syncing it from db_tars in the background",
 		Description: `Loads the cache file and answers at once, then syncs from MySQL every --sync-interval.
 While MySQL is unreachable it keeps answering from the file and retries with backoff.
-SIGTERM or SIGINT stop it cleanly.
+SIGTERM or SIGINT stop it cleanly; SIGHUP is logged and ignored, and a closed stderr never stops it.
 
 Access: --allow limits QueryF to clients of the given networks, --max-conns and
 --max-in-flight bound connections and concurrent requests. The admin API binds
@@ -67,11 +69,11 @@ Examples:
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:17890", EnvVars: []string{"TARSCACHE_LISTEN"}, Destination: &o.listen,
 				Usage: "`HOST:PORT` to serve QueryF (tars.tarsregistry.QueryObj) on"},
 			&cli.DurationFlag{Name: "sync-interval", Action: positive("--sync-interval"), Value: 2 * time.Second, EnvVars: []string{"TARSCACHE_SYNC_INTERVAL"}, Destination: &o.syncInterval,
-				Usage: "time between two syncs from MySQL; each reads only the servers written since the last one"},
+				Usage: "`DURATION` between two syncs from MySQL (500ms, 2s, 1m); each reads only the servers written since the last one"},
 			&cli.DurationFlag{Name: "full-sync-interval", Action: positive("--full-sync-interval"), Value: 5 * time.Minute, EnvVars: []string{"TARSCACHE_FULL_SYNC_INTERVAL"}, Destination: &o.fullInterval,
-				Usage: "longest time between two syncs that read every table (the safety net under incremental syncs)"},
+				Usage: "longest `DURATION` between two syncs that read every table (the safety net under incremental syncs)"},
 			&cli.StringFlag{Name: "admin", Value: admin.DefaultAddr, EnvVars: []string{"TARSCACHE_ADMIN"}, Destination: &o.admin,
-				Usage: "`HOST:PORT` of the admin HTTP API (/healthz, /readyz, /metrics, /v1/servants, /v1/records, /v1/backup, /v1/held; see README); \"off\" disables it. It has no authentication: keep it on loopback"},
+				Usage: "`HOST:PORT` of the admin HTTP API (/healthz, /readyz, /metrics, /v1/servants, /v1/records, /v1/backup, /v1/held; see README); \"off\" disables it. Without --admin-token-file it has no authentication and binds only a loopback address"},
 			&cli.StringSliceFlag{Name: "advertise", EnvVars: []string{"TARSCACHE_ADVERTISE"}, Destination: &o.advertise,
 				Usage: "answer lookups of tars.tarsregistry.QueryObj with this `ENDPOINT` (\"tcp -h HOST -p PORT -t MS\"; repeatable) " +
 					"instead of the registry's own rows, so that clients and tarsnode are pointed at tarscache"},
@@ -81,15 +83,18 @@ Examples:
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"TARSCACHE_LOG_LEVEL"}, Destination: &o.logLevel,
 				Usage: "lowest `LEVEL` logged: debug, info, warn or error"},
 			&cli.DurationFlag{Name: "max-stale", Action: notNegative("--max-stale"), Value: 72 * time.Hour, EnvVars: []string{"TARSCACHE_MAX_STALE"}, Destination: &o.maxStale,
-				Usage: "once the last successful sync is older than this, lookups fail so that clients keep their own lists (0: answer stale data forever)"},
+				Usage: "once the last successful sync is older than this `DURATION`, lookups fail (and /readyz answers 503) so that clients keep their own lists (0: answer stale data forever)"},
 			&cli.StringSliceFlag{Name: "allow", EnvVars: []string{"TARSCACHE_ALLOW"}, Destination: &o.allow,
 				Usage: "serve QueryF only to clients in this `CIDR` (10.0.0.0/8, or one address; repeatable); others are disconnected and counted. Default: everyone"},
 			&cli.IntFlag{Name: "max-conns", Value: tars.DefaultMaxConns, EnvVars: []string{"TARSCACHE_MAX_CONNS"}, Destination: &o.maxConns,
-				Action: atLeastOne("--max-conns"), Usage: "most QueryF connections open at once; more are disconnected at accept and counted"},
+				Action: atLeastOne("--max-conns"), Usage: "most QueryF connections (`N`) open at once; more are disconnected at accept and counted"},
 			&cli.IntFlag{Name: "max-in-flight", Value: tars.DefaultMaxInFlight, EnvVars: []string{"TARSCACHE_MAX_IN_FLIGHT"}, Destination: &o.maxInFlight,
-				Action: atLeastOne("--max-in-flight"), Usage: "most QueryF requests answered at once; more wait their turn"},
+				Action: atLeastOne("--max-in-flight"), Usage: "most QueryF requests (`N`) answered at once; more wait their turn"},
+			&cli.IntFlag{Name: "max-buffered-mib", Value: tars.DefaultMaxBufferedBytes >> 20, EnvVars: []string{"TARSCACHE_MAX_BUFFERED_MIB"}, Destination: &o.maxBuffered,
+				Action: atLeastOne("--max-buffered-mib"), Usage: "most `MiB` held across QueryF connections for requests still arriving and replies not yet read " +
+					"(beyond 4 KiB each); a connection that needs more is closed and counted"},
 			&cli.DurationFlag{Name: "idle-timeout", Value: tars.DefaultIdleTimeout, EnvVars: []string{"TARSCACHE_IDLE_TIMEOUT"}, Destination: &o.idleTimeout,
-				Action: positive("--idle-timeout"), Usage: "close a QueryF connection that sends nothing for this long (clients reconnect on their next call)"},
+				Action: positive("--idle-timeout"), Usage: "close a QueryF connection that sends nothing for this `DURATION` (clients reconnect on their next call)"},
 			adminTokenFlag(&o.adminToken),
 			&cli.BoolFlag{Name: "rebuild-on-corruption", EnvVars: []string{"TARSCACHE_REBUILD_ON_CORRUPTION"}, Destination: &o.rebuild,
 				Usage: "when the cache file is damaged, of another kind or of a newer format, move it aside (FILE.bad-TIME, never deleted) " +
@@ -99,6 +104,9 @@ Examples:
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageErrorf("serve takes no arguments, got %q", c.Args().Slice())
+			}
+			if err := checkServeFlags(o); err != nil {
+				return err
 			}
 			log, err := newLogger(c.App.ErrWriter, o.logFormat, o.logLevel)
 			if err != nil {
@@ -158,16 +166,28 @@ func adminTokenFlag(dst *string) cli.Flag {
 // secretInto reads the file a flag names into dst: its content, trimmed of white
 // space, which must not be empty. Errors name the file, never its content.
 func secretInto(dst *string, flag string) func(*cli.Context, string) error {
-	return func(_ *cli.Context, path string) error {
+	return func(c *cli.Context, path string) error {
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return fmt.Errorf("%s: %w", flag, err)
+			return usageErrorf("%s: %w", flag, err)
 		}
 		if *dst = strings.TrimSpace(string(b)); *dst == "" {
-			return fmt.Errorf("%s %s: the file is empty", flag, path)
+			return usageErrorf("%s %s: the file is empty", flag, path)
 		}
+		warnIfShared(c.App.ErrWriter, flag, path)
 		return nil
 	}
+}
+
+// warnIfShared warns on w when the secret file at path, a regular file, may be
+// read by users other than its owner (group or others have any permission on it).
+func warnIfShared(w io.Writer, flag, path string) {
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() || st.Mode().Perm()&0o077 == 0 {
+		return
+	}
+	fmt.Fprintf(w, "tarscache: warning: %s %s can be read by other users (mode %04o): it holds a secret; chmod 600 it\n",
+		flag, path, st.Mode().Perm())
 }
 
 func dataFlag(dst *string) cli.Flag {
@@ -176,10 +196,17 @@ func dataFlag(dst *string) cli.Flag {
 }
 
 // serve runs until SIGTERM or SIGINT, then stops the sync, the listener and the
-// file, in that order.
-func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
+// file, in that order. SIGHUP is logged and otherwise ignored: serve has no
+// configuration file to re-read and logs only to stderr. SIGPIPE is ignored, so
+// that a closed stderr (a log pipe gone) fails log writes, which slog drops,
+// instead of ending the process.
+func serve(ctx context.Context, o serveOptions, log *slog.Logger) (err error) {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	signal.Ignore(syscall.SIGPIPE)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	override, err := advertised(o.advertise.Value())
 	if err != nil {
 		return err
@@ -191,17 +218,26 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	if err := checkAdminAccess(o.admin, o.adminToken); err != nil {
 		return err
 	}
+	fitOpenFiles(o.maxConns, log)
+	cleanup := createdOnFailure(o.data) // a serve that never started leaves no file
 	c, err := openCache(o, cache.Options{Logger: log, Override: override}, log)
 	if err != nil {
+		cleanup(err)
 		return err
 	}
-	defer c.Close()
+	started := false
+	defer func() {
+		c.Close()
+		if !started {
+			cleanup(err)
+		}
+	}()
 	reg := newRegistry(c)
 	srv, err := tars.Listen(o.listen, tars.NewHandler(c, tars.HandlerOptions{MaxStale: o.maxStale}),
 		tars.Options{Logger: log, Registerer: reg, Allow: allow, MaxConns: o.maxConns, MaxInFlight: o.maxInFlight,
-			IdleTimeout: o.idleTimeout})
+			IdleTimeout: o.idleTimeout, MaxBufferedBytes: int64(o.maxBuffered) << 20})
 	if err != nil {
-		return err
+		return portInUse(err, "--listen", o.listen)
 	}
 	db, err := sync.OpenDB(o.dsn, log)
 	if err != nil {
@@ -210,21 +246,24 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	defer db.Close()
 	syncer := sync.New(db, c, sync.Options{Interval: o.syncInterval, FullInterval: o.fullInterval, Logger: log,
 		ProtectThreshold: syncerThreshold(o.protect), Registerer: reg})
-	adm, err := listenAdmin(o.admin, admin.Options{Logger: log, Held: heldView{syncer}, Store: c, Gatherer: reg, Token: o.adminToken})
+	adm, err := listenAdmin(o.admin, admin.Options{Logger: log, Held: heldView{syncer}, Store: storeView{c}, Gatherer: reg, Token: o.adminToken,
+		MaxStale: o.maxStale})
 	if err != nil {
-		return errors.Join(err, srv.Close())
+		return errors.Join(portInUse(err, "--admin", o.admin), srv.Close())
 	}
+	started = true
+	warnIfStale(log, c.LastSync(), o.maxStale, time.Now())
 	log.Info("serving", "listen", srv.Addr().String(), "admin", adminAddr(adm), "data", o.data, "servants", c.Snapshot().Len(),
 		"dsn", sync.RedactDSN(o.dsn), "sync_interval", o.syncInterval, "full_sync_interval", o.fullInterval,
 		"max_stale", o.maxStale, "last_sync", c.LastSync(), "advertise", o.advertise.Value(),
-		"allow", o.allow.Value(), "max_conns", o.maxConns, "max_in_flight", o.maxInFlight, "admin_token", o.adminToken != "")
-	return runUntilDone(ctx, srv, adm, syncer, log)
+		"allow", o.allow.Value(), "max_conns", o.maxConns, "max_in_flight", o.maxInFlight, "max_buffered_mib", o.maxBuffered, "admin_token", o.adminToken != "")
+	return runUntilDone(ctx, srv, adm, syncer, hup, log)
 }
 
 // openCache opens the cache file; with --rebuild-on-corruption a file it refuses as
 // damaged is moved aside and a new one is started, which the first sync fills.
 func openCache(o serveOptions, opts cache.Options, log *slog.Logger) (*cache.Cache, error) {
-	c, err := cache.Open(o.data, opts)
+	c, err := openData(o.data, opts)
 	if err == nil || !isDamaged(err) {
 		return c, err
 	}
@@ -237,7 +276,7 @@ func openCache(o serveOptions, opts cache.Options, log *slog.Logger) (*cache.Cac
 	}
 	log.Error("cache file refused: moved aside, rebuilding it from MySQL; lookups answer nothing until the first sync",
 		"file", o.data, "moved_to", aside, "err", err)
-	return cache.Open(o.data, opts)
+	return openData(o.data, opts)
 }
 
 func isDamaged(err error) bool {
@@ -309,7 +348,7 @@ func isLoopback(addr string) bool {
 func newRegistry(c *cache.Cache) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		admin.NewStoreCollector(c, nil))
+		admin.NewStoreCollector(storeView{c}, nil))
 	return reg
 }
 
@@ -348,8 +387,8 @@ func advertised(endpoints []string) ([]snapshot.Servant, error) {
 }
 
 // runUntilDone owns the server, admin and syncer goroutines and returns when ctx
-// ends or a server fails.
-func runUntilDone(ctx context.Context, srv *tars.Server, adm *admin.Server, syncer *sync.Syncer, log *slog.Logger) error {
+// ends or a server fails; each signal on hup is logged and changes nothing.
+func runUntilDone(ctx context.Context, srv *tars.Server, adm *admin.Server, syncer *sync.Syncer, hup <-chan os.Signal, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg gosync.WaitGroup
 	wg.Go(func() { _ = syncer.Run(ctx) })
@@ -359,11 +398,17 @@ func runUntilDone(ctx context.Context, srv *tars.Server, adm *admin.Server, sync
 		go func() { served <- adminServe(adm) }()
 	}
 	var err error
-	select {
-	case <-ctx.Done():
-		log.Info("stopping")
-	case err = <-served:
-		err = fmt.Errorf("serve: %w", err)
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			log.Info("stopping")
+			done = true
+		case err = <-served:
+			err = fmt.Errorf("serve: %w", err)
+			done = true
+		case <-hup:
+			log.Info("SIGHUP ignored: serve re-reads nothing; restart it to change its flags or files (SIGTERM stops it cleanly)")
+		}
 	}
 	cancel()
 	wg.Wait()

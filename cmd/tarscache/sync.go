@@ -5,6 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -20,6 +25,8 @@ type syncOptions struct {
 	protect    float64
 	acceptHeld bool
 	dryRun     bool
+	logFormat  string
+	logLevel   string
 }
 
 func syncCommand() *cli.Command {
@@ -45,13 +52,21 @@ Examples:
 				Usage: "apply the fetch even if it would take away more than --protect-threshold"},
 			&cli.BoolFlag{Name: "dry-run", EnvVars: []string{"TARSCACHE_DRY_RUN"}, Destination: &o.dryRun,
 				Usage: "print which servants the sync would add, change and remove, and whether it would be held; write nothing"},
+			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"TARSCACHE_LOG_FORMAT"}, Destination: &o.logFormat,
+				Usage: "log `FORMAT` on stderr: text (logfmt) or json"},
+			&cli.StringFlag{Name: "log-level", Value: "error", EnvVars: []string{"TARSCACHE_LOG_LEVEL"}, Destination: &o.logLevel,
+				Usage: "lowest `LEVEL` logged on stderr: debug, info, warn or error (the report on stdout names every rejected row)"},
 		),
 		OnUsageError: subcommandUsage,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageErrorf("sync takes no arguments, got %q", c.Args().Slice())
 			}
-			return syncOnce(c.Context, c.App.Writer, c.App.ErrWriter, o)
+			log, err := newLogger(c.App.ErrWriter, o.logFormat, o.logLevel)
+			if err != nil {
+				return err
+			}
+			return syncOnce(c.Context, c.App.Writer, c.App.ErrWriter, o, log)
 		},
 	}
 }
@@ -79,21 +94,34 @@ func syncerThreshold(percent float64) float64 {
 	return percent
 }
 
-func syncOnce(ctx context.Context, w, stderr io.Writer, o syncOptions) error {
-	c, err := cache.Open(o.data, cache.Options{ReadOnly: o.dryRun})
-	if err != nil {
+// syncOnce runs one sync into o.data, or previews it with o.dryRun. A file the
+// sync would create is only left behind when the sync succeeds.
+func syncOnce(ctx context.Context, w, stderr io.Writer, o syncOptions, log *slog.Logger) (err error) {
+	if err := checkDSN(o.dsn); err != nil {
 		return err
 	}
-	defer c.Close()
-	db, err := sync.OpenDB(o.dsn, nil)
+	if err := checkDataPath(o.data, false); err != nil {
+		return err
+	}
+	if o.dryRun {
+		return dryRunOnce(ctx, w, stderr, o, log)
+	}
+	db, err := openDB(ctx, o.dsn, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	s := sync.New(db, c, sync.Options{ProtectThreshold: syncerThreshold(o.protect)})
-	if o.dryRun {
-		return dryRun(ctx, w, stderr, s, o.data)
+	cleanup := createdOnFailure(o.data)
+	c, err := openData(o.data, cache.Options{Logger: log})
+	if err != nil {
+		cleanup(err)
+		return err
 	}
+	defer func() {
+		err = errors.Join(err, c.Close())
+		cleanup(err)
+	}()
+	s := sync.New(db, c, sync.Options{ProtectThreshold: syncerThreshold(o.protect), Logger: log})
 	if o.acceptHeld {
 		s.AcceptHeld()
 	}
@@ -110,8 +138,43 @@ func syncOnce(ctx context.Context, w, stderr io.Writer, o syncOptions) error {
 		"subset rules: %d written, %d deleted, %d rejected\n",
 		o.data, res.Apply.Written, res.Apply.Deleted, res.Apply.Unchanged, res.Apply.GroupsChanged, res.Report.Rows, len(res.Report.Rejected),
 		res.Apply.RulesWritten, res.Apply.RulesDeleted, len(res.RejectedRules))
+	printRejectedRows(w, res.Report.Rejected)
 	printRejectedRules(w, res.RejectedRules)
 	return nil
+}
+
+// printRejectedRows names each row a sync rejects and why, one per line.
+func printRejectedRows(w io.Writer, rej []sync.Rejection) {
+	for _, r := range rej {
+		fmt.Fprintf(w, "rejected: %s\n", strings.TrimPrefix(r.Err.Error(), "sync: "))
+	}
+}
+
+// dryRunOnce previews a sync into o.data; a file that does not exist yet is
+// previewed as an empty one, and nothing is created.
+func dryRunOnce(ctx context.Context, w, stderr io.Writer, o syncOptions, log *slog.Logger) error {
+	db, err := openDB(ctx, o.dsn, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	path := o.data
+	if _, err := os.Lstat(o.data); errors.Is(err, fs.ErrNotExist) {
+		dir, err := os.MkdirTemp("", "tarscache-dry-run-")
+		if err != nil {
+			return fmt.Errorf("dry run: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, "tarscache.db")
+		fmt.Fprintf(w, "%s does not exist yet: the sync would create it\n", o.data)
+	}
+	c, err := openData(path, cache.Options{ReadOnly: path == o.data, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	s := sync.New(db, c, sync.Options{ProtectThreshold: syncerThreshold(o.protect), Logger: log})
+	return dryRun(ctx, w, stderr, s, o.data)
 }
 
 // printRejectedRules lists the subset rule rows a sync rejects, one per line.
@@ -137,9 +200,10 @@ func dryRun(ctx context.Context, w, stderr io.Writer, s *sync.Syncer, data strin
 		ids  []string
 	}{{"+", pl.Added}, {"~", pl.Changed}, {"-", pl.Removed}, {"~ subset rule of", pl.RulesChanged}, {"- subset rule of", pl.RulesRemoved}} {
 		for _, id := range l.ids {
-			fmt.Fprintf(w, "%s %s\n", l.mark, id)
+			fmt.Fprintf(w, "%s %s\n", l.mark, shown(id))
 		}
 	}
+	printRejectedRows(w, p.Report.Rejected)
 	printRejectedRules(w, p.RejectedRules)
 	if p.HeldReason != "" {
 		fmt.Fprintf(w, "the sync would be held: %s\n", p.HeldReason)

@@ -52,6 +52,20 @@ type Store interface {
 	// WriteTo writes a consistent copy of the whole cache file to w, as a file
 	// that cache.Open reads, and returns the number of bytes written.
 	WriteTo(w io.Writer) (int64, error)
+	// FileStatus says whether the file is still the one the cache wrote.
+	FileStatus() FileStatus
+}
+
+// FileStatus is the state of the cache file as its cache last checked it.
+type FileStatus struct {
+	// Problem describes a change found under the running server and not yet
+	// repaired (the file was truncated, overwritten, replaced or deleted); empty
+	// while the file is sound. Since is when it was first found.
+	Problem string
+	Since   time.Time
+	// Changes counts the changes found since the start; Rewrites the files
+	// rewritten from memory to repair them.
+	Changes, Rewrites int
 }
 
 // Options configure NewHandler. Held is required; DefaultOptions documents the
@@ -74,6 +88,9 @@ type Options struct {
 	// Token, when not empty, is the bearer token every request but /healthz and
 	// /readyz must carry ("Authorization: Bearer TOKEN"); others get 401.
 	Token string
+	// MaxStale is the serve --max-stale the QueryF handler refuses lookups
+	// beyond: once the last sync is older, /readyz answers 503. Zero never does.
+	MaxStale time.Duration
 }
 
 // DefaultOptions returns the options NewHandler uses for nil fields.
@@ -94,10 +111,13 @@ func withDefaults(opts Options) Options {
 
 // handler serves the routes; it keeps no state besides its dependencies.
 type handler struct {
-	held   Held
-	store  Store // nil when the API has no cache
-	logger *slog.Logger
-	now    func() time.Time
+	held     Held
+	store    Store // nil when the API has no cache
+	logger   *slog.Logger
+	now      func() time.Time
+	maxStale time.Duration
+	// backups and dumps bound the /v1/backup and /v1/records answers at once.
+	backups, dumps slots
 }
 
 // NewHandler returns the admin API's handler: every route of the package
@@ -108,7 +128,8 @@ func NewHandler(opts Options) http.Handler {
 		panic("admin: NewHandler: Options.Held is nil")
 	}
 	opts = withDefaults(opts)
-	h := &handler{held: opts.Held, store: opts.Store, logger: opts.Logger, now: opts.Now}
+	h := &handler{held: opts.Held, store: opts.Store, logger: opts.Logger, now: opts.Now, maxStale: opts.MaxStale,
+		backups: make(slots, MaxBackups), dumps: make(slots, MaxRecordDumps)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", h.readyz)
@@ -116,8 +137,10 @@ func NewHandler(opts Options) http.Handler {
 	mux.HandleFunc("POST /v1/held/accept", h.acceptHeld)
 	mux.HandleFunc("GET /v1/servants", h.withStore(h.listServants))
 	mux.HandleFunc("GET /v1/servants/{id}", h.withStore(h.getServant))
-	mux.HandleFunc("GET /v1/records", h.withStore(h.records))
-	mux.HandleFunc("GET /v1/backup", h.withStore(h.backup))
+	mux.HandleFunc("GET /v1/records", h.withStore(h.limited(h.dumps,
+		"too many /v1/records answers are being sent; retry later", h.records)))
+	mux.HandleFunc("GET /v1/backup", h.withStore(h.limited(h.backups,
+		"too many backups are being downloaded; retry later", h.backup)))
 	if opts.Gatherer != nil {
 		mux.Handle("GET /metrics", metricsHandler(opts.Gatherer))
 	}

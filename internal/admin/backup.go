@@ -2,22 +2,21 @@ package admin
 
 import (
 	"fmt"
+	"io"
 	"net/http"
-	"time"
+	"strconv"
 )
 
 // backupTimeFormat is the UTC time in a backup's file name.
 const backupTimeFormat = "20060102T150405Z"
 
-// backupWriteTimeout bounds a whole backup download, replacing the server's
-// writeTimeout: the copy holds a bbolt read transaction, which makes an Apply
-// that must grow the file wait, so a client that reads slowly is cut off.
-const backupWriteTimeout = 5 * time.Minute
-
 // backup streams a consistent copy of the cache file. The size is not known
 // before the copy, so the body is chunked; if the copy fails once bytes are
 // sent, the connection is aborted so that the client sees a truncated transfer
-// rather than a complete-looking answer.
+// rather than a complete-looking answer. The copy never holds up a sync (see
+// cache.Cache.WriteTo); the client gets the time its bytes take at 64 KiB/s
+// plus 10 s, and MaxBackups downloads run at once. While the file was changed
+// under the server (Store.FileStatus reports a problem) backups are refused with 503.
 func (h *handler) backup(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", "application/octet-stream")
@@ -26,8 +25,7 @@ func (h *handler) backup(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
-	h.extendWriteDeadline(w)
-	sw := &sentWriter{w: w}
+	sw := &sentWriter{w: newPacedWriter(w)}
 	if _, err := h.store.WriteTo(sw); err != nil {
 		h.backupFailed(w, r, sw, err)
 	}
@@ -38,18 +36,18 @@ func (h *handler) backupName() string {
 	return "tarscache-" + h.now().UTC().Format(backupTimeFormat) + ".db"
 }
 
-// extendWriteDeadline gives the download backupWriteTimeout from now. The
-// deadline is the network's, so it reads the real clock, not h.now.
-func (h *handler) extendWriteDeadline(w http.ResponseWriter) {
-	err := http.NewResponseController(w).SetWriteDeadline(time.Now().Add(backupWriteTimeout))
-	if err != nil {
-		h.logger.Debug("admin: backup: set write deadline", "err", err)
-	}
-}
-
 // backupFailed answers 500 when nothing was sent yet; otherwise it aborts the
 // connection mid-body (http.ErrAbortHandler, which the server does not log).
 func (h *handler) backupFailed(w http.ResponseWriter, r *http.Request, sw *sentWriter, err error) {
+	if !sw.started && h.store.FileStatus().Problem != "" {
+		// The cache logged it once; each refused download is not worth a line.
+		h.logger.Debug("admin: backup refused", "err", err, "remote", r.RemoteAddr)
+		w.Header().Del("Content-Disposition")
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+		h.writeJSON(w, http.StatusServiceUnavailable, errorJSON{Error: err.Error() +
+			" (it is rewritten from memory at the next sync; retry then)"})
+		return
+	}
 	if !sw.started {
 		h.logger.Error("admin: backup failed", "err", err, "remote", r.RemoteAddr)
 		w.Header().Del("Content-Disposition")
@@ -64,7 +62,7 @@ func (h *handler) backupFailed(w http.ResponseWriter, r *http.Request, sw *sentW
 // sentWriter counts what reaches the response, and whether anything was
 // written: the first Write sends the status line and headers.
 type sentWriter struct {
-	w       http.ResponseWriter
+	w       io.Writer
 	started bool
 	n       int64
 }

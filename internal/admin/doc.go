@@ -12,20 +12,27 @@
 //     valid state): {"ready":true,"servants":N,"last_sync":T,"stale_for_seconds":S},
 //     S being how long ago (by Options.Now) the last successful sync started, or
 //     null with last_sync when the file was never synced (a new or imported one).
-//     Otherwise it answers 503 {"ready":false,"reason":"..."}. Ready means "serving
-//     loaded records", not "MySQL is reachable": a server restarted during a
-//     database outage is ready at once from its file, and stale_for_seconds says
-//     how old that file is.
+//     Otherwise it answers 503 {"ready":false,"reason":"..."}; so it does once
+//     the last sync is older than Options.MaxStale (serve --max-stale), when
+//     QueryF refuses lookups as too stale. Ready means "serving loaded records",
+//     not "MySQL is reachable": a server restarted during a database outage is
+//     ready at once from its file, and stale_for_seconds says how old that file is.
+//     A "file" object reports the cache file under the server:
+//     {"ok":true,"changes":0,"rewrites":0}, or, while it was found truncated,
+//     overwritten, replaced or deleted and not yet rewritten from memory,
+//     {"ok":false,"problem":"...","since":T,...}; records are served from memory
+//     meanwhile, so the answer stays 200.
 //   - GET /v1/servants lists the stored servants in id order, only those whose id
 //     starts with the optional ?prefix=:
 //     {"servants":[{"id":...,"version":"8 hex digits","active":N,"inactive":N}],
 //     "last_sync":T}. The version is the record's CRC32, as tarscache dump shows it.
 //   - GET /v1/servants/{id} answers the record QueryF answers for the id (an exact,
 //     case-sensitive match; a "/" in an id is sent as %2F): {"id","version",
-//     "endpoints":[{"active","proto","host","port","timeout","weight",
-//     "weight_type","auth_type","bak_flag","node_name","enable_group",
-//     "ip_group_name","enable_set","set_name","set_area","set_group","subset",
-//     "origin"}]}, every field always present, proto being 0 udp, 1 tcp, 2 ssl. An
+//     "endpoints":[{"active","istcp","host","port","timeout","weight",
+//     "weightType","authType","bakFlag","nodeName","enableGroup","ipGroupName",
+//     "enableSet","setName","setArea","setGroup","subset","origin"}]}, every field
+//     always present and named as in the records document below, istcp being 0
+//     udp, 1 tcp, 2 ssl. An
 //     unknown id answers 404 {"error":"unknown servant \"ID\""}. Both servant
 //     routes add "override":true to a record the cache answers in place of the
 //     stored one (serve --advertise); an override whose id is not stored is
@@ -36,7 +43,7 @@
 //     groups, or with ?prefix= only the servants whose id starts with it. The
 //     header X-Tarscache-Last-Sync (LastSyncHeader) carries the time of the last
 //     successful sync, absent when there was none. "tarscache dump --admin" reads
-//     it.
+//     it. The document is streamed one record at a time.
 //   - GET /v1/backup streams a consistent copy of the whole cache file, taken in
 //     one read transaction while syncs go on, as application/octet-stream with
 //     Content-Disposition: attachment; filename="tarscache-20060102T150405Z.db"
@@ -46,8 +53,13 @@
 //     connection aborted, so the client gets a truncated transfer. Fetch it with
 //     curl -f (curl -fsS -o backup.db http://127.0.0.1:17891/v1/backup fails on
 //     both) and verify the result with "tarscache check --data backup.db" before
-//     relying on it. A download may take up to 5 minutes; while it runs a sync
-//     that must grow the file waits for it.
+//     relying on it. The copy is first written to an unlinked temporary file
+//     next to the cache file, so a slow client never holds up a sync. While the
+//     cache file was changed under the server (cache.ErrFileChanged) the answer
+//     is 503 with the reason and Retry-After.
+//   - /v1/backup and /v1/records run at most MaxBackups and MaxRecordDumps at
+//     once (more get 503 with Retry-After: 5), and a client has 10 s plus the
+//     time the bytes take at 64 KiB/s to read one; a slower one is cut off.
 //   - GET /metrics (only with Options.Gatherer) answers the Gatherer's metrics in
 //     the Prometheus text format. serve registers the sync loop's
 //     (tarscache_sync_*), the QueryF server's (tarscache_queryf_*), the Go
@@ -66,7 +78,8 @@
 // /v1/servants, /v1/servants/{id} and /v1/backup answer 503 {"error":...}.
 //
 // Listen and Server run the handler on a TCP address, DefaultAddr (loopback) unless
-// told otherwise. Errors the handlers write are JSON ({"error": "..."}); the mux's
+// told otherwise, with at most MaxConns connections open (one more is closed at
+// accept, so idle clients cannot take the process's file descriptors). Errors the handlers write are JSON ({"error": "..."}); the mux's
 // own 404 and 405 answers are plain text.
 //
 // # Access

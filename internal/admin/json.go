@@ -43,21 +43,6 @@ func heldResponse(h *HeldChange) heldJSON {
 	}}
 }
 
-// readyJSON is the body of GET /readyz when records are servable. LastSync and
-// StaleForSeconds are null when the cache was never synced.
-type readyJSON struct {
-	Ready           bool       `json:"ready"`
-	Servants        int        `json:"servants"`
-	LastSync        *time.Time `json:"last_sync"` // RFC 3339 with nanoseconds, UTC
-	StaleForSeconds *float64   `json:"stale_for_seconds"`
-}
-
-// notReadyJSON is the body of GET /readyz when nothing is servable yet.
-type notReadyJSON struct {
-	Ready  bool   `json:"ready"`
-	Reason string `json:"reason"`
-}
-
 // servantsJSON is the body of GET /v1/servants.
 type servantsJSON struct {
 	Servants []servantSummaryJSON `json:"servants"`
@@ -83,24 +68,26 @@ type servantJSON struct {
 }
 
 // endpointJSON mirrors snapshot.Endpoint field for field (a conversion, so that a
-// new field fails to compile here); every field is always present.
+// new field fails to compile here); every field is always present. The names are
+// those of the tarscache-records/1 document (/v1/records, dump --format json,
+// docs/format.md), so that one endpoint reads the same everywhere.
 type endpointJSON struct {
 	Active      bool   `json:"active"`
-	Proto       int32  `json:"proto"` // 0 udp, 1 tcp, 2 ssl
+	Proto       int32  `json:"istcp"` // 0 udp, 1 tcp, 2 ssl
 	Host        string `json:"host"`
 	Port        int32  `json:"port"`
 	Timeout     int32  `json:"timeout"`
 	Weight      int32  `json:"weight"`
-	WeightType  int32  `json:"weight_type"`
-	AuthType    int32  `json:"auth_type"`
-	BakFlag     int32  `json:"bak_flag"`
-	NodeName    string `json:"node_name"`
-	EnableGroup bool   `json:"enable_group"`
-	IPGroupName string `json:"ip_group_name"`
-	EnableSet   bool   `json:"enable_set"`
-	SetName     string `json:"set_name"`
-	SetArea     string `json:"set_area"`
-	SetGroup    string `json:"set_group"`
+	WeightType  int32  `json:"weightType"`
+	AuthType    int32  `json:"authType"`
+	BakFlag     int32  `json:"bakFlag"`
+	NodeName    string `json:"nodeName"`
+	EnableGroup bool   `json:"enableGroup"`
+	IPGroupName string `json:"ipGroupName"`
+	EnableSet   bool   `json:"enableSet"`
+	SetName     string `json:"setName"`
+	SetArea     string `json:"setArea"`
+	SetGroup    string `json:"setGroup"`
 	Subset      string `json:"subset"`
 	Origin      string `json:"origin"`
 }

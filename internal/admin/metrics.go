@@ -18,6 +18,8 @@ type storeCollector struct {
 	staleness *prometheus.Desc
 	servants  *prometheus.Desc
 	endpoints *prometheus.Desc
+	// fileChanged, fileChanges and fileRewrites report FileStatus.
+	fileChanged, fileChanges, fileRewrites *prometheus.Desc
 }
 
 // NewStoreCollector returns a collector of the records store serves
@@ -35,6 +37,12 @@ func NewStoreCollector(store Store, now func() time.Time) prometheus.Collector {
 			"Seconds since the last successful sync from the database; +Inf when the cache was never synced.", nil, nil),
 		servants:  prometheus.NewDesc("tarscache_servants", "Servants served.", nil, nil),
 		endpoints: prometheus.NewDesc("tarscache_endpoints", "Endpoints served, by state: active or inactive.", []string{"state"}, nil),
+		fileChanged: prometheus.NewDesc("tarscache_cache_file_changed",
+			"1 while the cache file was found truncated, overwritten, replaced or deleted under the server and not yet rewritten from memory.", nil, nil),
+		fileChanges: prometheus.NewDesc("tarscache_cache_file_changes_total",
+			"Times the cache file was found changed under the server.", nil, nil),
+		fileRewrites: prometheus.NewDesc("tarscache_cache_file_rewrites_total",
+			"Times the cache file was rewritten from memory after such a change.", nil, nil),
 	}
 }
 
@@ -44,6 +52,9 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.staleness
 	ch <- c.servants
 	ch <- c.endpoints
+	ch <- c.fileChanged
+	ch <- c.fileChanges
+	ch <- c.fileRewrites
 }
 
 // Collect reports the store's current figures.
@@ -55,6 +66,14 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.servants, prometheus.GaugeValue, float64(servants))
 	ch <- prometheus.MustNewConstMetric(c.endpoints, prometheus.GaugeValue, float64(active), "active")
 	ch <- prometheus.MustNewConstMetric(c.endpoints, prometheus.GaugeValue, float64(inactive), "inactive")
+	fs := c.store.FileStatus()
+	changed := 0.0
+	if fs.Problem != "" {
+		changed = 1
+	}
+	ch <- prometheus.MustNewConstMetric(c.fileChanged, prometheus.GaugeValue, changed)
+	ch <- prometheus.MustNewConstMetric(c.fileChanges, prometheus.CounterValue, float64(fs.Changes))
+	ch <- prometheus.MustNewConstMetric(c.fileRewrites, prometheus.CounterValue, float64(fs.Rewrites))
 }
 
 // age returns the last sync as a Unix time and the seconds since.

@@ -37,7 +37,7 @@ func TestNewHandler_metrics(t *testing.T) {
 			"tarscache_staleness_seconds 90\n",
 			"tarscache_last_sync_timestamp_seconds 1.735787045e+09\n",
 		}},
-		{"never synced", cachetest.Open(t, ""), []string{
+		{"never synced", cacheStore{cachetest.Open(t, "")}, []string{
 			"tarscache_servants 0\n",
 			"tarscache_staleness_seconds +Inf\n",
 			"tarscache_last_sync_timestamp_seconds 0\n",

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,10 @@ const (
 	writeTimeout      = 10 * time.Second
 	idleTimeout       = 60 * time.Second
 	maxHeaderBytes    = 64 << 10
+	// MaxConns bounds the admin API's open connections: beyond it a new one is
+	// closed at accept, so that idle clients cannot take every file descriptor
+	// of the process (the QueryF listener needs them).
+	MaxConns = 128
 	// shutdownTimeout bounds how long Close waits for requests in flight before it
 	// closes their connections.
 	shutdownTimeout = 3 * time.Second
@@ -50,7 +55,52 @@ func Listen(addr string, h http.Handler, logger *slog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{srv: newHTTPServer(h, logger), ln: ln}, nil
+	return &Server{srv: newHTTPServer(h, logger), ln: newCapListener(ln, MaxConns, logger)}, nil
+}
+
+// capListener accepts at most max open connections: one more is closed at once
+// (the client sees its connection reset or closed) and the first such is logged.
+type capListener struct {
+	net.Listener
+	slots  chan struct{}
+	logger *slog.Logger
+	logged atomic.Bool
+}
+
+func newCapListener(ln net.Listener, max int, logger *slog.Logger) *capListener {
+	return &capListener{Listener: ln, slots: make(chan struct{}, max), logger: logger}
+}
+
+// Accept returns the next connection while a slot is free.
+func (l *capListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case l.slots <- struct{}{}:
+			return &slotConn{Conn: c, free: func() { <-l.slots }}, nil
+		default:
+			c.Close()
+			if l.logged.CompareAndSwap(false, true) {
+				l.logger.Warn("admin: connection refused: too many open admin connections (further refusals are not logged)",
+					"max_conns", cap(l.slots), "peer", c.RemoteAddr().String())
+			}
+		}
+	}
+}
+
+// slotConn frees its listener slot on its first Close.
+type slotConn struct {
+	net.Conn
+	once sync.Once
+	free func()
+}
+
+func (c *slotConn) Close() error {
+	c.once.Do(c.free)
+	return c.Conn.Close()
 }
 
 // bareOpErr drops the *net.OpError layer, whose text repeats the address; the

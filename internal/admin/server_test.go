@@ -2,9 +2,11 @@ package admin_test
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -55,4 +57,35 @@ func get(t *testing.T, url string) string {
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return string(body)
+}
+
+// Idle connections beyond admin.MaxConns are closed at accept, so that they
+// cannot take every file descriptor of the process; once one of them closes, a
+// new client is served again. The listener used to have no cap.
+func TestServer_capsConnections(t *testing.T) {
+	srv, err := admin.Listen("127.0.0.1:0", admin.NewHandler(admin.Options{Held: &fakeHeld{}}), nil)
+	require.NoError(t, err)
+	go func() { _ = srv.Serve() }()
+	t.Cleanup(func() { require.NoError(t, srv.Close()) })
+
+	idle := make([]net.Conn, admin.MaxConns)
+	for i := range idle {
+		idle[i], err = net.Dial("tcp", srv.Addr().String())
+		require.NoError(t, err)
+		defer idle[i].Close()
+	}
+	extra, err := net.Dial("tcp", srv.Addr().String())
+	require.NoError(t, err)
+	defer extra.Close()
+	_, err = extra.Read(make([]byte, 1))
+	require.Error(t, err, "the connection beyond the cap is closed without an answer")
+
+	idle[0].Close()
+	require.Eventually(t, func() bool {
+		resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Get("http://" + srv.Addr().String() + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	}, 5*time.Second, 10*time.Millisecond)
 }

@@ -9,12 +9,6 @@ import (
 	"github.com/tarscache/tarscache/cache/snapshot"
 )
 
-// Reasons /readyz gives for 503.
-const (
-	reasonNoStore = "no cache is attached to the admin API"
-	reasonEmpty   = "no servant record loaded and no sync completed yet"
-)
-
 // withStore returns next, or, when the API has no cache, a handler answering 503.
 func (h *handler) withStore(next http.HandlerFunc) http.HandlerFunc {
 	if h.store != nil {
@@ -23,32 +17,6 @@ func (h *handler) withStore(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) {
 		h.writeJSON(w, http.StatusServiceUnavailable, errorJSON{Error: reasonNoStore})
 	}
-}
-
-// readyz answers 200 once records are servable: the snapshot holds a servant or
-// a sync has completed (an empty registry is a valid state). A process that is
-// up but has neither answers 503.
-func (h *handler) readyz(w http.ResponseWriter, _ *http.Request) {
-	if h.store == nil {
-		h.writeJSON(w, http.StatusServiceUnavailable, notReadyJSON{Reason: reasonNoStore})
-		return
-	}
-	n, last := h.store.Snapshot().Len(), h.store.LastSync()
-	if n == 0 && last.IsZero() {
-		h.writeJSON(w, http.StatusServiceUnavailable, notReadyJSON{Reason: reasonEmpty})
-		return
-	}
-	h.writeJSON(w, http.StatusOK, readyJSON{Ready: true, Servants: n, LastSync: timeOrNull(last),
-		StaleForSeconds: h.staleFor(last)})
-}
-
-// staleFor returns how many seconds ago last was, or nil for the zero time.
-func (h *handler) staleFor(last time.Time) *float64 {
-	if last.IsZero() {
-		return nil
-	}
-	s := h.now().Sub(last).Seconds()
-	return &s
 }
 
 // listServants answers every stored servant whose id starts with ?prefix=
@@ -87,7 +55,7 @@ func served(snap *snapshot.Snapshot, id string) (e *snapshot.Entry, override, ok
 // successful sync; it is absent when the cache was never synced.
 const LastSyncHeader = "X-Tarscache-Last-Sync"
 
-// records answers the tarscache-records/1 document (the one dump --format json
+// records streams the tarscache-records/1 document (the one dump --format json
 // and export write, and import reads): the whole cache with the IDC groups, or
 // with ?prefix= only the servants (records and subset rules) whose id starts with it.
 func (h *handler) records(w http.ResponseWriter, r *http.Request) {
@@ -101,7 +69,7 @@ func (h *handler) records(w http.ResponseWriter, r *http.Request) {
 	if last := h.store.LastSync(); !last.IsZero() {
 		w.Header().Set(LastSyncHeader, last.UTC().Format(time.RFC3339Nano))
 	}
-	if err := snapshot.WriteJSON(w, snap, ids); err != nil {
+	if err := snapshot.WriteJSON(newPacedWriter(w), snap, ids); err != nil {
 		h.logger.Debug("admin: write records", "err", err)
 	}
 }

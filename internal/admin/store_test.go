@@ -15,8 +15,13 @@ import (
 	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 )
 
-// *cache.Cache is what "tarscache serve" passes as Options.Store.
-var _ admin.Store = (*cache.Cache)(nil)
+// cacheStore is a *cache.Cache shown to the API as "tarscache serve" shows it
+// (cmd/tarscache's storeView): the API links neither bbolt nor package cache.
+type cacheStore struct{ *cache.Cache }
+
+func (c cacheStore) FileStatus() admin.FileStatus { return admin.FileStatus(c.Cache.FileStatus()) }
+
+var _ admin.Store = cacheStore{}
 
 // now is the admin API's clock in these tests: 90 seconds after since.
 func now() time.Time { return since.Add(90 * time.Second) }
@@ -52,13 +57,13 @@ func TestNewHandler_readyz(t *testing.T) {
 			wantJSON: `{"ready":false,"reason":"no servant record loaded and no sync completed yet"}`},
 		{name: "imported records, never synced", wantStatus: http.StatusOK,
 			state:    &cache.State{Servants: []snapshot.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}},
-			wantJSON: `{"ready":true,"servants":1,"last_sync":null,"stale_for_seconds":null}`},
+			wantJSON: `{"ready":true,"servants":1,"last_sync":null,"stale_for_seconds":null,"file":{"ok":true,"changes":0,"rewrites":0}}`},
 		{name: "synced an empty registry", state: &cache.State{FetchedAt: since}, wantStatus: http.StatusOK,
-			wantJSON: `{"ready":true,"servants":0,"last_sync":"2025-01-02T03:04:05.000000006Z","stale_for_seconds":90}`},
+			wantJSON: `{"ready":true,"servants":0,"last_sync":"2025-01-02T03:04:05.000000006Z","stale_for_seconds":90,"file":{"ok":true,"changes":0,"rewrites":0}}`},
 		{name: "synced records", wantStatus: http.StatusOK,
 			state: &cache.State{FetchedAt: since, Servants: []snapshot.Servant{
 				cachetest.Servant("A.S.Obj", 1, "10.0.0.1"), cachetest.Servant("B.S.Obj", 2, "10.0.0.2")}},
-			wantJSON: `{"ready":true,"servants":2,"last_sync":"2025-01-02T03:04:05.000000006Z","stale_for_seconds":90}`},
+			wantJSON: `{"ready":true,"servants":2,"last_sync":"2025-01-02T03:04:05.000000006Z","stale_for_seconds":90,"file":{"ok":true,"changes":0,"rewrites":0}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,9 +72,44 @@ func TestNewHandler_readyz(t *testing.T) {
 				c := cachetest.Open(t, "")
 				_, err := c.Apply(*tt.state)
 				require.NoError(t, err)
-				store = c
+				store = cacheStore{c}
 			}
 			requireJSON(t, do(t, store, http.MethodGet, "/readyz"), tt.wantStatus, tt.wantJSON)
+		})
+	}
+}
+
+// Once the last sync is older than MaxStale (serve --max-stale), QueryF refuses
+// lookups as too stale, and /readyz says so with 503; a file never synced (an
+// import) is answered whatever its age, and so stays ready.
+func TestNewHandler_readyzBeyondMaxStale(t *testing.T) {
+	tests := []struct {
+		name       string
+		state      cache.State
+		maxStale   time.Duration
+		wantStatus int
+		wantJSON   string
+	}{
+		{name: "synced 90s ago, max stale 1m", maxStale: time.Minute, wantStatus: http.StatusServiceUnavailable,
+			state: cache.State{FetchedAt: since, Servants: []snapshot.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}},
+			wantJSON: `{"ready":false,"reason":"data too stale: the last sync from the database was 1m30s ago, beyond --max-stale 1m0s: ` +
+				`lookups fail until a sync succeeds"}`},
+		{name: "synced 90s ago, max stale 2m", maxStale: 2 * time.Minute, wantStatus: http.StatusOK,
+			state:    cache.State{FetchedAt: since, Servants: []snapshot.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}},
+			wantJSON: `{"ready":true,"servants":1,"last_sync":"2025-01-02T03:04:05.000000006Z","stale_for_seconds":90,"file":{"ok":true,"changes":0,"rewrites":0}}`},
+		{name: "imported, never synced", maxStale: time.Second, wantStatus: http.StatusOK,
+			state:    cache.State{Servants: []snapshot.Servant{cachetest.Servant("A.S.Obj", 1, "10.0.0.1")}},
+			wantJSON: `{"ready":true,"servants":1,"last_sync":null,"stale_for_seconds":null,"file":{"ok":true,"changes":0,"rewrites":0}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := cachetest.Open(t, "")
+			_, err := c.Apply(tt.state)
+			require.NoError(t, err)
+			rec := httptest.NewRecorder()
+			admin.NewHandler(admin.Options{Held: &fakeHeld{}, Store: cacheStore{c}, Now: now, MaxStale: tt.maxStale}).
+				ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+			requireJSON(t, rec, tt.wantStatus, tt.wantJSON)
 		})
 	}
 }
@@ -84,7 +124,7 @@ func richEndpoint() snapshot.Endpoint {
 
 // servantsCache holds three servants: two of Demo.HelloServer (one with an
 // inactive endpoint) and Demo.Rich with one endpoint setting every field.
-func servantsCache(t *testing.T) *cache.Cache {
+func servantsCache(t *testing.T) cacheStore {
 	hello := cachetest.Servant("Demo.HelloServer.HelloObj", 10000, "10.0.0.1", "10.0.0.2")
 	hello.Endpoints[1].Active = false
 	c := cachetest.Open(t, "")
@@ -93,7 +133,7 @@ func servantsCache(t *testing.T) *cache.Cache {
 		{ID: "Demo.Rich.RichObj", Endpoints: []snapshot.Endpoint{richEndpoint()}},
 	}})
 	require.NoError(t, err)
-	return c
+	return cacheStore{c}
 }
 
 // versionRef matches "<version ID>" in an expected body.
@@ -139,10 +179,10 @@ func TestNewHandler_servants(t *testing.T) {
 				plainEndpoint(false, "10.0.0.2") + `,` + plainEndpoint(true, "10.0.0.1") + `]}`}, // canonical order
 		{name: "by id, every field", method: http.MethodGet, path: "/v1/servants/Demo.Rich.RichObj",
 			wantStatus: http.StatusOK, wantJSON: `{"id":"Demo.Rich.RichObj","version":"<version Demo.Rich.RichObj>",
-				"endpoints":[{"active":false,"proto":2,"host":"10.0.0.7","port":9000,"timeout":60000,
-				"weight":50,"weight_type":1,"auth_type":1,"bak_flag":0,"node_name":"node7",
-				"enable_group":true,"ip_group_name":"idc-a","enable_set":true,
-				"set_name":"app","set_area":"sz","set_group":"1","subset":"canary",
+				"endpoints":[{"active":false,"istcp":2,"host":"10.0.0.7","port":9000,"timeout":60000,
+				"weight":50,"weightType":1,"authType":1,"bakFlag":0,"nodeName":"node7",
+				"enableGroup":true,"ipGroupName":"idc-a","enableSet":true,
+				"setName":"app","setArea":"sz","setGroup":"1","subset":"canary",
 				"origin":"Demo.Rich@node7/Demo.Rich.RichObjAdapter"}]}`},
 		{name: "unknown id", method: http.MethodGet, path: "/v1/servants/Demo.HelloServer.NoObj",
 			wantStatus: http.StatusNotFound, wantJSON: `{"error":"unknown servant \"Demo.HelloServer.NoObj\""}`},
@@ -179,9 +219,9 @@ func plainEndpoint(active bool, host string) string {
 	if active {
 		a = "true"
 	}
-	return `{"active":` + a + `,"proto":1,"host":"` + host + `","port":10000,"timeout":3000,"weight":-1,
-		"weight_type":0,"auth_type":0,"bak_flag":0,"node_name":"` + host + `","enable_group":false,
-		"ip_group_name":"","enable_set":false,"set_name":"","set_area":"","set_group":"","subset":"",
+	return `{"active":` + a + `,"istcp":1,"host":"` + host + `","port":10000,"timeout":3000,"weight":-1,
+		"weightType":0,"authType":0,"bakFlag":0,"nodeName":"` + host + `","enableGroup":false,
+		"ipGroupName":"","enableSet":false,"setName":"","setArea":"","setGroup":"","subset":"",
 		"origin":"Demo.HelloServer.HelloObj@` + host + `"}`
 }
 
@@ -201,10 +241,10 @@ func TestNewHandler_servantsOverride(t *testing.T) {
 		require.NoError(t, c.Close())
 	})
 
-	requireJSON(t, do(t, c, http.MethodGet, "/v1/servants"), http.StatusOK, withVersions(t, c.Snapshot(),
+	requireJSON(t, do(t, cacheStore{c}, http.MethodGet, "/v1/servants"), http.StatusOK, withVersions(t, c.Snapshot(),
 		`{"servants":[{"id":"tars.tarsregistry.QueryObj","version":"<version tars.tarsregistry.QueryObj>",
 		"active":2,"inactive":0,"override":true}],"last_sync":null}`))
-	rec := do(t, c, http.MethodGet, "/v1/servants/tars.tarsregistry.QueryObj")
+	rec := do(t, cacheStore{c}, http.MethodGet, "/v1/servants/tars.tarsregistry.QueryObj")
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Contains(t, rec.Body.String(), `"override":true`)
 	require.Contains(t, rec.Body.String(), `"host":"192.168.0.2"`)
@@ -246,6 +286,6 @@ func TestNewHandler_records(t *testing.T) {
 			require.Equal(t, tc.ids, ids)
 		})
 	}
-	require.Empty(t, do(t, cachetest.Open(t, ""), http.MethodGet, "/v1/records").Header().Get(admin.LastSyncHeader),
+	require.Empty(t, do(t, cacheStore{cachetest.Open(t, "")}, http.MethodGet, "/v1/records").Header().Get(admin.LastSyncHeader),
 		"never synced: no header")
 }

@@ -187,7 +187,12 @@ func (p *parser) normaliseWeight() {
 }
 
 // needsValue reports an option given without its argument.
+// A negative number there is named: TarsCpp reads it as the next option, since
+// a value never starts with '-'.
 func (p *parser) needsValue(opt string) error {
+	if next := p.token(); len(next) > 1 && next[0] == '-' && next[1] >= '0' && next[1] <= '9' {
+		return p.bad(fmt.Sprintf("option %s needs a value: %q is read as an option, as TarsCpp reads it (a value never starts with '-')", opt, next))
+	}
 	return p.bad(fmt.Sprintf("option %s needs a value", opt))
 }
 

@@ -1,9 +1,16 @@
 package main
 
 import (
+	"github.com/tarscache/tarscache/cache"
 	"github.com/tarscache/tarscache/internal/admin"
 	"github.com/tarscache/tarscache/sync"
 )
+
+// storeView shows a Cache to the admin API, which links neither bbolt nor package
+// cache.
+type storeView struct{ *cache.Cache }
+
+func (v storeView) FileStatus() admin.FileStatus { return admin.FileStatus(v.Cache.FileStatus()) }
 
 // heldView shows a Syncer's held fetch to the admin API, which knows nothing of
 // package sync.

@@ -1,0 +1,58 @@
+package sync
+
+import (
+	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
+)
+
+// replyOverhead bounds what a QueryF reply adds to its two endpoint lists: the
+// length prefix, the response packet's fields, the return code and the list
+// heads. The servant id is not in a reply.
+const replyOverhead = 128
+
+// replySize is the size of the largest QueryF answer of e: findObjectById4Any
+// and findObjectById4All, which carry every endpoint.
+func replySize(e *snapshot.Entry) int {
+	active, inactive := e.All.Wire()
+	return len(active) + len(inactive) + replyOverhead
+}
+
+// checkReplySizes logs each servant of st whose largest answer became larger
+// than clients accept (QueryF answers it with an error), and each that came back
+// under the limit, and updates tarscache_sync_oversized_servants.
+func (s *Syncer) checkReplySizes(st *cache.State) {
+	snap := s.cache.Snapshot()
+	seen := make(map[string]struct{}, len(st.Servants))
+	for i := range st.Servants {
+		id := st.Servants[i].ID
+		seen[id] = struct{}{}
+		e, ok := snap.Stored(id)
+		if !ok {
+			continue
+		}
+		s.noteReplySize(id, replySize(e))
+	}
+	for id := range s.oversized {
+		_, stored := snap.Stored(id)
+		_, fetched := seen[id]
+		if !stored || (!st.Partial && !fetched) {
+			delete(s.oversized, id)
+		}
+	}
+	s.metrics.oversized.Set(float64(len(s.oversized)))
+}
+
+// noteReplySize records the answer size of one servant, logging changes across
+// the limit.
+func (s *Syncer) noteReplySize(id string, size int) {
+	_, was := s.oversized[id]
+	switch {
+	case size > s.opts.MaxReplyBytes && !was:
+		s.oversized[id] = size
+		s.opts.Logger.Warn("servant's answer is larger than Tars clients accept: QueryF answers it with an error until it has fewer endpoints",
+			"servant", id, "reply_bytes", size, "max_reply_bytes", s.opts.MaxReplyBytes)
+	case size <= s.opts.MaxReplyBytes && was:
+		delete(s.oversized, id)
+		s.opts.Logger.Info("servant's answer fits in a reply again", "servant", id, "reply_bytes", size)
+	}
+}
