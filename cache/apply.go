@@ -57,6 +57,9 @@ type State struct {
 	// are ignored. A complete State deletes every servant it does not hold, and
 	// must leave Removed empty.
 	Removed []string
+	// Source, when not nil, is where the state came from; it is stored when it
+	// differs from the stored one (see Cache.Source). Nil leaves it as it is.
+	Source *Source
 }
 
 // change is the work one Apply has to do.
@@ -73,6 +76,8 @@ type change struct {
 	index         *snapshot.Index
 	// lastSync is the sync time to write, 0 for none.
 	lastSync int64
+	// source is the source value to write, nil for none.
+	source []byte
 	// rules is the subset-rule part.
 	rules ruleChange
 }
@@ -102,12 +107,17 @@ func (c *Cache) Apply(st State) (ApplyStats, error) {
 		RulesWritten: len(ch.rules.put), RulesDeleted: len(ch.rules.removed)}
 	ch.lastSync = c.lastSyncToWrite(st.FetchedAt, stats.Changed())
 	stats.LastSyncWritten = ch.lastSync != 0
-	if stats.Changed() || stats.LastSyncWritten {
+	ch.source = c.sourceToWrite(st.Source)
+	if stats.Changed() || stats.LastSyncWritten || ch.source != nil {
 		if err := c.commit(ch); err != nil {
 			return ApplyStats{}, fmt.Errorf("cache: apply to %s: %w: %w", c.path, ErrWrite, err)
 		}
 		if ch.lastSync != 0 {
 			c.storedSync = ch.lastSync
+		}
+		if ch.source != nil {
+			src := *st.Source
+			c.source.Store(&src)
 		}
 		c.snap.Store(ch.next(cur))
 	}
@@ -245,6 +255,11 @@ func checkServant(s *snapshot.Servant, seen map[string]struct{}) error {
 func (ch *change) write(tx *bolt.Tx) error {
 	if err := ch.writeGroups(tx.Bucket(bucketMeta)); err != nil {
 		return err
+	}
+	if ch.source != nil {
+		if err := tx.Bucket(bucketMeta).Put(keySource, ch.source); err != nil {
+			return fmt.Errorf("put source: %w", err)
+		}
 	}
 	if ch.lastSync != 0 {
 		if err := tx.Bucket(bucketMeta).Put(keyLastSync, binary.BigEndian.AppendUint64(nil, uint64(ch.lastSync))); err != nil {

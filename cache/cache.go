@@ -84,6 +84,9 @@ type Cache struct {
 	lastSync   atomic.Int64
 	storedSync int64
 
+	// source is where the data came from, as stored (never nil once open).
+	source atomic.Pointer[Source]
+
 	// snap is the snapshot queries read: stored by Open and, under writeMu, by
 	// Apply after each commit; loaded lock-free by any goroutine.
 	snap atomic.Pointer[snapshot.Snapshot]
@@ -194,6 +197,7 @@ func (c *Cache) load(readOnly bool, override []snapshot.Servant) error {
 		if snap, err = readSnapshot(tx); err != nil {
 			return err
 		}
+		c.source.Store(readSource(tx))
 		c.storedSync, err = readLastSync(tx)
 		return err
 	})

@@ -26,6 +26,9 @@
 //     (tarscache serve --advertise).
 //   - LastSync is the time of the last successful sync, kept in the file with every
 //     change and at most every Options.LastSyncEvery while nothing changes.
+//   - Source is where the data came from (the database a sync read, with its
+//     password hidden, and since when), kept in the file when State.Source
+//     changes it.
 //   - WriteTo takes a hot backup through an unlinked temporary copy, so a slow
 //     reader never holds bbolt's read transaction.
 //   - Apply and WriteTo first check that the file is still the one the Cache

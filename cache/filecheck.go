@@ -129,7 +129,7 @@ func (c *Cache) ensureFile(snap *snapshot.Snapshot) error {
 	return nil
 }
 
-// rewrite writes snap's records, rules, groups and last sync into a new file,
+// rewrite writes snap's records, rules, groups, last sync and source into a new file,
 // moves whatever is at path aside (path.bad-TIME, never deleted), puts the new
 // file in its place and makes it the one this Cache writes. It returns the name
 // the previous file was moved to ("" when there was none).
@@ -179,6 +179,9 @@ func (c *Cache) writeCopy(snap *snapshot.Snapshot) (string, error) {
 		return "", err
 	}
 	ch, err := wholeChange(snap, c.storedSync)
+	if src := c.source.Load(); err == nil && src.Name != "" {
+		ch.source = encodeSource(*src) // the file keeps where its data came from
+	}
 	if err == nil {
 		err = writeNew(name, c.lockTimeout, ch)
 	}

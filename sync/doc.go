@@ -60,6 +60,30 @@
 // backoff, logging the loss and the recovery of the database once each. With
 // Options.Registerer a Syncer exports tarscache_sync_* metrics (metrics.go).
 //
+// # Several sources
+//
+// NewFromSources gives a Syncer several databases (Source, sources.go), the
+// preferred first (New gives it one). Each sync tries them in order and applies
+// the first that answers: the source in use always, the others unless they failed
+// recently (a failed source is asked again after 0.5 s, doubling to 4 s, so the
+// preferred one is taken back within seconds of answering). Reading another source
+// than the one in use reads every table (FullSwitch), so that what is served is one
+// source's whole state, never a mix; each switch is logged once with its reason.
+// After a sync, the sources after the one in use are probed for their position
+// every 4 s. While every source fails, the loop's backoff stops at 4 s.
+//
+// With two sources or more, a fetch first reads the source's replication position
+// in its transaction, before any table (position.go: MariaDB's @@gtid_current_pos,
+// or MySQL's @@gtid_executed when gtid_mode is ON), and compares it with the
+// position of the data served, kept in memory: a source that lacks a transaction
+// the served data holds is behind (ErrBehind): its state is not applied, it is
+// reported and logged, and the data served stays. Positions that cannot be
+// compared (none exposed, different flavors, none known yet after a start) compare
+// as not behind: then the order of the sources decides. Sources reports where the
+// data served comes from (Options.InitialSource until the first sync: the cache
+// file, or the peer it was fetched from), since when, and each source's state; the
+// tarscache_sync_source_* metrics say the same.
+//
 // # What it does not do
 //
 // It never serves queries (package tars does) and never writes to MySQL, except
@@ -74,6 +98,6 @@
 // Build and BuildGroups are pure functions; BuildRules only shares
 // its Compiler, which is safe for concurrent use. A Syncer's Run and SyncOnce must
 // not run concurrently with each other; the loop is owned by the caller of Run and
-// ends when its context is cancelled. Held, AcceptHeld and AcceptIfHeld are safe
+// ends when its context is cancelled. Held, AcceptHeld, AcceptIfHeld and Sources are safe
 // from any goroutine.
 package sync

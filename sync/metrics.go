@@ -19,7 +19,7 @@ const (
 
 // fullLabels are the "reason" labels of tarscache_sync_full_total, by Full* reason.
 var fullLabels = map[string]string{
-	FullFirst: "first", FullDeleted: "deleted", FullPeriodic: "periodic", FullMany: "many", FullHeld: "held",
+	FullFirst: "first", FullDeleted: "deleted", FullPeriodic: "periodic", FullMany: "many", FullHeld: "held", FullSwitch: "switch",
 }
 
 // syncBuckets span an idle incremental tick (milliseconds) to a full read of a
@@ -52,7 +52,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		duration: f.NewHistogramVec(prometheus.HistogramOpts{Name: "tarscache_sync_duration_seconds",
 			Help: "Time of one sync (fetch, build and apply), by result: applied, held or failed.", Buckets: syncBuckets}, []string{"result"}),
 		full: f.NewCounterVec(prometheus.CounterOpts{Name: "tarscache_sync_full_total",
-			Help: "Syncs that read every table, by reason: first, deleted, periodic, many or held."}, []string{"reason"}),
+			Help: "Syncs that read every table, by reason: first, deleted, periodic, many, held or switch."}, []string{"reason"}),
 		failed: f.NewCounterVec(prometheus.CounterOpts{Name: "tarscache_sync_failures_total",
 			Help: "Failed syncs by stage: read (the database did not answer) or write (the cache file could not be written)."}, []string{"stage"}),
 		failures: f.NewGauge(prometheus.GaugeOpts{Name: "tarscache_sync_consecutive_failures",

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/tarscache/tarscache/cache"
@@ -25,7 +26,7 @@ type Preview struct {
 func (s *Syncer) Preview(ctx context.Context) (Preview, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FetchTimeout)
 	defer cancel()
-	f, b, err := fetchBuilt(ctx, s.db)
+	f, b, err := s.fetchFirst(ctx)
 	if err != nil {
 		return Preview{}, err
 	}
@@ -40,4 +41,21 @@ func (s *Syncer) Preview(ctx context.Context) (Preview, error) {
 		return Preview{}, fmt.Errorf("sync: %w", err)
 	}
 	return p, nil
+}
+
+// fetchFirst reads every table of the first source that answers, preferred
+// first, building the rows into records as they arrive (fetchBuilt).
+func (s *Syncer) fetchFirst(ctx context.Context) (*Fetch, *builder, error) {
+	var errs []error
+	for _, src := range s.sources.list {
+		f, b, err := fetchBuilt(ctx, src.DB)
+		if err == nil {
+			return f, b, nil
+		}
+		if len(s.sources.list) > 1 {
+			err = fmt.Errorf("%s: %w", src.Name, err)
+		}
+		errs = append(errs, err)
+	}
+	return nil, nil, errors.Join(errs...)
 }

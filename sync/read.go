@@ -22,6 +22,7 @@ const (
 	FullPeriodic = "periodic reconcile"
 	FullMany     = "many servers changed"
 	FullHeld     = "the previous fetch was held"
+	FullSwitch   = "another source is read"
 )
 
 // marks is what the last applied fetch leaves for the next one to read less.
@@ -86,6 +87,8 @@ func (s *Syncer) printsWanted(g gate) [2]bool {
 
 func (s *Syncer) fullReason(p probe, now time.Time) string {
 	switch {
+	case s.switching:
+		return FullSwitch
 	case s.marks == nil:
 		return FullFirst
 	case s.heldLast:

@@ -57,11 +57,19 @@ type Options struct {
 	// findObjectById4Any answer would be larger is logged and counted after the
 	// sync that makes it so. Zero means DefaultMaxReplyBytes.
 	MaxReplyBytes int
+	// InitialSource names where the data served comes from until the first sync
+	// (the cache file, or the peer it was fetched from); "" means DefaultInitialSource.
+	InitialSource string
+	// InitialSince is when InitialSource became the source; zero means Now() at New.
+	InitialSince time.Time
 }
 
 // DefaultMaxReplyBytes is TarsGo's client limit on a packet (10 MiB), the
 // default of tars.Options.MaxReplyBytes.
 const DefaultMaxReplyBytes = 10 << 20
+
+// DefaultInitialSource is Options.InitialSource when none is given.
+const DefaultInitialSource = "cache file"
 
 // DefaultOptions returns the options a Syncer uses for zero fields.
 func DefaultOptions() Options {
@@ -89,7 +97,7 @@ type Result struct {
 // Syncer keeps a cache equal to the registry database. See the package
 // documentation for its loop and its concurrency contract.
 type Syncer struct {
-	db       *sql.DB
+	sources  *sources
 	cache    *cache.Cache
 	opts     Options
 	protect  protection
@@ -104,6 +112,8 @@ type Syncer struct {
 	badRules    map[RuleRow]struct{} // subset rule rows rejected by the last fetch, already logged
 	marks       *marks               // left by the last applied fetch; nil before the first
 	heldLast    bool                 // the last fetch was held: the next one reads everything
+	switching   bool                 // this fetch reads another source than the one in use
+	applying    *cache.Source        // the source of the fetch being applied, stored with it
 	turn        int                  // which of bigTables the next idle fetch counts
 	// loggedHeld is the impact of the held fetch last logged, nil when none is held.
 	loggedHeld *Impact
@@ -119,6 +129,22 @@ type Syncer struct {
 // allow several statements in one query (go-sql-driver's multiStatements), as
 // OpenDB's pool does: the small tables are read in one round trip.
 func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
+	return NewFromSources([]Source{{Name: "database", DB: db}}, c, opts)
+}
+
+// NewFromSources returns a Syncer that reads the first of srcs that answers,
+// preferring them in order (see the package documentation), and applies to c.
+// srcs must not be empty, and each DB must allow several statements in one query,
+// as OpenDB's pool does. It starts nothing.
+func NewFromSources(srcs []Source, c *cache.Cache, opts Options) *Syncer {
+	opts = withDefaults(opts)
+	return &Syncer{sources: newSources(srcs, opts), cache: c, opts: opts, protect: protection{threshold: opts.ProtectThreshold},
+		metrics: newMetrics(opts.Registerer), compiler: subset.NewCompiler(0),
+		rejected: map[Row]pair{}, warned: map[string]struct{}{}, badRules: map[RuleRow]struct{}{}, oversized: map[string]int{}}
+}
+
+// withDefaults fills the zero fields of opts from DefaultOptions.
+func withDefaults(opts Options) Options {
 	def := DefaultOptions()
 	if opts.Interval <= 0 {
 		opts.Interval = def.Interval
@@ -147,9 +173,13 @@ func New(db *sql.DB, c *cache.Cache, opts Options) *Syncer {
 	if opts.ProtectThreshold == 0 {
 		opts.ProtectThreshold = def.ProtectThreshold
 	}
-	return &Syncer{db: db, cache: c, opts: opts, protect: protection{threshold: opts.ProtectThreshold},
-		metrics: newMetrics(opts.Registerer), compiler: subset.NewCompiler(0),
-		rejected: map[Row]pair{}, warned: map[string]struct{}{}, badRules: map[RuleRow]struct{}{}, oversized: map[string]int{}}
+	if opts.InitialSource == "" {
+		opts.InitialSource = DefaultInitialSource
+	}
+	if opts.InitialSince.IsZero() {
+		opts.InitialSince = opts.Now()
+	}
+	return opts
 }
 
 // SyncOnce fetches the registry, builds the records and applies them to the cache,
@@ -166,18 +196,7 @@ func (s *Syncer) SyncOnce(ctx context.Context) (Result, error) {
 
 // syncOnce is SyncOnce, with start the time that stamps the fetch.
 func (s *Syncer) syncOnce(ctx context.Context, start time.Time) (Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.opts.FetchTimeout)
-	defer cancel()
-	tx, err := beginRead(ctx, s.db)
-	if err != nil {
-		return Result{}, err
-	}
-	defer tx.Rollback() //nolint:errcheck // read-only: nothing to undo
-	f, err := s.read(ctx, tx, start)
-	if err != nil {
-		return Result{}, err
-	}
-	return s.apply(f, start)
+	return s.syncFromSources(ctx, start)
 }
 
 // apply builds what f read and applies it, or holds it.
@@ -189,6 +208,7 @@ func (s *Syncer) apply(f *fetched, start time.Time) (Result, error) {
 	s.logGroupWarnings(warns)
 	s.logRuleRejections(badRules)
 	st := f.state(servants, groups, start)
+	st.Source = s.applying
 	cur := s.cache.Snapshot()
 	st.Rules = keepInForce(cur, rules)
 	res := Result{Report: rep, GroupWarnings: warns, RejectedRules: badRules, Full: f.full, ChangedServers: len(f.changed)}
@@ -248,10 +268,16 @@ func (s *Syncer) failed(err error) time.Duration {
 	if s.failures == 1 {
 		s.failedStage = failureStage(err)
 		msg := "database unreachable: serving the cached records, retrying with backoff"
-		if s.failedStage == stageWrite {
+		switch {
+		case s.failedStage == stageWrite:
 			msg = "cache file cannot be written (disk full? read-only?): serving the records in memory, retrying with backoff"
+		case errors.Is(err, ErrBehind):
+			msg = "no database answers with data as new as the data served: serving the cached records, retrying with backoff"
 		}
 		s.opts.Logger.Error(msg, "servants", s.cache.Snapshot().Len(), "last_sync", s.cache.LastSync(), "err", err)
+	}
+	if len(s.sources.list) > 1 {
+		return min(backoff(s.failures), sourceRetryMax) // each source is retried within a few seconds
 	}
 	return backoff(s.failures)
 }

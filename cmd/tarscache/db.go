@@ -12,7 +12,7 @@ import (
 
 // migrateOptions are the settings of "tarscache db migrate".
 type migrateOptions struct {
-	dsn    string
+	dsns   []string
 	dryRun bool
 }
 
@@ -55,7 +55,7 @@ prints what it would do and changes nothing.
 Examples:
    tarscache db migrate --dsn 'admin:secret@tcp(db.example:3306)/db_tars'
    tarscache db migrate --dry-run --dsn 'tars:secret@tcp(db.example:3306)/db_tars'`,
-		Flags: append(dsnFlags(&o.dsn),
+		Flags: append(dsnFlags(&o.dsns),
 			&cli.BoolFlag{Name: "dry-run", EnvVars: []string{"TARSCACHE_DRY_RUN"}, Destination: &o.dryRun,
 				Usage: "print which tables would be created; change nothing"},
 		),
@@ -69,16 +69,20 @@ Examples:
 	}
 }
 
-// migrate runs sync.Migrate on o.dsn and prints its steps, one line per table.
+// migrate runs sync.Migrate on the one DSN of o and prints its steps, one line per table.
 func migrate(ctx context.Context, w io.Writer, o migrateOptions) error {
-	db, err := openDB(ctx, o.dsn, nil)
+	if len(o.dsns) != 1 {
+		return usageErrorf("db migrate writes to one database: give one --dsn (the primary), got %d", len(o.dsns))
+	}
+	dsn := o.dsns[0]
+	db, err := openDB(ctx, dsn, nil)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	steps, err := sync.Migrate(ctx, db, o.dryRun)
 	if err == nil && o.dryRun {
-		fmt.Fprintf(w, "dry run, nothing changed in %s\n", sync.RedactDSN(o.dsn))
+		fmt.Fprintf(w, "dry run, nothing changed in %s\n", sync.RedactDSN(dsn))
 	}
 	for _, s := range steps {
 		fmt.Fprintln(w, s)

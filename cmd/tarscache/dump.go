@@ -36,6 +36,11 @@ type dumped struct {
 	snap     *snapshot.Snapshot
 	lastSync time.Time
 	source   string
+	// origin is where the data comes from (a DSN without its password; for a
+	// server, its file or a peer before its first sync) and originSince since
+	// when; "" when unknown (an imported file).
+	origin      string
+	originSince time.Time
 	// rules are the servants whose subset rules are printed.
 	rules []string
 }
@@ -125,7 +130,8 @@ func loadFile(path string) (*dumped, error) {
 		return nil, err
 	}
 	defer c.Close()
-	return &dumped{snap: c.Snapshot(), lastSync: c.LastSync(), source: path}, nil
+	src := c.Source()
+	return &dumped{snap: c.Snapshot(), lastSync: c.LastSync(), source: path, origin: src.Name, originSince: src.Since}, nil
 }
 
 // adminURL turns --admin's HOST:PORT or URL into the URL of the admin API.
@@ -180,7 +186,12 @@ func recordsAnswer(resp *http.Response, base string) (*dumped, error) {
 	if err != nil {
 		return nil, fmt.Errorf("records from %s: %w", base, err)
 	}
-	d := &dumped{snap: snap, source: base}
+	d := &dumped{snap: snap, source: base, origin: resp.Header.Get(admin.SourceHeader)}
+	if h := resp.Header.Get(admin.SourceSinceHeader); h != "" {
+		if d.originSince, err = time.Parse(time.RFC3339Nano, h); err != nil {
+			return nil, fmt.Errorf("dump: %s header %q from %s: %w", admin.SourceSinceHeader, h, base, err)
+		}
+	}
 	if h := resp.Header.Get(admin.LastSyncHeader); h != "" {
 		if d.lastSync, err = time.Parse(time.RFC3339Nano, h); err != nil {
 			return nil, fmt.Errorf("%s header %q from %s: %w", admin.LastSyncHeader, h, base, err)
@@ -199,6 +210,9 @@ func statusText(resp *http.Response) string {
 // writeHeader writes the "#" lines that say where a dump comes from and how old it is.
 func writeHeader(w io.Writer, d *dumped, now time.Time) {
 	fmt.Fprintf(w, "# source: %s\n", shown(d.source))
+	if d.origin != "" {
+		fmt.Fprintf(w, "# data from: %s (since %s)\n", shown(d.origin), d.originSince.UTC().Format(time.RFC3339))
+	}
 	if d.lastSync.IsZero() {
 		fmt.Fprintln(w, "# last sync: never (a new or imported file)")
 		return

@@ -95,11 +95,12 @@ func TestDump_headerOfSyncedFile(t *testing.T) {
 	c, err := cache.Open(path, cache.Options{})
 	require.NoError(t, err)
 	synced := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
-	_, err = c.Apply(cache.State{FetchedAt: synced})
+	_, err = c.Apply(cache.State{FetchedAt: synced, Source: &cache.Source{Name: "tars:xxxxx@tcp(10.0.1.21:3306)/db_tars", Since: synced.Add(-time.Hour)}})
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
 	var out strings.Builder
 	o := dumpOptions{data: path, format: "table", now: func() time.Time { return synced.Add(90 * time.Minute) }}
 	require.NoError(t, dump(&out, o))
 	require.Contains(t, out.String(), "# last sync: 2026-11-21T10:00:00Z (stale for 1h30m0s)\n")
+	require.Contains(t, out.String(), "# data from: tars:xxxxx@tcp(10.0.1.21:3306)/db_tars (since 2026-11-21T09:00:00Z)\n")
 }

@@ -57,7 +57,7 @@ func get(t *testing.T, url, token string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-// The password of a DSN given by --dsn-file appears nowhere: not in serve's logs
+// The password of a DSN given by --dsn-file (one or several) appears nowhere: not in serve's logs
 // (driver messages included), not in its metrics or admin answers, not in the
 // errors of sync and db migrate, whether MySQL refuses it or the DSN is malformed.
 func TestServe_dsnPasswordNeverShown(t *testing.T) {
@@ -67,20 +67,24 @@ func TestServe_dsnPasswordNeverShown(t *testing.T) {
 	require.NoError(t, err)
 	cfg.User, cfg.Passwd = "tarscache_nobody", password
 	wrong := writeSecret(t, cfg.FormatDSN())
+	second := cfg.Clone()
+	second.Addr = freeAddr(t).String() // nothing listens there
+	wrongTwo := writeSecret(t, cfg.FormatDSN()+"\n"+second.FormatDSN())
 	malformed := writeSecret(t, "tarscache:"+password+"@tcp(127.0.0.1:3306/db_tars")
 
 	adm, loc := freeAddr(t), freeAddr(t)
-	serve := start(t, tarscacheBin, "serve", "--dsn-file", wrong, "--data", filepath.Join(t.TempDir(), "tarscache.db"),
+	serve := start(t, tarscacheBin, "serve", "--dsn-file", wrongTwo, "--data", filepath.Join(t.TempDir(), "tarscache.db"),
 		"--listen", loc.String(), "--admin", adm.String(), "--sync-interval", "50ms", "--log-level", "debug")
 	require.Eventually(t, func() bool { return strings.Contains(serve.output(), "database unreachable") },
 		10*time.Second, 20*time.Millisecond, "output:\n%s", serve.output())
 	seen := []string{serve.output()}
-	for _, path := range []string{"/metrics", "/readyz", "/v1/records", "/v1/held"} {
+	for _, path := range []string{"/metrics", "/readyz", "/v1/records", "/v1/held", "/v1/sources"} {
 		_, body := get(t, "http://"+adm.String()+path, "")
 		seen = append(seen, body)
 	}
 	for _, args := range [][]string{
 		{"sync", "--dsn-file", wrong, "--data", filepath.Join(t.TempDir(), "x.db")},
+		{"sync", "--dsn-file", wrongTwo, "--data", filepath.Join(t.TempDir(), "z.db")},
 		{"sync", "--dsn-file", malformed, "--data", filepath.Join(t.TempDir(), "y.db")},
 		{"db", "migrate", "--dsn-file", wrong},
 		{"db", "migrate", "--dsn-file", malformed},

@@ -29,7 +29,7 @@ import (
 
 // serveOptions are the settings of "tarscache serve".
 type serveOptions struct {
-	dsn          string
+	dsns         []string
 	data         string
 	listen       string
 	syncInterval time.Duration
@@ -47,6 +47,9 @@ type serveOptions struct {
 	idleTimeout  time.Duration
 	adminToken   string // read from --admin-token-file
 	rebuild      bool
+	peers        cli.StringSlice
+	peerToken    string // read from --peer-token-file
+	peerTimeout  time.Duration
 }
 
 func serveCommand() *cli.Command {
@@ -58,6 +61,11 @@ func serveCommand() *cli.Command {
 While MySQL is unreachable it keeps answering from the file and retries with backoff.
 SIGTERM or SIGINT stop it cleanly; SIGHUP is logged and ignored, and a closed stderr never stops it.
 
+Several sources: with --dsn repeated (or one DSN a line in --dsn-file) it reads the
+first that answers, preferred first, and never applies a source whose GTID position
+lags what it serves. With --peer, a replica that starts with nothing to serve while
+no MySQL answers boots from a sibling's verified backup (docs/operations.md).
+
 Access: --allow limits QueryF to clients of the given networks, --max-conns and
 --max-in-flight bound connections and concurrent requests. The admin API binds
 loopback by default; bound elsewhere it requires --admin-token-file.
@@ -65,7 +73,7 @@ loopback by default; bound elsewhere it requires --admin-token-file.
 Examples:
    tarscache serve --dsn-file /etc/tarscache/dsn --data /var/lib/tarscache/tarscache.db --listen 0.0.0.0:17890 --allow 10.0.0.0/8
    tarscache serve --admin 10.0.0.5:17891 --admin-token-file /etc/tarscache/admin-token`,
-		Flags: append(dsnFlags(&o.dsn), dataFlag(&o.data),
+		Flags: append(dsnFlags(&o.dsns), dataFlag(&o.data),
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:17890", EnvVars: []string{"TARSCACHE_LISTEN"}, Destination: &o.listen,
 				Usage: "`HOST:PORT` to serve QueryF (tars.tarsregistry.QueryObj) on"},
 			&cli.DurationFlag{Name: "sync-interval", Action: positive("--sync-interval"), Value: 2 * time.Second, EnvVars: []string{"TARSCACHE_SYNC_INTERVAL"}, Destination: &o.syncInterval,
@@ -73,7 +81,7 @@ Examples:
 			&cli.DurationFlag{Name: "full-sync-interval", Action: positive("--full-sync-interval"), Value: 5 * time.Minute, EnvVars: []string{"TARSCACHE_FULL_SYNC_INTERVAL"}, Destination: &o.fullInterval,
 				Usage: "longest `DURATION` between two syncs that read every table (the safety net under incremental syncs)"},
 			&cli.StringFlag{Name: "admin", Value: admin.DefaultAddr, EnvVars: []string{"TARSCACHE_ADMIN"}, Destination: &o.admin,
-				Usage: "`HOST:PORT` of the admin HTTP API (/healthz, /readyz, /metrics, /v1/servants, /v1/records, /v1/backup, /v1/held; see README); \"off\" disables it. Without --admin-token-file it has no authentication and binds only a loopback address"},
+				Usage: "`HOST:PORT` of the admin HTTP API (/healthz, /readyz, /metrics, /v1/servants, /v1/records, /v1/backup, /v1/sources, /v1/held; see README); \"off\" disables it. Without --admin-token-file it has no authentication and binds only a loopback address"},
 			&cli.StringSliceFlag{Name: "advertise", EnvVars: []string{"TARSCACHE_ADVERTISE"}, Destination: &o.advertise,
 				Usage: "answer lookups of tars.tarsregistry.QueryObj with this `ENDPOINT` (\"tcp -h HOST -p PORT -t MS\"; repeatable) " +
 					"instead of the registry's own rows, so that clients and tarsnode are pointed at tarscache"},
@@ -99,6 +107,14 @@ Examples:
 			&cli.BoolFlag{Name: "rebuild-on-corruption", EnvVars: []string{"TARSCACHE_REBUILD_ON_CORRUPTION"}, Destination: &o.rebuild,
 				Usage: "when the cache file is damaged, of another kind or of a newer format, move it aside (FILE.bad-TIME, never deleted) " +
 					"and rebuild it from MySQL, instead of refusing to start"},
+			&cli.StringSliceFlag{Name: "peer", EnvVars: []string{"TARSCACHE_PEER"}, Destination: &o.peers,
+				Usage: "admin `URL` of a sibling replica (http://10.0.0.6:17891; repeatable, tried in order): when the cache file holds no data " +
+					"(missing, empty, never initialised, or damaged: then moved aside as --rebuild-on-corruption does) and no --dsn answers, " +
+					"boot from the first peer's verified /v1/backup. A file that holds data is never replaced"},
+			&cli.StringFlag{Name: "peer-token-file", EnvVars: []string{"TARSCACHE_PEER_TOKEN_FILE"}, Action: secretInto(&o.peerToken, "--peer-token-file"),
+				Usage: "bearer token of the peers' admin API, read from `FILE` (the token of their --admin-token-file)"},
+			&cli.DurationFlag{Name: "peer-timeout", Action: positive("--peer-timeout"), Value: 2 * time.Minute, EnvVars: []string{"TARSCACHE_PEER_TIMEOUT"},
+				Destination: &o.peerTimeout, Usage: "longest `DURATION` one peer's backup may take to download before the next peer is tried"},
 		),
 		OnUsageError: subcommandUsage,
 		Action: func(c *cli.Context) error {
@@ -144,16 +160,6 @@ func atLeastOne(name string) func(*cli.Context, int) error {
 			return usageErrorf("%s %d: want 1 or more", name, n)
 		}
 		return nil
-	}
-}
-
-// dsnFlags are --dsn and --dsn-file; a DSN read from the file replaces --dsn.
-func dsnFlags(dst *string) []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "dsn", Value: "root@tcp(127.0.0.1:3306)/db_tars", EnvVars: []string{"TARSCACHE_DSN"}, Destination: dst,
-			Usage: "MySQL `DSN` of db_tars (go-sql-driver syntax: user:password@tcp(host:port)/db_tars)"},
-		&cli.StringFlag{Name: "dsn-file", EnvVars: []string{"TARSCACHE_DSN_FILE"}, Action: secretInto(dst, "--dsn-file"),
-			Usage: "read the DSN from `FILE` instead of --dsn, keeping the password out of the process list and the environment"},
 	}
 }
 
@@ -218,20 +224,43 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) (err error) {
 	if err := checkAdminAccess(o.admin, o.adminToken); err != nil {
 		return err
 	}
+	peers, err := peerURLs(o.peers.Value())
+	if err != nil {
+		return err
+	}
+	srcs, err := openSources(o.dsns, log)
+	if err != nil {
+		return err
+	}
+	defer closeSources(srcs)
 	fitOpenFiles(o.maxConns, log)
 	cleanup := createdOnFailure(o.data) // a serve that never started leaves no file
-	c, err := openCache(o, cache.Options{Logger: log, Override: override}, log)
+	copts := cache.Options{Logger: log, Override: override}
+	c, err := openCache(o, len(peers) > 0, copts, log)
 	if err != nil {
 		cleanup(err)
 		return err
 	}
 	started := false
 	defer func() {
-		c.Close()
+		if c != nil {
+			c.Close()
+		}
 		if !started {
 			cleanup(err)
 		}
 	}()
+	initial, since := "cache file "+o.data, time.Now()
+	if len(peers) > 0 && blank(c) {
+		boot := &peerBoot{peers: peers, token: o.peerToken, timeout: o.peerTimeout, log: log}
+		var peer string
+		if c, peer, err = bootIfNoSource(ctx, c, boot, o.data, srcs, copts); err != nil {
+			return err // c is nil: it was closed, and the booted file did not open
+		}
+		if peer != "" {
+			initial, since = peer, time.Now()
+		}
+	}
 	reg := newRegistry(c)
 	srv, err := tars.Listen(o.listen, tars.NewHandler(c, tars.HandlerOptions{MaxStale: o.maxStale}),
 		tars.Options{Logger: log, Registerer: reg, Allow: allow, MaxConns: o.maxConns, MaxInFlight: o.maxInFlight,
@@ -239,42 +268,38 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) (err error) {
 	if err != nil {
 		return portInUse(err, "--listen", o.listen)
 	}
-	db, err := sync.OpenDB(o.dsn, log)
-	if err != nil {
-		return errors.Join(err, srv.Close())
-	}
-	defer db.Close()
-	syncer := sync.New(db, c, sync.Options{Interval: o.syncInterval, FullInterval: o.fullInterval, Logger: log,
-		ProtectThreshold: syncerThreshold(o.protect), Registerer: reg})
+	syncer := sync.NewFromSources(srcs, c, sync.Options{Interval: o.syncInterval, FullInterval: o.fullInterval, Logger: log,
+		ProtectThreshold: syncerThreshold(o.protect), Registerer: reg, InitialSource: initial, InitialSince: since})
 	adm, err := listenAdmin(o.admin, admin.Options{Logger: log, Held: heldView{syncer}, Store: storeView{c}, Gatherer: reg, Token: o.adminToken,
-		MaxStale: o.maxStale})
+		MaxStale: o.maxStale, Sources: sourcesView{syncer}})
 	if err != nil {
 		return errors.Join(portInUse(err, "--admin", o.admin), srv.Close())
 	}
 	started = true
 	warnIfStale(log, c.LastSync(), o.maxStale, time.Now())
 	log.Info("serving", "listen", srv.Addr().String(), "admin", adminAddr(adm), "data", o.data, "servants", c.Snapshot().Len(),
-		"dsn", sync.RedactDSN(o.dsn), "sync_interval", o.syncInterval, "full_sync_interval", o.fullInterval,
+		"dsn", sourceNames(srcs), "peers", peers, "source", initial, "sync_interval", o.syncInterval, "full_sync_interval", o.fullInterval,
 		"max_stale", o.maxStale, "last_sync", c.LastSync(), "advertise", o.advertise.Value(),
 		"allow", o.allow.Value(), "max_conns", o.maxConns, "max_in_flight", o.maxInFlight, "max_buffered_mib", o.maxBuffered, "admin_token", o.adminToken != "")
 	return runUntilDone(ctx, srv, adm, syncer, hup, log)
 }
 
-// openCache opens the cache file; with --rebuild-on-corruption a file it refuses as
-// damaged is moved aside and a new one is started, which the first sync fills.
-func openCache(o serveOptions, opts cache.Options, log *slog.Logger) (*cache.Cache, error) {
+// openCache opens the cache file; with --rebuild-on-corruption, or peers to boot
+// from, a file it refuses as damaged is moved aside and a new one is started,
+// which the first sync (or a peer's backup) fills.
+func openCache(o serveOptions, peers bool, opts cache.Options, log *slog.Logger) (*cache.Cache, error) {
 	c, err := openData(o.data, opts)
 	if err == nil || !isDamaged(err) {
 		return c, err
 	}
-	if !o.rebuild {
+	if !o.rebuild && !peers {
 		return nil, fmt.Errorf("%w (start with --rebuild-on-corruption to move it aside and rebuild it from MySQL)", err)
 	}
 	aside, moveErr := moveAside(o.data, time.Now())
 	if moveErr != nil {
 		return nil, errors.Join(err, moveErr)
 	}
-	log.Error("cache file refused: moved aside, rebuilding it from MySQL; lookups answer nothing until the first sync",
+	log.Error("cache file refused: moved aside, rebuilding it from MySQL or a peer; lookups answer nothing until then",
 		"file", o.data, "moved_to", aside, "err", err)
 	return openData(o.data, opts)
 }

@@ -23,7 +23,7 @@ func checkServeFlags(o serveOptions) error {
 			return err
 		}
 	}
-	if err := checkDSN(o.dsn); err != nil {
+	if err := checkDSNs(o.dsns); err != nil {
 		return err
 	}
 	if err := checkDataPath(o.data, false); err != nil {

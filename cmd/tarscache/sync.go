@@ -20,7 +20,7 @@ import (
 
 // syncOptions are the settings of "tarscache sync".
 type syncOptions struct {
-	dsn        string
+	dsns       []string
 	data       string
 	protect    float64
 	acceptHeld bool
@@ -38,7 +38,8 @@ func syncCommand() *cli.Command {
 would take away more than --protect-threshold of the servants or of the active endpoints
 (or every servant) is held: nothing is written and the command fails, saying why. Check
 the database, then rerun with --accept-held to apply it. The file must not be held by a
-running "tarscache serve".
+running "tarscache serve". With several DSNs (--dsn repeated, or --dsn-file) it reads
+the first that answers, in their order, and prints which.
 
 With --dry-run it reads every table and prints the servants it would add (+), change (~)
 and remove (-), and whether it would be held, without writing anything. On a terminal,
@@ -47,7 +48,7 @@ stderr shows the sync in progress and how long it has taken.
 Examples:
    tarscache sync --dsn 'tars:secret@tcp(db.example:3306)/db_tars' --data /var/lib/tarscache/tarscache.db
    tarscache sync --dry-run --dsn 'tars:secret@tcp(db.example:3306)/db_tars' --data /var/lib/tarscache/tarscache.db`,
-		Flags: append(dsnFlags(&o.dsn), dataFlag(&o.data), protectFlag(&o.protect),
+		Flags: append(dsnFlags(&o.dsns), dataFlag(&o.data), protectFlag(&o.protect),
 			&cli.BoolFlag{Name: "accept-held", EnvVars: []string{"TARSCACHE_ACCEPT_HELD"}, Destination: &o.acceptHeld,
 				Usage: "apply the fetch even if it would take away more than --protect-threshold"},
 			&cli.BoolFlag{Name: "dry-run", EnvVars: []string{"TARSCACHE_DRY_RUN"}, Destination: &o.dryRun,
@@ -97,7 +98,7 @@ func syncerThreshold(percent float64) float64 {
 // syncOnce runs one sync into o.data, or previews it with o.dryRun. A file the
 // sync would create is only left behind when the sync succeeds.
 func syncOnce(ctx context.Context, w, stderr io.Writer, o syncOptions, log *slog.Logger) (err error) {
-	if err := checkDSN(o.dsn); err != nil {
+	if err := checkDSNs(o.dsns); err != nil {
 		return err
 	}
 	if err := checkDataPath(o.data, false); err != nil {
@@ -106,7 +107,7 @@ func syncOnce(ctx context.Context, w, stderr io.Writer, o syncOptions, log *slog
 	if o.dryRun {
 		return dryRunOnce(ctx, w, stderr, o, log)
 	}
-	db, err := openDB(ctx, o.dsn, log)
+	db, name, err := openFirst(ctx, o.dsns, log)
 	if err != nil {
 		return err
 	}
@@ -121,7 +122,7 @@ func syncOnce(ctx context.Context, w, stderr io.Writer, o syncOptions, log *slog
 		err = errors.Join(err, c.Close())
 		cleanup(err)
 	}()
-	s := sync.New(db, c, sync.Options{ProtectThreshold: syncerThreshold(o.protect), Logger: log})
+	s := sync.NewFromSources([]sync.Source{{Name: name, DB: db}}, c, sync.Options{ProtectThreshold: syncerThreshold(o.protect), Logger: log})
 	if o.acceptHeld {
 		s.AcceptHeld()
 	}
@@ -138,6 +139,9 @@ func syncOnce(ctx context.Context, w, stderr io.Writer, o syncOptions, log *slog
 		"subset rules: %d written, %d deleted, %d rejected\n",
 		o.data, res.Apply.Written, res.Apply.Deleted, res.Apply.Unchanged, res.Apply.GroupsChanged, res.Report.Rows, len(res.Report.Rejected),
 		res.Apply.RulesWritten, res.Apply.RulesDeleted, len(res.RejectedRules))
+	if len(o.dsns) > 1 {
+		fmt.Fprintf(w, "read from %s\n", name)
+	}
 	printRejectedRows(w, res.Report.Rejected)
 	printRejectedRules(w, res.RejectedRules)
 	return nil
@@ -153,7 +157,7 @@ func printRejectedRows(w io.Writer, rej []sync.Rejection) {
 // dryRunOnce previews a sync into o.data; a file that does not exist yet is
 // previewed as an empty one, and nothing is created.
 func dryRunOnce(ctx context.Context, w, stderr io.Writer, o syncOptions, log *slog.Logger) error {
-	db, err := openDB(ctx, o.dsn, log)
+	db, _, err := openFirst(ctx, o.dsns, log)
 	if err != nil {
 		return err
 	}

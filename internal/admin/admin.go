@@ -68,6 +68,36 @@ type FileStatus struct {
 	Changes, Rewrites int
 }
 
+// SourceReport says where the records served come from, as the API reports it.
+type SourceReport struct {
+	// InUse names the source of the data served: a DSN with its password hidden,
+	// or before the first sync "cache file PATH" or "peer URL". Since is when it
+	// became the source; Position is the data's GTID position, "" when unknown.
+	InUse    string
+	Since    time.Time
+	Position string
+	// Sources are the databases, preferred first.
+	Sources []SourceState
+}
+
+// SourceState is what the sync knows of one database.
+type SourceState struct {
+	// Name is the DSN with its password hidden; State is in_use, standby,
+	// unreachable, behind or untried, since Since (zero when untried).
+	Name  string
+	State string
+	Since time.Time
+	// Position is its GTID position at its last read; Err why its last read
+	// failed or was not applied.
+	Position, Err string
+}
+
+// Sources reports where the data served comes from ("tarscache serve" adapts
+// its *sync.Syncer). Sources must be safe to call from any goroutine.
+type Sources interface {
+	Sources() SourceReport
+}
+
 // Options configure NewHandler. Held is required; DefaultOptions documents the
 // defaults of the other fields.
 type Options struct {
@@ -85,6 +115,9 @@ type Options struct {
 	// Now is the clock used to log how long a change was held, to compute how
 	// stale the records are and to name backups. Nil means time.Now.
 	Now func() time.Time
+	// Sources, when not nil, is reported by /readyz (the source in use),
+	// /v1/sources (every source) and /v1/records' headers.
+	Sources Sources
 	// Token, when not empty, is the bearer token every request but /healthz and
 	// /readyz must carry ("Authorization: Bearer TOKEN"); others get 401.
 	Token string
@@ -112,7 +145,8 @@ func withDefaults(opts Options) Options {
 // handler serves the routes; it keeps no state besides its dependencies.
 type handler struct {
 	held     Held
-	store    Store // nil when the API has no cache
+	store    Store   // nil when the API has no cache
+	srcs     Sources // nil when the API reports no source
 	logger   *slog.Logger
 	now      func() time.Time
 	maxStale time.Duration
@@ -128,7 +162,7 @@ func NewHandler(opts Options) http.Handler {
 		panic("admin: NewHandler: Options.Held is nil")
 	}
 	opts = withDefaults(opts)
-	h := &handler{held: opts.Held, store: opts.Store, logger: opts.Logger, now: opts.Now, maxStale: opts.MaxStale,
+	h := &handler{held: opts.Held, store: opts.Store, srcs: opts.Sources, logger: opts.Logger, now: opts.Now, maxStale: opts.MaxStale,
 		backups: make(slots, MaxBackups), dumps: make(slots, MaxRecordDumps)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz)
@@ -141,6 +175,7 @@ func NewHandler(opts Options) http.Handler {
 		"too many /v1/records answers are being sent; retry later", h.records)))
 	mux.HandleFunc("GET /v1/backup", h.withStore(h.limited(h.backups,
 		"too many backups are being downloaded; retry later", h.backup)))
+	mux.HandleFunc("GET /v1/sources", h.sources)
 	if opts.Gatherer != nil {
 		mux.Handle("GET /metrics", metricsHandler(opts.Gatherer))
 	}

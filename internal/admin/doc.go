@@ -21,7 +21,14 @@
 //     {"ok":true,"changes":0,"rewrites":0}, or, while it was found truncated,
 //     overwritten, replaced or deleted and not yet rewritten from memory,
 //     {"ok":false,"problem":"...","since":T,...}; records are served from memory
-//     meanwhile, so the answer stays 200.
+//     meanwhile, so the answer stays 200. With Options.Sources the answer adds
+//     "source":{"name":N,"since":T,"position":P}: where the records come from (a
+//     DSN with its password hidden, "cache file PATH" or "peer URL" before the
+//     first sync), since when, and the GTID position of the data when known.
+//   - GET /v1/sources (with Options.Sources; 503 without) answers
+//     {"in_use":{"name","since","position"},"sources":[{"name","state","since",
+//     "position","error"}]}, each source preferred first, its state one of
+//     in_use, standby, unreachable, behind or untried (see package sync).
 //   - GET /v1/servants lists the stored servants in id order, only those whose id
 //     starts with the optional ?prefix=:
 //     {"servants":[{"id":...,"version":"8 hex digits","active":N,"inactive":N}],
@@ -42,8 +49,10 @@
 //     and "tarscache import" reads (docs/format.md): the whole cache with the IDC
 //     groups, or with ?prefix= only the servants whose id starts with it. The
 //     header X-Tarscache-Last-Sync (LastSyncHeader) carries the time of the last
-//     successful sync, absent when there was none. "tarscache dump --admin" reads
-//     it. The document is streamed one record at a time.
+//     successful sync, absent when there was none; with Options.Sources,
+//     X-Tarscache-Source and X-Tarscache-Source-Since (SourceHeader,
+//     SourceSinceHeader) say where the data comes from and since when. "tarscache
+//     dump --admin" reads them. The document is streamed one record at a time.
 //   - GET /v1/backup streams a consistent copy of the whole cache file, taken in
 //     one read transaction while syncs go on, as application/octet-stream with
 //     Content-Disposition: attachment; filename="tarscache-20060102T150405Z.db"
@@ -98,9 +107,9 @@
 //
 // # Concurrency
 //
-// The handler is safe for concurrent use and keeps no state of its own; Options.Held
-// and Options.Store must be safe to call from any goroutine (*cache.Cache is; serve
-// adapts its *sync.Syncer). A Server's Serve blocks in the caller's goroutine until
+// The handler is safe for concurrent use and keeps no state of its own; Options.Held,
+// Options.Store and Options.Sources must be safe to call from any goroutine
+// (*cache.Cache is; serve adapts its *sync.Syncer). A Server's Serve blocks in the caller's goroutine until
 // Close, which may be called from any goroutine, any number of
 // times. The connection goroutines belong to the underlying http.Server; Close
 // ends them, forcibly after a few seconds (a backup in flight is cut off).

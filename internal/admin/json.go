@@ -43,6 +43,37 @@ func heldResponse(h *HeldChange) heldJSON {
 	}}
 }
 
+// sourceInUseJSON is the source of the data served.
+type sourceInUseJSON struct {
+	Name     string    `json:"name"`
+	Since    time.Time `json:"since"`
+	Position string    `json:"position,omitempty"`
+}
+
+// sourcesJSON is the body of GET /v1/sources.
+type sourcesJSON struct {
+	InUse   sourceInUseJSON `json:"in_use"`
+	Sources []sourceJSON    `json:"sources"`
+}
+
+// sourceJSON mirrors SourceState.
+type sourceJSON struct {
+	Name     string     `json:"name"`
+	State    string     `json:"state"`
+	Since    *time.Time `json:"since"`
+	Position string     `json:"position"`
+	Error    string     `json:"error,omitempty"`
+}
+
+func sourcesResponse(r SourceReport) sourcesJSON {
+	out := sourcesJSON{InUse: sourceInUseJSON{Name: r.InUse, Since: r.Since.UTC(), Position: r.Position}, Sources: []sourceJSON{}}
+	for _, s := range r.Sources {
+		out.Sources = append(out.Sources, sourceJSON{Name: s.Name, State: s.State, Since: timeOrNull(s.Since),
+			Position: s.Position, Error: s.Err})
+	}
+	return out
+}
+
 // servantsJSON is the body of GET /v1/servants.
 type servantsJSON struct {
 	Servants []servantSummaryJSON `json:"servants"`

@@ -33,7 +33,7 @@ func (h *handler) readyz(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	h.writeJSON(w, http.StatusOK, readyJSON{Ready: true, Servants: n, LastSync: timeOrNull(last),
-		StaleForSeconds: h.staleFor(last), File: fileJSONOf(h.store.FileStatus())})
+		StaleForSeconds: h.staleFor(last), File: fileJSONOf(h.store.FileStatus()), Source: h.sourceInUse()})
 }
 
 // staleFor returns how many seconds ago last was, or nil for the zero time.
@@ -53,6 +53,8 @@ type readyJSON struct {
 	LastSync        *time.Time `json:"last_sync"` // RFC 3339 with nanoseconds, UTC
 	StaleForSeconds *float64   `json:"stale_for_seconds"`
 	File            fileJSON   `json:"file"`
+	// Source says where the records come from; absent without Options.Sources.
+	Source *sourceInUseJSON `json:"source,omitempty"`
 }
 
 // fileJSON reports the cache file under the server: "ok", or the change found

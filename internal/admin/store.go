@@ -51,6 +51,14 @@ func served(snap *snapshot.Snapshot, id string) (e *snapshot.Entry, override, ok
 	return e, ok && e != stored, ok
 }
 
+// SourceHeader and SourceSinceHeader carry, on /v1/records, where the data
+// served comes from (a DSN with its password hidden, the cache file, or a peer)
+// and since when (RFC 3339, UTC); absent when the API reports no source.
+const (
+	SourceHeader      = "X-Tarscache-Source"
+	SourceSinceHeader = "X-Tarscache-Source-Since"
+)
+
 // LastSyncHeader carries, on /v1/records, the time (RFC 3339, UTC) of the last
 // successful sync; it is absent when the cache was never synced.
 const LastSyncHeader = "X-Tarscache-Last-Sync"
@@ -69,6 +77,10 @@ func (h *handler) records(w http.ResponseWriter, r *http.Request) {
 	if last := h.store.LastSync(); !last.IsZero() {
 		w.Header().Set(LastSyncHeader, last.UTC().Format(time.RFC3339Nano))
 	}
+	if src := h.sourceInUse(); src != nil {
+		w.Header().Set(SourceHeader, src.Name)
+		w.Header().Set(SourceSinceHeader, src.Since.Format(time.RFC3339Nano))
+	}
 	if err := snapshot.WriteJSON(newPacedWriter(w), snap, ids); err != nil {
 		h.logger.Debug("admin: write records", "err", err)
 	}
@@ -83,4 +95,23 @@ func withPrefix(ids []string, prefix string) []string {
 		}
 	}
 	return out
+}
+
+// sourceInUse is the source the data served comes from, nil when the API
+// reports none.
+func (h *handler) sourceInUse() *sourceInUseJSON {
+	if h.srcs == nil {
+		return nil
+	}
+	r := h.srcs.Sources()
+	return &sourceInUseJSON{Name: r.InUse, Since: r.Since.UTC(), Position: r.Position}
+}
+
+// sources answers every source and the one in use.
+func (h *handler) sources(w http.ResponseWriter, _ *http.Request) {
+	if h.srcs == nil {
+		h.writeJSON(w, http.StatusServiceUnavailable, errorJSON{Error: "no sync loop is attached to the admin API"})
+		return
+	}
+	h.writeJSON(w, http.StatusOK, sourcesResponse(h.srcs.Sources()))
 }
