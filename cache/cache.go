@@ -100,6 +100,14 @@ type Cache struct {
 	closeErr  error
 }
 
+// initialMmapSize is the address space bbolt maps at Open (the file's size when
+// larger). Each time a commit outgrows the map, bbolt remaps it and first copies
+// every key and value the transaction holds onto the heap: a first sync of a
+// million endpoints did that about ten times, holding hundreds of MB. Mapping
+// 1 GiB up front costs address space only: untouched pages are not resident.
+// (The file itself still grows only as its commits need, see Open.)
+const initialMmapSize = 1 << 30
+
 // Open opens (creating it unless opts.ReadOnly) the tarscache file at path, checks
 // its format and loads every record into the first Snapshot. It fails with ErrLocked
 // when another process holds the file, ErrNotCache for a file of another kind,
@@ -118,12 +126,16 @@ func Open(path string, opts Options) (*Cache, error) {
 	}
 	var db *bolt.DB
 	err := guard(func() (err error) {
-		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly, InitialMmapSize: initialMmapSize})
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cache: open %s: %w", path, classifyOpenErr(err))
 	}
+	// With the large map, bbolt would grow the file in AllocSize steps past what
+	// a commit needs; grow it to what each commit needs, as it does for a file
+	// smaller than AllocSize under the default map.
+	db.AllocSize = 0
 	if err := validateAll(opts.Override); err != nil {
 		return nil, errors.Join(fmt.Errorf("cache: open %s: override: %w", path, err), db.Close())
 	}

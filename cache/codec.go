@@ -36,46 +36,65 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // errShort is the decoding error for a value that ends early.
 var errShort = errors.New("value ends early")
 
-// encodeRecord returns the stored value of s and its version. It sorts
-// s.Endpoints into canonical order (by their encoding) in place, so that the
-// same set of endpoints always encodes, and versions, the same.
+// encodeRecord returns the stored value of s and its version. It puts
+// s.Endpoints into canonical order (by their encoding), in a new slice of exactly
+// their number, so that the same set of endpoints always encodes, and versions,
+// the same. The endpoints are encoded once, into one buffer, and the value is
+// sized before it is written.
 func encodeRecord(s *snapshot.Servant) ([]byte, uint32) {
-	blobs := make([][]byte, len(s.Endpoints))
+	var blobs []byte
+	ends := make([]int, len(s.Endpoints)+1)
 	for i := range s.Endpoints {
-		blobs[i] = appendEndpoint(nil, &s.Endpoints[i])
+		blobs = appendEndpoint(blobs, &s.Endpoints[i])
+		ends[i+1] = len(blobs)
 	}
-	sortCanonical(s.Endpoints, blobs)
-	payload := appendString(nil, s.ID)
-	payload = binary.AppendUvarint(payload, uint64(len(blobs)))
-	for _, b := range blobs {
-		payload = appendBytes(payload, b)
+	blob := func(i int) []byte { return blobs[ends[i]:ends[i+1]] }
+	order := canonicalOrder(len(s.Endpoints), blob)
+	sorted := make([]snapshot.Endpoint, len(order))
+	size := uvarintLen(uint64(len(s.ID))) + len(s.ID) + uvarintLen(uint64(len(order)))
+	for to, from := range order {
+		sorted[to] = s.Endpoints[from]
+		size += uvarintLen(uint64(len(blob(from)))) + len(blob(from))
 	}
-	return sealValue(payload)
+	s.Endpoints = sorted
+	v := make([]byte, headerLen, headerLen+size)
+	v = appendString(v, s.ID)
+	v = binary.AppendUvarint(v, uint64(len(order)))
+	for _, from := range order {
+		v = appendBytes(v, blob(from))
+	}
+	return sealInPlace(v)
 }
 
-// sortCanonical orders endpoints by their encodings, keeping the two slices aligned.
-func sortCanonical(eps []snapshot.Endpoint, blobs [][]byte) {
-	idx := make([]int, len(eps))
-	for i := range idx {
-		idx[i] = i
+// canonicalOrder returns the indexes 0..n-1 ordered by the encodings blob
+// returns, equal ones in their original order.
+func canonicalOrder(n int, blob func(int) []byte) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return bytes.Compare(blobs[a], blobs[b]) })
-	sortedEps := make([]snapshot.Endpoint, len(eps))
-	sortedBlobs := make([][]byte, len(blobs))
-	for to, from := range idx {
-		sortedEps[to], sortedBlobs[to] = eps[from], blobs[from]
-	}
-	copy(eps, sortedEps)
-	copy(blobs, sortedBlobs)
+	slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(blob(a), blob(b)) })
+	return order
+}
+
+func uvarintLen(x uint64) int {
+	var b [binary.MaxVarintLen64]byte
+	return binary.PutUvarint(b[:], x)
+}
+
+// sealInPlace fills the header of v (headerLen bytes, then the payload) with the
+// format byte and the payload's CRC32.
+func sealInPlace(v []byte) ([]byte, uint32) {
+	sum := crc32.Checksum(v[headerLen:], castagnoli)
+	v[0] = recordFormat
+	binary.BigEndian.PutUint32(v[1:], sum)
+	return v, sum
 }
 
 // sealValue prefixes payload with the format byte and its CRC32.
 func sealValue(payload []byte) ([]byte, uint32) {
-	sum := crc32.Checksum(payload, castagnoli)
 	v := make([]byte, headerLen, headerLen+len(payload))
-	v[0] = recordFormat
-	binary.BigEndian.PutUint32(v[1:], sum)
-	return append(v, payload...), sum
+	return sealInPlace(append(v, payload...))
 }
 
 func appendEndpoint(b []byte, e *snapshot.Endpoint) []byte {

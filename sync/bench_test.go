@@ -179,8 +179,9 @@ func BenchmarkSyncOnce_100kRows_unchanged(b *testing.B) {
 }
 
 // BenchmarkSyncOnce_100kRows_idleTick measures the tick paid every --sync-interval
-// over 100,000 adapter rows when nothing changed: the clock and the table
-// fingerprints (one index scan of each large table), no changed server, the
+// over 100,000 adapter rows when nothing changed: the deletion gate and the clock
+// (a table's fingerprint, one index scan, only when the gate is open: a deletion
+// anywhere on the server since, and the table written), no changed server, the
 // small tables read whole; nothing written.
 func BenchmarkSyncOnce_100kRows_idleTick(b *testing.B) {
 	db := db100k(b)

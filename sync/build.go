@@ -78,29 +78,11 @@ type Report struct {
 // Build turns fetched rows into servant records as the official full load does.
 // Servants come out in the order they first appear in rows.
 func Build(rows []Row) ([]snapshot.Servant, Report) {
-	rep := Report{Rows: len(rows), Dropped: map[string]int{}}
-	index := map[string]int{}
-	var out []snapshot.Servant
+	b := newBuilder(false)
 	for i := range rows {
-		ep, ok := rep.endpoint(&rows[i])
-		if !ok {
-			continue
-		}
-		at, seen := index[rows[i].Servant]
-		if seen && len(out[at].Endpoints) >= cache.MaxEndpoints {
-			rep.reject(&rows[i], DropTooLarge, fmt.Errorf("sync: %s row %s: servant %s already has %d endpoints, the most a record holds",
-				rows[i].Table, short(rows[i].Origin()), short(rows[i].Servant), cache.MaxEndpoints))
-			continue
-		}
-		if !seen {
-			at = len(out)
-			index[rows[i].Servant] = at
-			out = append(out, snapshot.Servant{ID: rows[i].Servant})
-		}
-		out[at].Endpoints = append(out[at].Endpoints, ep)
-		rep.Endpoints++
+		b.add(&rows[i])
 	}
-	return out, rep
+	return b.result()
 }
 
 // endpoint applies the per-row rules to r, recording a drop when r yields nothing.

@@ -27,10 +27,14 @@
 // # The sync loop
 //
 // A Syncer syncs once at start, then every interval. Each fetch starts with a probe:
-// MySQL's clock (NOW) and a fingerprint (row count and largest id) of t_server_conf
-// or t_adapter_conf, one in turn (counting is most of an idle fetch's cost; a full
-// fetch counts both), so a deletion is noticed within two intervals. The first
-// fetch reads every table. Later ones are incremental: they re-read whole the
+// the deletion gate (gate.go: the server's Handler_delete counter and start time,
+// each large table's UPDATE_TIME on MariaDB and largest id, all O(1)), MySQL's clock
+// (NOW) and, for each of t_server_conf and t_adapter_conf whose gate is open, a
+// fingerprint (row count and largest id; one in turn when both are open, both for a
+// full fetch), so a deletion is noticed within two intervals and an idle fetch
+// costs MySQL the same at any fleet size. The first fetch reads every table. A full
+// fetch builds the join's rows into records as they arrive (stream.go) rather than
+// holding them. Later ones are incremental: they re-read whole the
 // servers with a row whose registry_timestamp is at or after the previous applied
 // fetch's clock less Options.Overlap, and every other server's rows for the servants
 // those name, so that each servant is rebuilt whole; t_registry_info, the group

@@ -54,6 +54,26 @@ func FetchAll(ctx context.Context, db *sql.DB) (*Fetch, error) {
 	return readFull(ctx, tx, t)
 }
 
+// fetchBuilt is FetchAll building the rows into records as they arrive: the
+// returned Fetch holds only the t_registry_info rows, and the builder the records.
+func fetchBuilt(ctx context.Context, db *sql.DB) (*Fetch, *builder, error) {
+	tx, err := beginRead(ctx, db)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to undo
+	t, err := readTables(ctx, tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := newBuilder(false)
+	f, err := readBuilt(ctx, tx, t, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, b, nil
+}
+
 // beginRead starts the read-only repeatable-read transaction of one fetch.
 func beginRead(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
 	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})

@@ -51,23 +51,35 @@ type probe struct {
 	// small is the fingerprint of which of tarscache's tables exist and of
 	// t_server_subset, read by every fetch.
 	small string
+	// gate is the deletion gate read before everything else.
+	gate gate
 }
 
-// readProbe reads the clock, the small fingerprint and the prints of the
-// bigTables that want says.
-func readProbe(ctx context.Context, tx *sql.Tx, overlap time.Duration, want [2]bool) (probe, error) {
+// readProbe reads the deletion gate, the clock, the small fingerprint and the
+// prints of the bigTables that want says, given the gate.
+func readProbe(ctx context.Context, tx *sql.Tx, overlap time.Duration, want func(gate) [2]bool) (probe, error) {
+	g, err := readGate(ctx, tx) // before the first consistent read: see gate.go
+	if err != nil {
+		return probe{}, fmt.Errorf("sync: read the deletion gate: %w", err)
+	}
 	t, err := readTables(ctx, tx)
 	if err != nil {
 		return probe{}, err
 	}
-	p := probe{tables: t}
-	if i := onlyOne(want); i >= 0 {
+	if g.known {
+		if err := g.readMaxIDs(ctx, tx); err != nil {
+			return probe{}, fmt.Errorf("sync: read the largest ids: %w", err)
+		}
+	}
+	p := probe{tables: t, gate: g}
+	wanted := want(g)
+	if i := onlyOne(wanted); i >= 0 {
 		err = tx.QueryRowContext(ctx, clockAndPrintQuery(bigTables[i]), overlap.Microseconds()).Scan(&p.since, nullable{&p.prints[i]})
 	} else {
 		err = tx.QueryRowContext(ctx, queryClock, overlap.Microseconds()).Scan(&p.since)
 	}
 	if err == nil {
-		err = p.readPrints(ctx, tx, want)
+		err = p.readPrints(ctx, tx, wanted)
 	}
 	if err != nil {
 		return probe{}, fmt.Errorf("sync: read the database clock and table fingerprints: %w", err)

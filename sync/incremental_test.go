@@ -174,7 +174,11 @@ func TestSyncOnce_manyChangesReadEverything(t *testing.T) {
 	db, _, s := quietSample(t, "", sync.Options{})
 	db.Exec(t, `INSERT INTO t_server_conf (application, server_name, node_name, setting_state, present_state)
 		SELECT 'Bulk', CONCAT('S', seq), '10.1.0.1', 'active', 'active' FROM seq_1_to_2001`)
-	require.Equal(t, sync.FullDeleted, syncOnce(t, s).Full, "the inserts move the fingerprint")
+	// The inserts move t_server_conf's largest id, so that fetch counts it and
+	// reads everything, unless the deletion gate leaves t_adapter_conf open too
+	// (MariaDB runs other tests' deletions) and it is that table's turn: then the
+	// incremental fetch finds too many servers and reads everything.
+	require.Contains(t, []string{sync.FullDeleted, sync.FullMany}, syncOnce(t, s).Full, "the inserts move the fingerprint")
 	db.Exec(t, `UPDATE t_server_conf SET present_state = 'inactive' WHERE application = 'Bulk'`)
 	require.Equal(t, sync.FullMany, syncOnce(t, s).Full)
 }

@@ -19,15 +19,19 @@ func newPairIndex(rows []Row) *pairIndex {
 
 func (x *pairIndex) add(rows []Row) {
 	for i := range rows {
-		r := &rows[i]
-		if r.Servant == "" || r.Table == TableRegistry {
-			continue
-		}
-		p := rowPair(r)
-		if !slices.Contains(x.servants[p], r.Servant) {
-			x.servants[p] = append(x.servants[p], r.Servant)
-			x.pairs[r.Servant] = append(x.pairs[r.Servant], p)
-		}
+		x.addRow(&rows[i])
+	}
+}
+
+// addRow indexes one row.
+func (x *pairIndex) addRow(r *Row) {
+	if r.Servant == "" || r.Table == TableRegistry {
+		return
+	}
+	p := rowPair(r)
+	if !slices.Contains(x.servants[p], r.Servant) {
+		x.servants[p] = append(x.servants[p], r.Servant)
+		x.pairs[r.Servant] = append(x.pairs[r.Servant], p)
 	}
 }
 

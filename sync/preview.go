@@ -26,11 +26,11 @@ type Preview struct {
 func (s *Syncer) Preview(ctx context.Context) (Preview, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FetchTimeout)
 	defer cancel()
-	f, err := s.fetchFirst(ctx)
+	f, b, err := s.fetchFirst(ctx)
 	if err != nil {
 		return Preview{}, err
 	}
-	servants, rep := Build(f.Rows)
+	servants, rep := b.result()
 	groups, warns := BuildGroups(f.GroupRules, f.Priorities)
 	rules, badRules := BuildRules(f.Rules, s.compiler)
 	cur := s.cache.Snapshot()
@@ -43,18 +43,19 @@ func (s *Syncer) Preview(ctx context.Context) (Preview, error) {
 	return p, nil
 }
 
-// fetchFirst reads every table of the first source that answers, preferred first.
-func (s *Syncer) fetchFirst(ctx context.Context) (*Fetch, error) {
+// fetchFirst reads every table of the first source that answers, preferred
+// first, building the rows into records as they arrive (fetchBuilt).
+func (s *Syncer) fetchFirst(ctx context.Context) (*Fetch, *builder, error) {
 	var errs []error
 	for _, src := range s.sources.list {
-		f, err := FetchAll(ctx, src.DB)
+		f, b, err := fetchBuilt(ctx, src.DB)
 		if err == nil {
-			return f, nil
+			return f, b, nil
 		}
 		if len(s.sources.list) > 1 {
 			err = fmt.Errorf("%s: %w", src.Name, err)
 		}
 		errs = append(errs, err)
 	}
-	return nil, errors.Join(errs...)
+	return nil, nil, errors.Join(errs...)
 }

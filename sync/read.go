@@ -29,6 +29,7 @@ const (
 type marks struct {
 	since    string    // lower bound of the next incremental fetch (MySQL's clock)
 	prints   [2]string // fingerprints of bigTables then
+	gates    [2]gate   // the deletion gate read before each of prints was taken
 	small    string    // fingerprint of tarscache's tables then
 	lastFull time.Time
 	index    *pairIndex
@@ -40,8 +41,10 @@ type fetched struct {
 	probe probe
 	// full is why every table was read; "" for an incremental fetch.
 	full string
-	// rows are the rows to build: every row, or those of the servants in scope.
+	// rows are the rows to build: those of the servants in scope. A full fetch
+	// builds its rows as they arrive, into built, and keeps none.
 	rows     []Row
+	built    *builder
 	registry []Row
 	// changed are the servers an incremental fetch re-read, changedRows their
 	// rows, scope the servants it rebuilds whole.
@@ -56,24 +59,30 @@ type fetched struct {
 // read reads, within tx, every table or only what changed since the last applied
 // fetch.
 func (s *Syncer) read(ctx context.Context, tx *sql.Tx, start time.Time) (*fetched, error) {
-	p, err := readProbe(ctx, tx, s.opts.Overlap, s.printsWanted())
+	p, err := readProbe(ctx, tx, s.opts.Overlap, s.printsWanted)
 	if err != nil {
 		return nil, err
 	}
 	if why := s.fullReason(p, start); why != "" {
-		return readAll(ctx, tx, p, why)
+		return readAll(ctx, tx, p, why, s.storedSizes())
 	}
 	return s.readSince(ctx, tx, p)
 }
 
-// printsWanted says which bigTables this fetch counts: both for the first fetch
-// and after a held one, else one in turn.
-func (s *Syncer) printsWanted() [2]bool {
+// printsWanted says which bigTables this fetch counts, given the deletion gate
+// g: both for the first fetch and after a held one; else those whose gate is
+// open (a row may have been deleted since their fingerprint), one in turn when
+// both are.
+func (s *Syncer) printsWanted(g gate) [2]bool {
 	s.turn = 1 - s.turn
 	if s.marks == nil || s.heldLast {
 		return [2]bool{true, true}
 	}
-	return [2]bool{s.turn == 0, s.turn == 1}
+	open := [2]bool{!g.spares(s.marks.gates[0], 0), !g.spares(s.marks.gates[1], 1)}
+	if open[0] && open[1] {
+		return [2]bool{s.turn == 0, s.turn == 1}
+	}
+	return open
 }
 
 func (s *Syncer) fullReason(p probe, now time.Time) string {
@@ -92,15 +101,30 @@ func (s *Syncer) fullReason(p probe, now time.Time) string {
 	return ""
 }
 
-func readAll(ctx context.Context, tx *sql.Tx, p probe, why string) (*fetched, error) {
+// storedSizes returns the number of endpoints each servant of the cache has.
+func (s *Syncer) storedSizes() func(id string) int {
+	snap := s.cache.Snapshot()
+	return func(id string) int {
+		if e, ok := snap.Stored(id); ok {
+			return len(e.Servant.Endpoints)
+		}
+		return 0
+	}
+}
+
+// readAll reads every table, building the rows into records as they arrive;
+// sizeOf gives each servant's endpoint count at the last sync.
+func readAll(ctx context.Context, tx *sql.Tx, p probe, why string, sizeOf func(string) int) (*fetched, error) {
 	if err := p.readPrints(ctx, tx, [2]bool{true, true}); err != nil {
 		return nil, fmt.Errorf("sync: read the table fingerprints: %w", err)
 	}
-	f, err := readFull(ctx, tx, p.tables)
+	b := newBuilder(true)
+	b.sizeOf = sizeOf
+	f, err := readBuilt(ctx, tx, p.tables, b)
 	if err != nil {
 		return nil, err
 	}
-	return &fetched{probe: p, full: why, rows: f.Rows, registry: registryRows(f.Rows), groups: *f}, nil
+	return &fetched{probe: p, full: why, built: b, registry: f.Rows, groups: *f}, nil
 }
 
 // readSince re-reads whole the servers written since the last applied fetch, and
@@ -111,7 +135,7 @@ func (s *Syncer) readSince(ctx context.Context, tx *sql.Tx, p probe) (*fetched, 
 		return nil, err
 	}
 	if len(changed) > maxIncrementalServers {
-		return readAll(ctx, tx, p, FullMany)
+		return readAll(ctx, tx, p, FullMany, s.storedSizes())
 	}
 	f := &fetched{probe: p, changed: changed}
 	if f.registry, err = readSmall(ctx, tx, &f.groups); err != nil {
@@ -182,14 +206,12 @@ func inScope(rows []Row, scope map[string]struct{}) []Row {
 	return out
 }
 
-func registryRows(rows []Row) []Row {
-	var out []Row
-	for i := range rows {
-		if rows[i].Table == TableRegistry {
-			out = append(out, rows[i])
-		}
+// build builds what f read into records.
+func (f *fetched) build() ([]snapshot.Servant, Report) {
+	if f.built != nil {
+		return f.built.result()
 	}
-	return out
+	return Build(f.rows)
 }
 
 // state turns what was read into the State to apply.
@@ -214,14 +236,14 @@ func (f *fetched) state(servants []snapshot.Servant, groups snapshot.Groups, sta
 // advance records an applied fetch for the next one.
 func (s *Syncer) advance(f *fetched, start time.Time) {
 	if f.full != "" {
-		s.marks = &marks{since: f.probe.since, prints: f.probe.prints, small: f.probe.small, lastFull: start,
-			index: newPairIndex(f.rows), registry: f.registry}
+		s.marks = &marks{since: f.probe.since, prints: f.probe.prints, gates: [2]gate{f.probe.gate, f.probe.gate},
+			small: f.probe.small, lastFull: start, index: f.built.pairs, registry: f.registry}
 		return
 	}
 	s.marks.since, s.marks.small, s.marks.registry = f.probe.since, f.probe.small, f.registry
 	for i, print := range f.probe.prints {
 		if print != "" {
-			s.marks.prints[i] = print
+			s.marks.prints[i], s.marks.gates[i] = print, f.probe.gate
 		}
 	}
 	s.marks.index.replace(f.changed, f.changedRows)

@@ -204,7 +204,7 @@ func (s *Syncer) syncOnce(ctx context.Context, start time.Time) (Result, error) 
 
 // apply builds what f read and applies it, or holds it.
 func (s *Syncer) apply(f *fetched, start time.Time) (Result, error) {
-	servants, rep := Build(f.rows)
+	servants, rep := f.build()
 	groups, warns := BuildGroups(f.groups.GroupRules, f.groups.Priorities)
 	rules, badRules := BuildRules(f.groups.Rules, s.compiler)
 	s.logRejections(rep.Rejected, f.rereadPairs())

@@ -150,15 +150,44 @@ func (s *Snapshot) With(put []*Entry, removed []string, rules map[string]*RuleEn
 	if rules != nil {
 		next.rules = rules
 	}
-	next.entries = make(map[string]*Entry, len(s.entries)+len(put))
-	maps.Copy(next.entries, s.entries)
+	// maps.Clone copies the map's tables as they are, without hashing each key
+	// again: at 200,000 servants it is most of the cost of a one-change sync.
+	next.entries = maps.Clone(s.entries)
+	if next.entries == nil {
+		next.entries = map[string]*Entry{}
+	}
 	for _, e := range put {
 		next.entries[e.Servant.ID] = e
 	}
 	for _, id := range removed {
 		delete(next.entries, id)
 	}
-	return next.counted()
+	return next.countedFrom(s, put, removed)
+}
+
+// countedFrom returns s (built by With from prev) with its active endpoints
+// counted from prev's count, adjusted by the entries put and removed: O(changes)
+// rather than a walk of every entry, once prev's count is known (an idle sync
+// asks for it at every tick). It keeps no reference to prev.
+func (s *Snapshot) countedFrom(prev *Snapshot, put []*Entry, removed []string) *Snapshot {
+	n := prev.ActiveEndpoints()
+	touched := make(map[string]struct{}, len(put)+len(removed))
+	for _, e := range put {
+		touched[e.Servant.ID] = struct{}{}
+	}
+	for _, id := range removed {
+		touched[id] = struct{}{}
+	}
+	for id := range touched {
+		if old, ok := prev.entries[id]; ok {
+			n -= len(old.All.Active)
+		}
+		if now, ok := s.entries[id]; ok {
+			n += len(now.All.Active)
+		}
+	}
+	s.active = func() int { return n }
+	return s
 }
 
 // Rebuild returns a snapshot of s's records, pinned ones included, built anew for

@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	loadbench "github.com/tarscache/tarscache/internal/tools/loadgen/bench"
 	tcsync "github.com/tarscache/tarscache/sync"
 )
 
@@ -71,12 +72,27 @@ func run(cfg config) error {
 	if err != nil {
 		return err
 	}
-	md := report(cfg, cmds, res, machineInfo()) + "\n" + process
+	md := report(cfg, cmds, res, machineInfo()) + "\n" + process + keptScaleSection(cfg.out)
 	if err := os.WriteFile(cfg.out, []byte(md), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "benchreport: wrote %s (%d benchmarks)\n", cfg.out, len(res.order))
 	return nil
+}
+
+// keptScaleSection returns the scale section of the file at path (written by
+// make bench-scale, which takes long), to be kept as it is; "" when it has none.
+func keptScaleSection(path string) string {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	doc := string(old)
+	i, j := strings.Index(doc, loadbench.ScaleBegin), strings.Index(doc, loadbench.ScaleEnd)
+	if i < 0 || j < i {
+		return ""
+	}
+	return "\n" + doc[i:j+len(loadbench.ScaleEnd)] + "\n"
 }
 
 // loadgenArgs runs internal/tools/loadgen, the figures of a running process.

@@ -17,6 +17,15 @@
 //	    churn, from MariaDB's global status (Questions, Handler_read_*) (TARSCACHE_TEST_MYSQL, by default root on
 //	    127.0.0.1:3306; a database of its own, dropped at the end).
 //
+// With -scale (make bench-scale) it measures the scale curve instead, at the
+// given endpoint counts, and rewrites its section of docs/benchmarks.md (scale.go
+// says how each figure is taken):
+//
+//	go run ./internal/tools/loadgen -scale 10000,100000,1000000 [-out docs/benchmarks.md]
+//
+// Each size is a database of its own, generated with MariaDB's sequence engine and
+// dropped at the end; 1,000,000 endpoints take about 2 GB of it while they exist.
+//
 // The load generator shares the machine with the servers: absolute rates are the
 // machine's, the ratio between the two servers is the figure.
 package main

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -14,6 +16,8 @@ type config struct {
 	conns   int
 	depth   int
 	mysql   string
+	scale   string // sizes of the scale curve; "" for the usual figures
+	out     string // file whose scale section -scale rewrites
 }
 
 func main() {
@@ -23,6 +27,8 @@ func main() {
 	flag.IntVar(&cfg.conns, "conns", 8, "load connections")
 	flag.IntVar(&cfg.depth, "depth", 16, "requests in flight per connection in the closed loop")
 	flag.StringVar(&cfg.mysql, "mysql", envOr("TARSCACHE_TEST_MYSQL", "root@tcp(127.0.0.1:3306)/"), "MySQL server DSN (no database)")
+	flag.StringVar(&cfg.scale, "scale", "", "measure the scale curve at these comma-separated endpoint counts (e.g. 10000,100000,1000000) instead of the usual figures")
+	flag.StringVar(&cfg.out, "out", "docs/benchmarks.md", "with -scale: the Markdown file whose scale section is rewritten")
 	flag.Parse()
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
@@ -46,6 +52,9 @@ func run(cfg config) error {
 	bins, err := build(dir)
 	if err != nil {
 		return err
+	}
+	if cfg.scale != "" {
+		return runScale(cfg, bins, dir)
 	}
 	q, err := queryFigures(cfg, bins, dir)
 	if err != nil {
@@ -71,3 +80,22 @@ func step(format string, args ...any) {
 func dur(cfg config) time.Duration { return time.Duration(cfg.seconds * float64(time.Second)) }
 
 func numCPU() int { return runtime.NumCPU() }
+
+// runScale measures the scale curve and rewrites its section of cfg.out.
+func runScale(cfg config, bins binaries, dir string) error {
+	var sizes []int
+	for _, f := range strings.Split(cfg.scale, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 5 || n%5 != 0 {
+			return fmt.Errorf("-scale %q: want endpoint counts that are multiples of 5", cfg.scale)
+		}
+		sizes = append(sizes, n)
+	}
+	rows, err := scaleFigures(cfg, bins, dir, sizes)
+	if err != nil {
+		return err
+	}
+	section := scaleMarkdown(rows)
+	fmt.Print(section)
+	return writeScaleSection(cfg.out, section)
+}

@@ -14,6 +14,13 @@ import (
 // ServantID is the servant the load asks for.
 const ServantID = "Bench.LoadServer.LoadObj"
 
+// Markers of the scale section of docs/benchmarks.md: make bench-scale (loadgen
+// -scale) replaces what lies between them, and make bench (benchreport) keeps it.
+const (
+	ScaleBegin = "<!-- bench-scale: written by make bench-scale; make bench keeps it -->"
+	ScaleEnd   = "<!-- /bench-scale -->"
+)
+
 // Servant is the benchmark servant: 10 active tcp endpoints.
 func Servant() snapshot.Servant {
 	s := snapshot.Servant{ID: ServantID}

@@ -1,0 +1,181 @@
+package sync
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
+)
+
+// A full fetch builds the join's rows into servant records as they arrive
+// rather than holding a million Rows first: each row is scanned into reused
+// buffers, turned into one Row value whose repeated strings are interned, built
+// into its endpoint and dropped. What a record keeps of its row (host, node name,
+// group and set columns, subset label) is shared between the endpoints that
+// repeat it.
+
+// joinColumns is the number of columns of queryServers.
+const joinColumns = 17
+
+// interner hands out one string for equal byte sequences, for the columns that
+// repeat across rows. It lives as long as one fetch.
+type interner map[string]string
+
+// bytes returns the string of b, shared with every earlier equal one.
+func (in interner) bytes(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if s, ok := in[string(b)]; ok { // no allocation for the lookup
+		return s
+	}
+	s := string(b)
+	in[s] = s
+	return s
+}
+
+// str returns s, or an equal string handed out earlier.
+func (in interner) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	if t, ok := in[s]; ok {
+		return t
+	}
+	in[s] = s
+	return s
+}
+
+// rowScanner scans the join's rows into Rows through reused buffers.
+type rowScanner struct {
+	raw  [joinColumns]sql.RawBytes
+	dest [joinColumns]any
+	in   interner
+}
+
+func newRowScanner(in interner) *rowScanner {
+	sc := &rowScanner{in: in}
+	for i := range sc.raw {
+		sc.dest[i] = &sc.raw[i]
+	}
+	return sc
+}
+
+// scan reads rs's current row into r, as scanServerRow does (NULL as "").
+// Endpoint and adapter name, unique to a row, are copied; every other column is
+// interned.
+func (sc *rowScanner) scan(rs *sql.Rows, r *Row) error {
+	if err := rs.Scan(sc.dest[:]...); err != nil {
+		return err
+	}
+	b, in := &sc.raw, sc.in
+	*r = Row{Table: TableAdapter, Servant: in.bytes(b[0]), Endpoint: string(b[1]),
+		SettingState: in.bytes(b[2]), PresentState: in.bytes(b[3]), FlowState: in.bytes(b[4]),
+		Application: in.bytes(b[5]), Server: in.bytes(b[6]), Node: in.bytes(b[7]), Adapter: string(b[8]),
+		EnableGroup: in.bytes(b[9]), IPGroupName: in.bytes(b[10]), EnableSet: in.bytes(b[11]),
+		SetName: in.bytes(b[12]), SetArea: in.bytes(b[13]), SetGroup: in.bytes(b[14]), BakFlag: in.bytes(b[15]),
+		Subset: in.bytes(b[16])}
+	return nil
+}
+
+// builder builds servant records from rows one at a time (Build is one builder
+// fed every row), and may index the servers of its rows for the next
+// incremental fetch.
+type builder struct {
+	rep   Report
+	at    map[string]int // index of each servant in out
+	out   []snapshot.Servant
+	pairs *pairIndex
+	in    interner
+	// sizeOf, when set, says how many endpoints a servant had at the last sync:
+	// its slice is made that size at once, rather than grown to the next power
+	// of two (a full read over a file that holds the fleet would otherwise keep
+	// a third more endpoint memory until the records are applied).
+	sizeOf func(id string) int
+}
+
+// newBuilder returns an empty builder; indexed says it indexes the servers of
+// its rows (pairs), as a full fetch needs.
+func newBuilder(indexed bool) *builder {
+	b := &builder{rep: Report{Dropped: map[string]int{}}, at: map[string]int{}, in: interner{}}
+	if indexed {
+		b.pairs = newPairIndex(nil)
+	}
+	return b
+}
+
+// add builds one row. The builder keeps only what the record needs of r.
+func (b *builder) add(r *Row) {
+	b.rep.Rows++
+	if b.pairs != nil {
+		b.pairs.addRow(r)
+	}
+	ep, ok := b.rep.endpoint(r)
+	if !ok {
+		return
+	}
+	ep.Host = b.in.str(ep.Host) // else a substring keeping the whole endpoint string
+	at, seen := b.at[r.Servant]
+	if seen && len(b.out[at].Endpoints) >= cache.MaxEndpoints {
+		b.rep.reject(r, DropTooLarge, fmt.Errorf("sync: %s row %s: servant %s already has %d endpoints, the most a record holds",
+			r.Table, short(r.Origin()), short(r.Servant), cache.MaxEndpoints))
+		return
+	}
+	if !seen {
+		at = len(b.out)
+		b.at[r.Servant] = at
+		b.out = append(b.out, snapshot.Servant{ID: r.Servant})
+		if b.sizeOf != nil {
+			b.out[at].Endpoints = make([]snapshot.Endpoint, 0, b.sizeOf(r.Servant))
+		}
+	}
+	b.out[at].Endpoints = append(b.out[at].Endpoints, ep)
+	b.rep.Endpoints++
+}
+
+// result returns the records in the order their servants first appeared, and
+// the report. The builder must not be used afterwards.
+func (b *builder) result() ([]snapshot.Servant, Report) {
+	b.at, b.in = nil, nil
+	return b.out, b.rep
+}
+
+// readBuilt reads every table of the full load within tx, and those of
+// tarscache's own tables that t says exist, building the join's rows and then the
+// t_registry_info rows into b. The returned Fetch has the t_registry_info rows in
+// Rows, and the group and rule tables.
+func readBuilt(ctx context.Context, tx *sql.Tx, t tables, b *builder) (*Fetch, error) {
+	if err := streamJoin(ctx, tx, t, b); err != nil {
+		return nil, fmt.Errorf("sync: read t_server_conf and t_adapter_conf: %w", err)
+	}
+	f := &Fetch{}
+	reg, err := readSmall(ctx, tx, f)
+	if err != nil {
+		return nil, err
+	}
+	for i := range reg {
+		b.add(&reg[i])
+	}
+	f.Rows = reg
+	return f, nil
+}
+
+// streamJoin runs the full-load join and builds each row into b as it arrives.
+func streamJoin(ctx context.Context, tx *sql.Tx, t tables, b *builder) error {
+	rs, err := tx.QueryContext(ctx, serversQuery(t))
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	sc := newRowScanner(b.in)
+	var r Row
+	for n := 1; rs.Next(); n++ {
+		if err := sc.scan(rs, &r); err != nil {
+			return fmt.Errorf("row %d: %w", n, err)
+		}
+		b.add(&r)
+	}
+	return rs.Err()
+}
