@@ -144,7 +144,7 @@ func (c *Cache) rewrite(snap *snapshot.Snapshot) (string, error) {
 	if resolved, err := filepath.EvalSymlinks(c.path); err == nil {
 		target = resolved
 	}
-	aside, err := moveAside(target, time.Now())
+	aside, err := linkAside(target, time.Now()) // the rename below replaces target
 	if err != nil {
 		return "", err
 	}
@@ -228,9 +228,21 @@ func writeNew(path string, lockTimeout time.Duration, ch *change) error {
 	return errors.Join(err, db.Sync(), db.Close())
 }
 
-// moveAside renames path to a free name path.bad-TIME[.N] in the same directory,
-// never over an existing file, and returns that name; "" when path does not exist.
-func moveAside(path string, now time.Time) (string, error) {
+// MoveAside renames the file at path, a cache file refused as damaged or found
+// changed, to a free name path.bad-TIME[.N] in the same directory, never over an
+// existing file and never deleting anything, and returns that name; "" when
+// nothing is at path.
+func MoveAside(path string, now time.Time) (string, error) {
+	name, err := linkAside(path, now)
+	if err != nil || name == "" {
+		return name, err
+	}
+	return name, os.Remove(path)
+}
+
+// linkAside gives the file at path a second, free name path.bad-TIME[.N] (a hard
+// link never replaces an existing name) and returns it; "" when nothing is at path.
+func linkAside(path string, now time.Time) (string, error) {
 	base := path + ".bad-" + now.UTC().Format("20060102T150405Z")
 	for i := range 100 {
 		name := base
@@ -240,7 +252,6 @@ func moveAside(path string, now time.Time) (string, error) {
 		if _, err := os.Lstat(name); !errors.Is(err, os.ErrNotExist) {
 			continue
 		}
-		// A hard link never replaces an existing name.
 		err := os.Link(path, name)
 		if errors.Is(err, os.ErrNotExist) {
 			return "", nil

@@ -295,7 +295,7 @@ func openCache(o serveOptions, peers bool, opts cache.Options, log *slog.Logger)
 	if !o.rebuild && !peers {
 		return nil, fmt.Errorf("%w (start with --rebuild-on-corruption to move it aside and rebuild it from MySQL)", err)
 	}
-	aside, moveErr := moveAside(o.data, time.Now())
+	aside, moveErr := cache.MoveAside(o.data, time.Now())
 	if moveErr != nil {
 		return nil, errors.Join(err, moveErr)
 	}
@@ -306,27 +306,6 @@ func openCache(o serveOptions, peers bool, opts cache.Options, log *slog.Logger)
 
 func isDamaged(err error) bool {
 	return errors.Is(err, cache.ErrCorrupt) || errors.Is(err, cache.ErrNotCache) || errors.Is(err, cache.ErrNewerFormat)
-}
-
-// moveAside renames path to a free name path.bad-TIME[.N] in the same directory,
-// never over an existing file, and returns that name.
-func moveAside(path string, now time.Time) (string, error) {
-	base := path + ".bad-" + now.UTC().Format("20060102T150405Z")
-	for i := range 100 {
-		name := base
-		if i > 0 {
-			name = fmt.Sprintf("%s.%d", base, i)
-		}
-		if _, err := os.Lstat(name); !errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		// A hard link never replaces an existing name; the original goes once linked.
-		if err := os.Link(path, name); err != nil {
-			return "", fmt.Errorf("move %s aside: %w", path, err)
-		}
-		return name, os.Remove(path)
-	}
-	return "", fmt.Errorf("move %s aside: %s and 99 more names are taken", path, base)
 }
 
 // allowed parses the --allow networks: CIDR blocks or single addresses.
