@@ -2,20 +2,7 @@ package sync
 
 import (
 	"github.com/tarscache/tarscache/cache"
-	"github.com/tarscache/tarscache/cache/snapshot"
 )
-
-// replyOverhead bounds what a QueryF reply adds to its two endpoint lists: the
-// length prefix, the response packet's fields, the return code and the list
-// heads. The servant id is not in a reply.
-const replyOverhead = 128
-
-// replySize is the size of the largest QueryF answer of e: findObjectById4Any
-// and findObjectById4All, which carry every endpoint.
-func replySize(e *snapshot.Entry) int {
-	active, inactive := e.All.Wire()
-	return len(active) + len(inactive) + replyOverhead
-}
 
 // checkReplySizes logs each servant of st whose largest answer became larger
 // than clients accept (QueryF answers it with an error), and each that came back
@@ -30,7 +17,7 @@ func (s *Syncer) checkReplySizes(st *cache.State) {
 		if !ok {
 			continue
 		}
-		s.noteReplySize(id, replySize(e))
+		s.noteReplySize(id, e.ReplyBytes())
 	}
 	for id := range s.oversized {
 		_, stored := snap.Stored(id)

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/subset"
 )
 
@@ -66,7 +67,7 @@ type Options struct {
 
 // DefaultMaxReplyBytes is TarsGo's client limit on a packet (10 MiB), the
 // default of tars.Options.MaxReplyBytes.
-const DefaultMaxReplyBytes = 10 << 20
+const DefaultMaxReplyBytes = snapshot.MaxReplyBytes
 
 // DefaultInitialSource is Options.InitialSource when none is given.
 const DefaultInitialSource = "cache file"

@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/protocol/queryf"
 )
 
@@ -49,7 +50,7 @@ const (
 	// DefaultMaxReplyBytes is the largest reply sent: TarsGo's clients refuse
 	// packets beyond 10 MiB (maxPackageLength, 10485760 bytes, by default). A
 	// larger answer is replaced by an error.
-	DefaultMaxReplyBytes = 10 << 20
+	DefaultMaxReplyBytes = snapshot.MaxReplyBytes
 	// DefaultPacketTimeout bounds the time a packet takes to arrive once its
 	// length prefix has: a client that trickles one costs a connection that long.
 	DefaultPacketTimeout = 10 * time.Second

@@ -67,3 +67,19 @@ func (e *Entry) encode() {
 		}
 	}
 }
+
+// MaxReplyBytes is the largest QueryF reply Tars clients accept: TarsGo's clients
+// refuse packets beyond 10 MiB (maxPackageLength, 10485760 bytes, by default).
+const MaxReplyBytes = 10 << 20
+
+// replyOverhead bounds what a QueryF reply adds to its two endpoint lists: the
+// length prefix, the response packet's fields, the return code and the list
+// heads. The servant id is not in a reply.
+const replyOverhead = 128
+
+// ReplyBytes bounds the size of the largest QueryF reply for the servant:
+// findObjectById4Any and findObjectById4All, which carry every endpoint.
+func (e *Entry) ReplyBytes() int {
+	active, inactive := e.All.Wire()
+	return len(active) + len(inactive) + replyOverhead
+}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
 	"github.com/tarscache/tarscache/internal/doctor"
 	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 	"github.com/tarscache/tarscache/internal/testkit/testdb"
@@ -160,4 +162,22 @@ func rowsOf(fs []doctor.Finding) string {
 		rows = append(rows, f.Rows...)
 	}
 	return strings.Join(rows, "\n")
+}
+
+// A servant whose answer is larger than Tars clients accept is an error: its
+// clients can never learn its endpoints.
+func TestSnapshot_replyTooLarge(t *testing.T) {
+	big := snapshot.Servant{ID: "Doc.Big.BigObj"}
+	host := strings.Repeat("h", 2048)
+	for i := range 5200 {
+		big.Endpoints = append(big.Endpoints, snapshot.Endpoint{Active: true, Proto: 1, Host: host, Port: int32(10000 + i), Timeout: 3000})
+	}
+	snap, err := cache.NewSnapshot(cache.State{Servants: []snapshot.Servant{big, cachetest.Servant("Doc.Small.SmallObj", 1, "10.0.0.1")}})
+	require.NoError(t, err)
+	r := doctor.Snapshot(snap, "file")
+	found := r.Only("servant-reply-too-large")
+	require.Len(t, found, 1)
+	require.Equal(t, doctor.SeverityError, found[0].Severity)
+	require.Contains(t, found[0].Summary, "Doc.Big.BigObj: its answer with every endpoint takes")
+	require.Equal(t, []string{"Doc.Big.BigObj: 5200 endpoints"}, found[0].Rows)
 }

@@ -34,6 +34,7 @@ type input struct {
 var snapshotChecks = []check{
 	{"endpoint-claimed-twice", claimedTwice},
 	{"servant-no-active-endpoint", noActive},
+	{"servant-reply-too-large", replyTooLarge},
 	{"servant-case-twins", caseTwins},
 	{"set-name-invalid", invalidSets},
 	{"ip-group-name-unknown", unknownGroupNames},
@@ -168,6 +169,27 @@ func noActive(in *input) []Finding {
 				"new clients cannot call the servant",
 			Fix: "start the servers (setting_state and present_state active, flow_state not inactive) or undeploy the servant",
 		})
+	}
+	return out
+}
+
+// replyTooLarge finds servants whose every-endpoint answer is larger than Tars
+// clients accept.
+func replyTooLarge(in *input) []Finding {
+	var out []Finding
+	for _, id := range in.snap.IDs() {
+		e, _ := in.snap.Stored(id)
+		if n := e.ReplyBytes(); n > snapshot.MaxReplyBytes {
+			out = append(out, Finding{
+				Check: "servant-reply-too-large", Severity: SeverityError,
+				Summary: fmt.Sprintf("%s: its answer with every endpoint takes %d bytes, more than the %d bytes Tars clients accept",
+					id, n, snapshot.MaxReplyBytes),
+				Rows: []string{fmt.Sprintf("%s: %d endpoints", id, len(e.Servant.Endpoints))},
+				Official: "sends the packet anyway; TarsGo clients drop it and time out, so they never learn the servant's endpoints " +
+					"(tarscache answers it with a Tars error saying why)",
+				Fix: "remove the servant's inactive or stale adapter rows, or split the servant: fewer endpoints per servant",
+			})
+		}
 	}
 	return out
 }
