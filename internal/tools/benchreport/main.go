@@ -436,8 +436,9 @@ func writeMeaning(w *strings.Builder, res *results) {
 	}
 	fmt.Fprintf(w, "\nThe sync figures include the database's own work (the server runs on the same machine);\n")
 	fmt.Fprintf(w, "the difference between the two full 100,000-row syncs is the cost of writing and committing\n")
-	fmt.Fprintf(w, "20,000 new records. The idle tick is mostly MySQL counting the rows of t_server_conf and\n")
-	fmt.Fprintf(w, "t_adapter_conf (the fingerprint that reveals deletions). The loopback figure is wall time per\n")
+	fmt.Fprintf(w, "20,000 new records. The idle tick reads MySQL's clock, its deletion counter and the tables'\n")
+	fmt.Fprintf(w, "largest ids; it counts a large table only when a deletion may have happened (the deletion gate,\n")
+	fmt.Fprintf(w, "docs/operations.md). The loopback figure is wall time per\n")
 	fmt.Fprintf(w, "call with GOMAXPROCS callers at once, so its inverse approximates the calls per second one\n")
 	fmt.Fprintf(w, "server answers on this machine.\n")
 	writeTickShare(w, res)
