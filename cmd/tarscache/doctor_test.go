@@ -16,7 +16,7 @@ func TestDoctor_cleanRegistry(t *testing.T) {
 	db := testdb.New(t, "doctor/clean.sql")
 	code, out, errOut := runCLI("doctor", "--dsn", db.DSN)
 	require.Equal(t, exitOK, code, errOut)
-	require.Contains(t, out, "0 errors, 0 warnings, 0 notes (17 checks: ")
+	require.Contains(t, out, "0 errors, 0 warnings, 0 notes (18 checks: ")
 	require.Empty(t, errOut)
 }
 
