@@ -284,6 +284,15 @@ func counters(db *sql.DB) (load, error) {
 // benchDatabase creates a database of its own with the db_tars schema and the
 // 100,000-row registry, and returns it, its DSN and how to drop it.
 func benchDatabase(server string) (*sql.DB, string, func(), error) {
+	return ownDatabase(server, fmt.Sprintf("tc_loadgen_%d", os.Getpid()), func(db *sql.DB) error {
+		return loadFiles(db, "testdata/db_tars.sql", "sync/schema/subset.sql", "testdata/bench100k.sql")
+	})
+}
+
+// ownDatabase creates the database name on server, fills it with load (run with
+// several statements per query allowed), and returns it, its DSN and how to drop
+// it. On failure it drops what it created.
+func ownDatabase(server, name string, load func(*sql.DB) error) (*sql.DB, string, func(), error) {
 	cfg, err := mysql.ParseDSN(server)
 	if err != nil {
 		return nil, "", nil, err
@@ -293,7 +302,6 @@ func benchDatabase(server string) (*sql.DB, string, func(), error) {
 	if err != nil {
 		return nil, "", nil, err
 	}
-	name := fmt.Sprintf("tc_loadgen_%d", os.Getpid())
 	if _, err := admin.Exec("CREATE DATABASE `" + name + "` CHARACTER SET utf8"); err != nil {
 		return nil, "", nil, errors.Join(err, admin.Close())
 	}
@@ -301,7 +309,7 @@ func benchDatabase(server string) (*sql.DB, string, func(), error) {
 	cfg.DBName = name
 	db, err := sql.Open("mysql", cfg.FormatDSN())
 	if err == nil {
-		err = loadFiles(db, "testdata/db_tars.sql", "sync/schema/subset.sql", "testdata/bench100k.sql")
+		err = load(db)
 	}
 	if err != nil {
 		drop()

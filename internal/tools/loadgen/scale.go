@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,8 +13,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
 
 	"github.com/tarscache/tarscache/cache"
 	"github.com/tarscache/tarscache/internal/tools/loadgen/bench"
@@ -328,35 +325,15 @@ func loadAvg() string {
 // scaleDatabase creates a database of its own holding servants × 5 nodes and the
 // benchmark servant, and returns it, its DSN and how to drop it.
 func scaleDatabase(server string, servants int) (*sql.DB, string, func(), error) {
-	cfg, err := mysql.ParseDSN(server)
-	if err != nil {
-		return nil, "", nil, err
-	}
-	cfg.MultiStatements = true
-	admin, err := sql.Open("mysql", cfg.FormatDSN())
-	if err != nil {
-		return nil, "", nil, err
-	}
 	name := fmt.Sprintf("tc_scale_%d_%d", os.Getpid(), servants)
-	if _, err := admin.Exec("CREATE DATABASE `" + name + "` CHARACTER SET utf8"); err != nil {
-		return nil, "", nil, errors.Join(err, admin.Close())
-	}
-	drop := func() { _, _ = admin.Exec("DROP DATABASE IF EXISTS `" + name + "`"); admin.Close() }
-	cfg.DBName = name
-	db, err := sql.Open("mysql", cfg.FormatDSN())
-	if err == nil {
+	return ownDatabase(server, name, func(db *sql.DB) error {
 		step("scale: loading %d servants × 5 nodes into %s", servants, name)
-		err = loadFiles(db, "testdata/db_tars.sql", "sync/schema/subset.sql")
-	}
-	if err == nil {
-		_, err = db.Exec(scaleRows(servants))
-	}
-	if err != nil {
-		drop()
-		return nil, "", nil, err
-	}
-	cfg.MultiStatements = false
-	return db, cfg.FormatDSN(), func() { db.Close(); drop() }, nil
+		if err := loadFiles(db, "testdata/db_tars.sql", "sync/schema/subset.sql"); err != nil {
+			return err
+		}
+		_, err := db.Exec(scaleRows(servants))
+		return err
+	})
 }
 
 // scaleRows generates the registry with MariaDB's sequence engine (seq_1_to_N),
