@@ -107,12 +107,13 @@ func benchDispatch(b *testing.B, fn string) {
 		logger: slog.New(slog.DiscardHandler), metrics: newMetrics(prometheus.NewRegistry())}
 	pkt := benchRequest(fn, benchID)
 	p := peer{ip: "127.0.0.1", port: "40000"}
-	out, err := d.handle(pkt, p)
+	out, err := d.handle(nil, pkt, p)
 	require.NoError(b, err)
 	require.Equal(b, int32(benchActive), activeInReply(b, out, fn))
 	b.ReportAllocs()
+	buf := make([]byte, 0, 4096)
 	for b.Loop() {
-		if _, err := d.handle(pkt, p); err != nil {
+		if _, err := d.handle(buf, pkt, p); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -42,28 +42,56 @@ type peer struct{ ip, port string }
 // (an IPv6 host in brackets), as net.Conn.RemoteAddr prints it.
 func (p peer) String() string { return net.JoinHostPort(p.ip, p.port) }
 
-// handle decodes one framed request and returns the framed reply, or nil when
-// none is due (one-way calls). A packet that does not decode returns an error: the
-// connection cannot be trusted to stay in step and is closed.
-func (d *dispatcher) handle(pkt []byte, p peer) ([]byte, error) {
+// handle answers one framed request and returns dst with the framed reply
+// appended (dst unchanged when none is due: one-way calls). The packet is
+// checked by checkWire first; the list methods of stock clients are then read in
+// place and answered by the fast path, everything else is decoded by TarsGo. A
+// packet that does not decode returns an error: the connection cannot be trusted
+// to stay in step and is closed. Nothing of pkt is kept once handle returns.
+func (d *dispatcher) handle(dst, pkt []byte, p peer) ([]byte, error) {
 	start := time.Now()
-	var req requestf.RequestPacket
-	if err := decodeRequest(pkt[4:], &req); err != nil {
+	body := pkt[4:]
+	if err := checkWire(body, false); err != nil {
 		d.metrics.method(otherMethod).results[resultBadRequest].Inc()
-		return nil, notTarsError{fmt.Errorf("decode request packet: %w", err)}
+		return dst, notTarsError{fmt.Errorf("decode request packet: %w", err)}
+	}
+	if r, ok := parseRequest(body); ok {
+		if out, ok := d.fastReply(dst, &r, p); ok {
+			mm := d.metrics.method(r.function)
+			defer observe(mm, start)
+			return d.cappedFast(dst, out, &r, mm)
+		}
+	}
+	var req requestf.RequestPacket
+	if err := decodeChecked(body, &req); err != nil {
+		d.metrics.method(otherMethod).results[resultBadRequest].Inc()
+		return dst, notTarsError{fmt.Errorf("decode request packet: %w", err)}
 	}
 	mm := d.metrics.method(req.SFuncName)
-	defer func() { mm.duration.Observe(time.Since(start).Seconds()) }()
-	if out, ok := d.fastReply(&req, p); ok {
-		return d.capped(&req, mm, resultOK, out, nil)
-	}
+	defer observe(mm, start)
 	rsp, res := d.answer(&req, p)
 	if req.CPacketType == basef.TARSONEWAY {
 		mm.results[res].Inc()
-		return nil, nil
+		return dst, nil
 	}
 	out, err := encodeResponse(&rsp)
-	return d.capped(&req, mm, res, out, err)
+	out, err = d.capped(&req, mm, res, out, err)
+	return append(dst, out...), err
+}
+
+// observe times a request in its method's histogram.
+func observe(mm *methodMetrics, start time.Time) { mm.duration.Observe(time.Since(start).Seconds()) }
+
+// cappedFast counts a fast-path reply, the bytes of out after dst, and returns
+// out; a reply larger than clients accept is replaced as capped replaces it.
+func (d *dispatcher) cappedFast(dst, out []byte, r *request, mm *methodMetrics) ([]byte, error) {
+	if len(out)-len(dst) <= d.maxReply {
+		mm.results[resultOK].Inc()
+		return out, nil
+	}
+	req := requestf.RequestPacket{IVersion: r.version, CPacketType: r.packetType, IRequestId: r.requestID, SFuncName: r.function}
+	errReply, err := d.capped(&req, mm, resultOK, out[len(dst):], nil)
+	return append(dst, errReply...), err
 }
 
 // capped counts a request's result and returns its reply, unless the reply is
@@ -82,13 +110,10 @@ func (d *dispatcher) capped(req *requestf.RequestPacket, mm *methodMetrics, res 
 	return encodeResponse(&rsp)
 }
 
-// decodeRequest decodes a request packet that checkWire passed. TarsGo's decoder
+// decodeChecked decodes a request packet that checkWire passed. TarsGo's decoder
 // trusts the lengths it reads; the check refuses those it would not survive, and
 // the recover stands guard for anything the check misses.
-func decodeRequest(b []byte, req *requestf.RequestPacket) (err error) {
-	if err := checkWire(b, false); err != nil {
-		return err
-	}
+func decodeChecked(b []byte, req *requestf.RequestPacket) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("decoder panicked: %v", r)

@@ -3,35 +3,34 @@ package tars
 import (
 	"encoding/binary"
 	"runtime/debug"
+	"slices"
 	"unsafe"
 
 	"github.com/TarsCloud/TarsGo/tars/protocol/codec"
 	"github.com/TarsCloud/TarsGo/tars/protocol/res/basef"
-	"github.com/TarsCloud/TarsGo/tars/protocol/res/requestf"
-	"github.com/TarsCloud/TarsGo/tars/util/tools"
 )
 
 // fastReply answers a list method without the generated dispatcher: it reads the
-// arguments in place and writes the reply around the answer's pre-encoded lists
-// (snapshot.Lists.Wire), the same bytes the generated code writes, in one allocation.
+// arguments in place and appends to dst the reply written around the answer's
+// pre-encoded lists (snapshot.Lists.Wire), the same bytes the generated code
+// writes, without allocating once dst has room.
 // ok is false for anything else (another method or protocol version, a one-way
 // call, arguments not laid out as clients write them, stale data, a panicking
 // handler): the generic path answers those.
-func (d *dispatcher) fastReply(req *requestf.RequestPacket, p peer) (out []byte, ok bool) {
+func (d *dispatcher) fastReply(dst []byte, req *request, p peer) (out []byte, ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
-			d.logger.Error("QueryF fast path panicked; the generic path answers", "method", req.SFuncName,
+			d.logger.Error("QueryF fast path panicked; the generic path answers", "method", req.function,
 				"peer", p.String(), "panic", r, "stack", string(debug.Stack()))
 			d.metrics.fastPanics.Inc()
 			out, ok = nil, false // the generic path recovers again if the handler panics there too
 		}
 	}()
-	m := methods[req.SFuncName]
-	if m == notList || req.IVersion != basef.TARSVERSION || req.CPacketType == basef.TARSONEWAY || req.SServantName != d.servant {
+	m := methods[req.function]
+	if m == notList || req.version != basef.TARSVERSION || req.packetType == basef.TARSONEWAY || req.servant != d.servant {
 		return nil, false
 	}
-	args := tools.Int8ToByte(req.SBuffer)
-	id, args, ok := peekString(args, 1)
+	id, args, ok := peekString(req.args, 1)
 	// Out arguments follow the in arguments' tags: 2 and 3 after the id, 3 and 4
 	// after the id and a station or set id.
 	arg, tag := "", byte(2)
@@ -42,16 +41,21 @@ func (d *dispatcher) fastReply(req *requestf.RequestPacket, p peer) (out []byte,
 	if !ok {
 		return nil, false
 	}
-	ret, l, err := d.handler.answer(m, id, arg, callerOf(req.Context, p.ip))
+	caller := req.node
+	if caller == "" {
+		caller = p.ip
+	}
+	ret, l, err := d.handler.answer(m, id, arg, caller)
 	if err != nil {
 		return nil, false
 	}
 	active, inactive := l.Wire()
-	if req.SFuncName == "findObjectById" {
-		return encodeReply(req, appendHead(nil, codec.LIST, 0), active, nil, nil), true
+	var head, mid [8]byte
+	if req.function == "findObjectById" {
+		return encodeReply(dst, req, appendHead(head[:0], codec.LIST, 0), active, nil, nil), true
 	}
-	head := appendHead(appendInt(make([]byte, 0, 8), ret, 0), codec.LIST, tag)
-	return encodeReply(req, head, active, appendHead(nil, codec.LIST, tag+1), inactive), true
+	return encodeReply(dst, req, appendHead(appendInt(head[:0], ret, 0), codec.LIST, tag), active,
+		appendHead(mid[:0], codec.LIST, tag+1), inactive), true
 }
 
 // peekString reads the string of tag at the start of b, without copying (the
@@ -79,28 +83,26 @@ func peekString(b []byte, tag byte) (string, []byte, bool) {
 	return unsafe.String(unsafe.SliceData(rest), n), rest[n:], true
 }
 
-// encodeReply frames the ResponsePacket of req whose sBuffer is the concatenation
-// of parts, as encodeResponse does for the generic path.
-func encodeReply(req *requestf.RequestPacket, parts ...[]byte) []byte {
-	n := 0
-	for _, p := range parts {
-		n += len(p)
-	}
-	out := make([]byte, 4, 4+32+n)
-	out = appendInt(out, int32(req.IVersion), 1)
-	out = appendInt(out, int32(req.CPacketType), 2)
-	out = appendInt(out, req.IRequestId, 3)
+// encodeReply appends to dst the framed ResponsePacket of req whose sBuffer is
+// the concatenation of head, active, mid and inactive, as encodeResponse frames
+// it for the generic path.
+func encodeReply(dst []byte, req *request, head, active, mid, inactive []byte) []byte {
+	n := len(head) + len(active) + len(mid) + len(inactive)
+	start := len(dst)
+	out := slices.Grow(dst, 4+32+n)
+	out = append(out, 0, 0, 0, 0)
+	out = appendInt(out, int32(req.version), 1)
+	out = appendInt(out, int32(req.packetType), 2)
+	out = appendInt(out, req.requestID, 3)
 	out = appendInt(out, 0, 4) // iMessageType
 	out = appendInt(out, 0, 5) // iRet
 	out = appendHead(out, codec.SimpleList, 6)
 	out = appendHead(out, codec.BYTE, 0)
 	out = appendInt(out, int32(n), 0)
-	for _, p := range parts {
-		out = append(out, p...)
-	}
+	out = append(append(append(append(out, head...), active...), mid...), inactive...)
 	out = appendHead(out, codec.MAP, 7) // status: empty
 	out = appendInt(out, 0, 0)
-	binary.BigEndian.PutUint32(out, uint32(len(out)))
+	binary.BigEndian.PutUint32(out[start:], uint32(len(out)-start))
 	return out
 }
 

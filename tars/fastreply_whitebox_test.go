@@ -31,6 +31,16 @@ func decodedRequest(t testing.TB, fn string, ctx map[string]string, args ...stri
 	return &req
 }
 
+// inPlace is req as the fast path reads it from the wire.
+func inPlace(t testing.TB, req *requestf.RequestPacket) *request {
+	t.Helper()
+	buf := codec.NewBuffer()
+	require.NoError(t, req.WriteTo(buf))
+	r, ok := parseRequest(buf.ToBytes())
+	require.True(t, ok, "a stock client's request is read in place")
+	return &r
+}
+
 func tarsRequest(fn string, sbuf []byte, ctx map[string]string) []byte {
 	req := &requestf.RequestPacket{IVersion: basef.TARSVERSION, IRequestId: 300, SServantName: ServantName, SFuncName: fn,
 		SBuffer: tools.ByteToInt8(sbuf), ITimeout: 3000, Context: ctx}
@@ -63,12 +73,14 @@ func BenchmarkReply_4Any10(b *testing.B) {
 func benchReply(b *testing.B, req *requestf.RequestPacket) {
 	d := testDispatcher(b)
 	p := peer{ip: "127.0.0.1", port: "40000"}
-	if _, ok := d.fastReply(req, p); !ok {
+	r := inPlace(b, req)
+	if _, ok := d.fastReply(nil, r, p); !ok {
 		b.Fatal("not answered by the fast path")
 	}
+	buf := make([]byte, 0, 4096)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, ok := d.fastReply(req, p); !ok {
+		if _, ok := d.fastReply(buf, r, p); !ok {
 			b.Fatal("not answered by the fast path")
 		}
 	}
@@ -101,7 +113,7 @@ func TestFastReply_sameBytesAsGeneric(t *testing.T) {
 	} {
 		req := decodedRequest(t, tc.fn, tc.ctx, tc.args...)
 		p := peer{ip: "127.0.0.1", port: "40000"}
-		fast, ok := d.fastReply(req, p)
+		fast, ok := d.fastReply(nil, inPlace(t, req), p)
 		require.True(t, ok, "%s %v", tc.fn, tc.args)
 		rsp, res := d.answer(req, p)
 		require.Equal(t, resultOK, res)
@@ -132,7 +144,7 @@ func TestFastReply_declines(t *testing.T) {
 		"id is an int":    rawArgs("findObjectById", intID.ToBytes()),
 		"no set argument": decodedRequest(t, "findObjectByIdInSameSet", nil, benchID),
 	} {
-		_, ok := d.fastReply(req, p)
+		_, ok := d.fastReply(nil, inPlace(t, req), p)
 		require.False(t, ok, name)
 	}
 }
@@ -155,7 +167,7 @@ func TestDispatcher_fastReply_panicIsLoggedAndCounted(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	d := &dispatcher{servant: ServantName, handler: NewHandler(brokenSource{}, HandlerOptions{}), queryf: new(queryf.QueryF),
 		logger: slog.New(slog.NewTextHandler(&logs, nil)), metrics: newMetrics(reg)}
-	_, ok := d.fastReply(decodedRequest(t, "findObjectById4Any", nil, benchID), peer{ip: "10.0.0.1"})
+	_, ok := d.fastReply(nil, inPlace(t, decodedRequest(t, "findObjectById4Any", nil, benchID)), peer{ip: "10.0.0.1"})
 	require.False(t, ok)
 	require.Contains(t, logs.String(), "QueryF fast path panicked")
 	require.Contains(t, logs.String(), "stack=")

@@ -328,16 +328,22 @@ func (s *Server) untrack(c net.Conn) {
 	s.wg.Done()
 }
 
-// serveConn reads packets from c and answers them in order until c fails.
+// serveConn reads packets from c and answers them in order until c fails. The
+// replies to every request that arrived together are written together: a reply
+// waits in w while the next packet is already in r's buffer, and w is flushed
+// before a read that would wait for the network (or once it holds
+// flushBytes), so a client that multiplexes its callers on one connection costs
+// one read and one write per batch, not per call.
 func (s *Server) serveConn(c net.Conn) {
 	defer s.untrack(c)
 	p := peerOf(c)
 	r := bufio.NewReader(c)
+	w := &replies{budget: s.buffered}
+	defer w.discard()
 	for {
-		pkt, err := s.readPacket(c, r)
+		err := s.flushIfWaiting(c, r, w)
 		if err == nil {
-			err = s.respond(c, pkt, p)
-			s.release(pkt)
+			err = s.next(c, r, w, p)
 		}
 		if err != nil {
 			s.logConnEnd(p, err)
@@ -346,24 +352,112 @@ func (s *Server) serveConn(c net.Conn) {
 	}
 }
 
-func (s *Server) respond(c net.Conn, pkt []byte, p peer) error {
-	s.inFlight <- struct{}{}
-	out, err := s.dispatch.handle(pkt, p)
-	<-s.inFlight
-	if err != nil || out == nil {
+// next reads c's next packet and answers it into w. A packet already whole in
+// r's buffer is answered in place, without a copy.
+func (s *Server) next(c net.Conn, r *bufio.Reader, w *replies, p peer) error {
+	if n, ok := bufferedPacket(r); ok {
+		pkt, _ := r.Peek(n)
+		err := s.respond(w, pkt, p)
+		_, _ = r.Discard(n)
 		return err
 	}
-	extra := int64(max(len(out)-initialPacket, 0))
-	if !s.buffered.take(extra) {
-		s.dispatch.metrics.overBudget.Inc()
-		return fmt.Errorf("%w: a reply of %d bytes", errOverBudget, len(out))
+	pkt, err := s.readPacket(c, r)
+	if err != nil {
+		return err
 	}
-	defer s.buffered.give(extra)
+	defer s.release(pkt)
+	return s.respond(w, pkt, p)
+}
+
+// flushIfWaiting writes w's replies unless r holds the whole next packet (which
+// is then answered first) and w is under flushBytes.
+func (s *Server) flushIfWaiting(c net.Conn, r *bufio.Reader, w *replies) error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	if _, ok := bufferedPacket(r); ok && len(w.buf) < flushBytes {
+		return nil
+	}
+	return w.flush(c)
+}
+
+// bufferedPacket returns the length of r's next packet, prefix included, when r
+// holds all of it and its length is within bounds (readPacket refuses the others).
+func bufferedPacket(r *bufio.Reader) (int, bool) {
+	avail := r.Buffered()
+	if avail < 4 {
+		return 0, false
+	}
+	head, err := r.Peek(4)
+	if err != nil {
+		return 0, false
+	}
+	n := binary.BigEndian.Uint32(head)
+	return int(n), n >= minPacket && n <= maxPacket && int(n) <= avail
+}
+
+// respond answers pkt, appending the reply to w.
+func (s *Server) respond(w *replies, pkt []byte, p peer) error {
+	s.inFlight <- struct{}{}
+	before := len(w.buf)
+	out, err := s.dispatch.handle(w.buf, pkt, p)
+	<-s.inFlight
+	w.buf = out
+	if err != nil {
+		return err
+	}
+	if !w.hold() {
+		s.dispatch.metrics.overBudget.Inc()
+		return fmt.Errorf("%w: a reply of %d bytes", errOverBudget, len(out)-before)
+	}
+	return nil
+}
+
+// flushBytes is the most a connection's replies wait for the next one.
+const flushBytes = 64 << 10
+
+// replies holds a connection's replies not yet written. What it holds beyond
+// initialPacket comes from the server's budget until the next flush.
+type replies struct {
+	buf    []byte
+	budget *byteBudget
+	// taken is what buf took from the budget.
+	taken int64
+}
+
+// hold takes from the budget what w.buf now holds beyond initialPacket,
+// reporting false when the budget cannot give it.
+func (w *replies) hold() bool {
+	need := int64(max(len(w.buf)-initialPacket, 0))
+	if need <= w.taken {
+		return true
+	}
+	if !w.budget.take(need - w.taken) {
+		return false
+	}
+	w.taken = need
+	return true
+}
+
+// flush writes the replies held and empties w, keeping its buffer unless it
+// grew beyond flushBytes.
+func (w *replies) flush(c net.Conn) error {
 	if err := c.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
 		return err
 	}
-	_, err = c.Write(out)
+	_, err := c.Write(w.buf)
+	w.discard()
 	return err
+}
+
+// discard empties w and gives back what it took from the budget.
+func (w *replies) discard() {
+	w.budget.give(w.taken)
+	w.taken = 0
+	if cap(w.buf) > flushBytes {
+		w.buf = nil
+	}
+	w.buf = w.buf[:0]
 }
 
 func (s *Server) logConnEnd(p peer, err error) {
