@@ -35,6 +35,7 @@ fuzz:
 	$(GO) test ./cache -run '^$$' -fuzz '^FuzzDecodeRule$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./tars -run '^$$' -fuzz '^FuzzSplitSetID$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./tars -run '^$$' -fuzz '^FuzzServer_packet$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./tars -run '^$$' -fuzz '^FuzzParseRequest_agreesWithTarsGo$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./subset -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 
 ## lint: go vet, gofmt, and no build output tracked by git (binaries, files over 1 MB outside testdata/)

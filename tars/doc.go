@@ -7,7 +7,14 @@
 // Server runs its own accept loop instead of TarsGo's tars.Run (a process-wide
 // singleton that cannot be stopped) or transport.TarsServer (which never releases
 // its port): it frames packets, decodes each RequestPacket with TarsGo's codec,
-// calls the generated queryf dispatcher and writes the ResponsePacket. Per request
+// calls the generated queryf dispatcher and writes the ResponsePacket. A
+// connection's goroutine reads, answers and writes itself, with no hand-off: the
+// requests that arrived together (a stock client multiplexes its callers on one
+// connection) are answered one after the other into the connection's write
+// buffer, and the replies go out in one write before the goroutine waits for the
+// network again (or once 64 KiB are waiting), so a batch costs one read and one
+// write, not one of each per call. A packet whole in the read buffer is answered
+// in place, without a copy. Per request
 // it answers tars_ping, refuses other servant names (TARSSERVERNOSERVANTERR) and
 // unknown methods (TARSSERVERNOFUNCERR), replies to nothing sent one-way, and
 // recovers a panicking handler (TARSSERVERUNKNOWNERR, logged): a bad request can
@@ -19,7 +26,8 @@
 // for Options.IdleTimeout, or whose packet takes longer than Options.PacketTimeout
 // to arrive, is closed. The bytes held for packets still arriving and replies not
 // yet taken, beyond the first 4 KiB of each, come out of one budget shared by all
-// connections (Options.MaxBufferedBytes): a connection that needs more is closed.
+// connections (Options.MaxBufferedBytes), replies waiting for their write
+// counted together per connection: a connection that needs more is closed.
 // A reply larger than Options.MaxReplyBytes (TarsGo's 10 MiB client limit) is
 // replaced by TARSSERVERUNKNOWNERR saying so. An accept that fails for a reason
 // that passes (EMFILE) is retried after a pause, as net/http does, never ending
@@ -31,10 +39,13 @@
 // # Fast path
 //
 // The list methods of the Tars protocol version (what every stock client sends) take
-// a fast path: their arguments are read in place and the reply is written around
-// the answer's lists as package cache/snapshot encoded them when the snapshot was built, in
-// one allocation, byte for byte what the generated dispatcher would write (a test
-// compares both). Other versions (TUP, JSON), other methods, one-way calls and
+// a fast path: once checkWire has passed the packet, its fields are read in place
+// (parseRequest, which takes only the layout stock clients write and leaves any
+// other to TarsGo's decoder; a fuzz test holds it to TarsGo's reading), and the
+// reply is appended to the connection's write buffer around the answer's lists as
+// package cache/snapshot encoded them when the snapshot was built, byte for byte what
+// the generated dispatcher would write (a test compares both). Such a call
+// allocates nothing. Other versions (TUP, JSON), other methods, one-way calls and
 // errors take the generated dispatcher.
 //
 // # Handler
