@@ -14,7 +14,10 @@
 // buffer, and the replies go out in one write before the goroutine waits for the
 // network again (or once 64 KiB are waiting), so a batch costs one read and one
 // write, not one of each per call. A packet whole in the read buffer is answered
-// in place, without a copy. Per request
+// in place, without a copy. On Linux those reads and writes are raw system calls
+// on the non-blocking socket (rawio_linux.go), still waiting in Go's network
+// poller and bound by the connection's deadlines: the runtime's bookkeeping for
+// blocking calls would wake its monitor thread at every batch. Per request
 // it answers tars_ping, refuses other servant names (TARSSERVERNOSERVANTERR) and
 // unknown methods (TARSSERVERNOFUNCERR), replies to nothing sent one-way, and
 // recovers a panicking handler (TARSSERVERUNKNOWNERR, logged): a bad request can

@@ -337,8 +337,9 @@ func (s *Server) untrack(c net.Conn) {
 func (s *Server) serveConn(c net.Conn) {
 	defer s.untrack(c)
 	p := peerOf(c)
-	r := bufio.NewReader(c)
-	w := &replies{budget: s.buffered}
+	in, out := connIO(c)
+	r := bufio.NewReader(in)
+	w := &replies{out: out, budget: s.buffered}
 	defer w.discard()
 	for {
 		err := s.flushIfWaiting(c, r, w)
@@ -419,6 +420,7 @@ const flushBytes = 64 << 10
 // replies holds a connection's replies not yet written. What it holds beyond
 // initialPacket comes from the server's budget until the next flush.
 type replies struct {
+	out    io.Writer
 	buf    []byte
 	budget *byteBudget
 	// taken is what buf took from the budget.
@@ -445,7 +447,7 @@ func (w *replies) flush(c net.Conn) error {
 	if err := c.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
 		return err
 	}
-	_, err := c.Write(w.buf)
+	_, err := w.out.Write(w.buf)
 	w.discard()
 	return err
 }
