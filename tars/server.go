@@ -353,9 +353,17 @@ func (s *Server) serveConn(c net.Conn) {
 	}
 }
 
-// next reads c's next packet and answers it into w. A packet already whole in
-// r's buffer is answered in place, without a copy.
+// next reads c's next packet and answers it into w. A packet whole in r's
+// buffer, once r has read what arrived, is answered in place, without a copy.
 func (s *Server) next(c net.Conn, r *bufio.Reader, w *replies, p peer) error {
+	if r.Buffered() == 0 {
+		if err := c.SetReadDeadline(time.Now().Add(s.idle)); err != nil {
+			return err
+		}
+		if _, err := r.Peek(1); err != nil {
+			return idleEnd(err)
+		}
+	}
 	if n, ok := bufferedPacket(r); ok {
 		pkt, _ := r.Peek(n)
 		err := s.respond(w, pkt, p)
