@@ -450,7 +450,7 @@ func (w *replies) hold() bool {
 }
 
 // flush writes the replies held and empties w, keeping its buffer unless it
-// grew beyond flushBytes.
+// grew beyond initialPacket.
 func (w *replies) flush(c net.Conn) error {
 	if err := c.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
 		return err
@@ -464,8 +464,8 @@ func (w *replies) flush(c net.Conn) error {
 func (w *replies) discard() {
 	w.budget.give(w.taken)
 	w.taken = 0
-	if cap(w.buf) > flushBytes {
-		w.buf = nil
+	if cap(w.buf) > initialPacket {
+		w.buf = nil // a connection keeps no more than the 4 KiB outside the budget
 	}
 	w.buf = w.buf[:0]
 }
