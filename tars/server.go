@@ -341,10 +341,11 @@ func (s *Server) serveConn(c net.Conn) {
 	r := bufio.NewReader(in)
 	w := &replies{out: out, budget: s.buffered}
 	defer w.discard()
+	d := &deadlines{c: c}
 	for {
-		err := s.flushIfWaiting(c, r, w)
+		err := s.flushIfWaiting(d, r, w)
 		if err == nil {
-			err = s.next(c, r, w, p)
+			err = s.next(d, r, w, p)
 		}
 		if err != nil {
 			s.logConnEnd(p, err)
@@ -355,9 +356,9 @@ func (s *Server) serveConn(c net.Conn) {
 
 // next reads c's next packet and answers it into w. A packet whole in r's
 // buffer, once r has read what arrived, is answered in place, without a copy.
-func (s *Server) next(c net.Conn, r *bufio.Reader, w *replies, p peer) error {
+func (s *Server) next(d *deadlines, r *bufio.Reader, w *replies, p peer) error {
 	if r.Buffered() == 0 {
-		if err := c.SetReadDeadline(time.Now().Add(s.idle)); err != nil {
+		if err := d.idle(s.idle); err != nil {
 			return err
 		}
 		if _, err := r.Peek(1); err != nil {
@@ -370,7 +371,7 @@ func (s *Server) next(c net.Conn, r *bufio.Reader, w *replies, p peer) error {
 		_, _ = r.Discard(n)
 		return err
 	}
-	pkt, err := s.readPacket(c, r)
+	pkt, err := s.readPacket(d, r)
 	if err != nil {
 		return err
 	}
@@ -380,14 +381,14 @@ func (s *Server) next(c net.Conn, r *bufio.Reader, w *replies, p peer) error {
 
 // flushIfWaiting writes w's replies unless r holds the whole next packet (which
 // is then answered first) and w is under flushBytes.
-func (s *Server) flushIfWaiting(c net.Conn, r *bufio.Reader, w *replies) error {
+func (s *Server) flushIfWaiting(d *deadlines, r *bufio.Reader, w *replies) error {
 	if len(w.buf) == 0 {
 		return nil
 	}
 	if _, ok := bufferedPacket(r); ok && len(w.buf) < flushBytes {
 		return nil
 	}
-	return w.flush(c)
+	return w.flush(d)
 }
 
 // bufferedPacket returns the length of r's next packet, prefix included, when r
@@ -451,8 +452,8 @@ func (w *replies) hold() bool {
 
 // flush writes the replies held and empties w, keeping its buffer unless it
 // grew beyond initialPacket.
-func (w *replies) flush(c net.Conn) error {
-	if err := c.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
+func (w *replies) flush(d *deadlines) error {
+	if err := d.write(); err != nil {
 		return err
 	}
 	_, err := w.out.Write(w.buf)
@@ -510,12 +511,14 @@ func (s *Server) logNotTars(p peer, err error) {
 		"further ones are logged at debug level and counted in tarscache_queryf_connections_not_tars_total", "peer", p.ip+":"+p.port, "err", err)
 }
 
-// readPacket reads one length-prefixed Tars packet of c, prefix included, within
-// the idle timeout for the prefix and the packet timeout for the rest. A deadline
-// is set only when r must wait for bytes: a pipelined request costs none.
-func (s *Server) readPacket(c net.Conn, r *bufio.Reader) ([]byte, error) {
-	if err := s.deadline(c, r, 4, s.idle); err != nil {
-		return nil, err
+// readPacket reads one length-prefixed Tars packet, prefix included, within the
+// idle timeout for the prefix and the packet timeout for the rest. A deadline is
+// set only when r must wait for bytes: a pipelined request costs none.
+func (s *Server) readPacket(d *deadlines, r *bufio.Reader) ([]byte, error) {
+	if r.Buffered() < 4 {
+		if err := d.idle(s.idle); err != nil {
+			return nil, err
+		}
 	}
 	var head [4]byte
 	if _, err := io.ReadFull(r, head[:]); err != nil {
@@ -525,18 +528,49 @@ func (s *Server) readPacket(c net.Conn, r *bufio.Reader) ([]byte, error) {
 	if n < minPacket || n > maxPacket {
 		return nil, notTarsError{fmt.Errorf("packet length %d outside %d..%d", n, minPacket, maxPacket)}
 	}
-	if err := s.deadline(c, r, int(n)-4, s.packet); err != nil {
-		return nil, err
+	if r.Buffered() < int(n)-4 {
+		if err := d.packet(s.packet); err != nil {
+			return nil, err
+		}
 	}
 	return s.readBody(r, head, n)
 }
 
-// deadline gives c's reads d from now unless r already holds the n bytes wanted.
-func (s *Server) deadline(c net.Conn, r *bufio.Reader, n int, d time.Duration) error {
-	if r.Buffered() >= n {
+// deadlines sets one connection's read and write deadlines. Each setting costs
+// a timer update in the runtime, so an idle or write deadline set less than a
+// sixteenth of its length ago is kept rather than moved: the connection then
+// times out up to that much early, never late.
+type deadlines struct {
+	c net.Conn
+	// idleAt and writeAt are when the idle read deadline and the write
+	// deadline in force were set (zero when none is).
+	idleAt, writeAt time.Time
+}
+
+// idle gives the connection's reads timeout from now.
+func (d *deadlines) idle(timeout time.Duration) error {
+	now := time.Now()
+	if !d.idleAt.IsZero() && now.Sub(d.idleAt) < timeout/16 {
 		return nil
 	}
-	return c.SetReadDeadline(time.Now().Add(d))
+	d.idleAt = now
+	return d.c.SetReadDeadline(now.Add(timeout))
+}
+
+// packet gives the rest of a packet timeout from now to arrive.
+func (d *deadlines) packet(timeout time.Duration) error {
+	d.idleAt = time.Time{}
+	return d.c.SetReadDeadline(time.Now().Add(timeout))
+}
+
+// write gives the connection's writes writeTimeout from now.
+func (d *deadlines) write() error {
+	now := time.Now()
+	if !d.writeAt.IsZero() && now.Sub(d.writeAt) < writeTimeout/16 {
+		return nil
+	}
+	d.writeAt = now
+	return d.c.SetWriteDeadline(now.Add(writeTimeout))
 }
 
 // idleEnd turns the timeout of an idle connection into io.EOF: closing it is
