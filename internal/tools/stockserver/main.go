@@ -31,6 +31,16 @@ func (s stock) FindObjectByIdInSameGroup(_ context.Context, _ string, active, in
 	return 0, nil
 }
 
+func (s stock) FindObjectById4Any(_ context.Context, _ string, active, inactive *[]endpointf.EndpointF) (int32, error) {
+	*active, *inactive = s.constant.Active, s.constant.Inactive
+	return 0, nil
+}
+
+func (s stock) FindObjectByIdInSameSet(_ context.Context, _, _ string, active, inactive *[]endpointf.EndpointF) (int32, error) {
+	*active, *inactive = s.constant.Active, s.constant.Inactive
+	return 0, nil
+}
+
 func main() {
 	snap, err := cache.NewSnapshot(cache.State{Servants: []snapshot.Servant{bench.Servant()}})
 	if err != nil {
