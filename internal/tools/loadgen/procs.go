@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -38,19 +39,45 @@ func build(dir string) (binaries, error) {
 // proc is a started server.
 type proc struct {
 	cmd *exec.Cmd
-	out *bytes.Buffer
+	out *syncBuffer
 }
 
 func start(bin string, args ...string) (*proc, error) {
-	p := &proc{cmd: exec.Command(bin, args...), out: &bytes.Buffer{}}
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	p := newProc(bin, args...)
 	return p, p.cmd.Start()
 }
 
-// stop ends the process with SIGTERM and waits for it.
+// newProc prepares bin with args, its output kept in memory, not yet started.
+func newProc(bin string, args ...string) *proc {
+	p := &proc{cmd: exec.Command(bin, args...), out: &syncBuffer{}}
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	return p
+}
+
+// syncBuffer is a bytes.Buffer that a process's output and loadgen may use at once.
+type syncBuffer struct {
+	mu  sync.Mutex // guards buf
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// stop ends the process with SIGTERM and waits for it; after 15 s it kills it.
 func (p *proc) stop() {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	t := time.AfterFunc(15*time.Second, func() { _ = p.cmd.Process.Kill() })
 	_ = p.cmd.Wait()
+	t.Stop()
 }
 
 // rss is the process's resident memory, from /proc.
