@@ -17,7 +17,10 @@ type config struct {
 	depth   int
 	mysql   string
 	scale   string // sizes of the scale curve; "" for the usual figures
-	out     string // file whose scale section -scale rewrites
+	out     string // file whose scale section -scale (or -clients section -clients) rewrites
+	clients bool   // measure the query path as the stock TarsGo client calls it
+	calls   clientsConfig
+	servers string // -servers, before pickServers
 }
 
 func main() {
@@ -28,7 +31,8 @@ func main() {
 	flag.IntVar(&cfg.depth, "depth", 16, "requests in flight per connection in the closed loop")
 	flag.StringVar(&cfg.mysql, "mysql", envOr("TARSCACHE_TEST_MYSQL", "root@tcp(127.0.0.1:3306)/"), "MySQL server DSN (no database)")
 	flag.StringVar(&cfg.scale, "scale", "", "measure the scale curve at these comma-separated endpoint counts (e.g. 10000,100000,1000000) instead of the usual figures")
-	flag.StringVar(&cfg.out, "out", "docs/benchmarks.md", "with -scale: the Markdown file whose scale section is rewritten")
+	flag.StringVar(&cfg.out, "out", "docs/benchmarks.md", "with -scale or -clients: the Markdown file whose section is rewritten (\"\" for none)")
+	clientFlags(&cfg)
 	flag.Parse()
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
@@ -49,6 +53,9 @@ func run(cfg config) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	if cfg.clients {
+		return runClients(cfg, dir)
+	}
 	bins, err := build(dir)
 	if err != nil {
 		return err
