@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -27,6 +28,10 @@ func clientFlags(cfg *config) {
 // runClients measures the query path as clients call it, prints its Markdown
 // section and rewrites that section of cfg.out when the file has it.
 func runClients(cfg config, dir string) error {
+	// TarsGo's loggers write to os.Stdout, the report's stream: send them to stderr.
+	report := os.Stdout
+	os.Stdout = os.Stderr
+	defer func() { os.Stdout = report }()
 	c := cfg.calls
 	c.mysql, c.out, c.official = cfg.mysql, cfg.out, officialFromEnv()
 	if c.runs < 1 || c.conns < 1 || c.callers < 1 || c.duration <= 0 || c.bursts < 1 {
@@ -49,7 +54,7 @@ func runClients(cfg config, dir string) error {
 		return err
 	}
 	section := clientsMarkdown(c, r)
-	fmt.Print(section)
+	fmt.Fprint(report, section)
 	if c.out == "" {
 		return nil
 	}
