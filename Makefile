@@ -1,4 +1,4 @@
-# tarscache: make build | test | generate | run | lint | bench | bench-scale
+# tarscache: make build | test | generate | run | lint | bench | bench-clients | bench-scale
 GO      ?= go
 BIN     := bin/tarscache
 DATA    ?= ./tarscache.db
@@ -13,7 +13,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 GOFILES  = $(shell find . -name '*.go' -not -path './bin/*')
 
-.PHONY: build test fuzz generate run lint bench bench-scale
+.PHONY: build test fuzz generate run lint bench bench-clients bench-scale
 
 ## build: the tarscache binary (bin/tarscache) and the sample loader used by make run
 build:
@@ -74,9 +74,16 @@ run: build
 	echo ""; \
 	exec $(BIN) serve --dsn "$$dsn" --data $(DATA) --listen $(LISTEN) --admin $(ADMIN)
 
-## bench: run the benchmarks and write docs/benchmarks.md (keeping its scale section)
+## bench: run the benchmarks and write docs/benchmarks.md (keeping its scale section), about 10 minutes;
+## the official registry's columns need TARSCACHE_OFFICIAL_REGISTRY and TARSCACHE_OFFICIAL_TOOLS (loadgen's doc.go)
+CLIENTS_FLAGS ?=
 bench:
-	$(GO) run ./internal/tools/benchreport -out docs/benchmarks.md
+	$(GO) run ./internal/tools/benchreport -out docs/benchmarks.md -clients-flags "$(CLIENTS_FLAGS)"
+
+## bench-clients: only the query path as clients call it, rewriting its section of docs/benchmarks.md
+## (before/after: CLIENTS_FLAGS="-tarscache-bin A -label a -tarscache-bin-b B -label-b b")
+bench-clients:
+	$(GO) run ./internal/tools/loadgen -clients -out docs/benchmarks.md $(CLIENTS_FLAGS)
 
 ## bench-scale: opt-in, about 10 minutes and ~2 GB of MariaDB data: the 10k/100k/1M-endpoint curve, written into docs/benchmarks.md
 SCALE ?= 10000,100000,1000000

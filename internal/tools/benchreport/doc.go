@@ -10,4 +10,11 @@
 // a go test run fails, benchreport prints its output and exits 1. The benchmarks
 // that need a database use internal/testkit/testdb (TARSCACHE_TEST_MYSQL, by default root
 // on 127.0.0.1:3306).
+//
+// Then it runs internal/tools/loadgen twice and appends what each prints: with
+// -clients (the query path as the stock TarsGo client calls it, side by side with
+// the official registry when TARSCACHE_OFFICIAL_REGISTRY and
+// TARSCACHE_OFFICIAL_TOOLS name it; -clients-flags adds flags), then without (a
+// running process: the pipelined ceiling, start-up, MySQL load). The scale section
+// that make bench-scale wrote is kept.
 package main

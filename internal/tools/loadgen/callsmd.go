@@ -182,18 +182,32 @@ func thousands(v float64) string {
 	return s
 }
 
+// runningProcess is the heading of loadgen's other section, which the -clients
+// section precedes.
+const runningProcess = "## Running process"
+
 // writeClientsSection replaces the -clients section of the file at path with
-// section; a file without the markers is left as it is (reported false).
-func writeClientsSection(path, section string) (bool, error) {
+// section; a file without one gets it before the running-process section, or at
+// its end.
+func writeClientsSection(path, section string) error {
 	old, err := os.ReadFile(path)
 	if err != nil {
-		return false, err
+		return err
 	}
-	doc := string(old)
+	return os.WriteFile(path, []byte(withClientsSection(string(old), section)), 0o644)
+}
+
+// withClientsSection returns doc with its -clients section replaced by section
+// (see writeClientsSection).
+func withClientsSection(doc, section string) string {
+	section = strings.TrimSuffix(section, "\n")
 	i, j := strings.Index(doc, clientsBegin), strings.Index(doc, clientsEnd)
-	if i < 0 || j < i {
-		return false, nil
+	switch {
+	case i >= 0 && j > i:
+		return doc[:i] + section + doc[j+len(clientsEnd):]
+	case strings.Contains(doc, "\n"+runningProcess):
+		k := strings.Index(doc, "\n"+runningProcess) + 1
+		return doc[:k] + section + "\n\n" + doc[k:]
 	}
-	doc = doc[:i] + strings.TrimSuffix(section, "\n") + doc[j+len(clientsEnd):]
-	return true, os.WriteFile(path, []byte(doc), 0o644)
+	return strings.TrimSuffix(doc, "\n") + "\n\n" + section + "\n"
 }

@@ -18,7 +18,8 @@ func markdown(cfg config, q []queryResult, s startResult, m mysqlResult) string 
 }
 
 func writeQuery(b *strings.Builder, cfg config, q []queryResult) {
-	fmt.Fprintf(b, "### Query throughput and latency\n\n")
+	fmt.Fprintf(b, "### Query throughput and latency, pipelined: the ceiling\n\n")
+	fmt.Fprintf(b, "loadgen's own load generator keeps many requests in flight per connection, which no Tars client does: these figures are the ceiling of the server alone, not how clients see it (section *Query path as clients call it*).\n\n")
 	fmt.Fprintf(b, "`findObjectByIdInSameGroup` of a servant with 10 endpoints; closed loop, %d connections × %d requests in flight, %d alternating rounds of %.0f s per server (median); then open loop at half of that server's median rate, %.0f s, delays measured from each request's scheduled time.\n\n",
 		cfg.conns, cfg.depth, cfg.rounds, cfg.seconds, cfg.seconds)
 	fmt.Fprintf(b, "| server | replies/s (median) | rounds | p50 at half | p99 at half | max at half |\n|---|---|---|---|---|---|\n")
