@@ -36,19 +36,19 @@
 // note saying so. The load is the stock TarsGo client of go.mod's version, in this
 // process (stockclient.go says how it is given several connections):
 //
-//	  - Closed loop (calls.go): -client-conns connections × -callers callers, each
-//	    making one call at a time, for findObjectByIdInSameGroup, findObjectById4Any
-//	    and findObjectByIdInSameSet, -runs runs of -duration per server alternating
-//	    between the servers; medians of calls/s, p50, p99 and calls per server
-//	    CPU-second (utime+stime from /proc/PID/stat, procstat.go), with the ratios
-//	    of each tarscache build to the official registry (and of build b to a).
-//	  - Open loop: findObjectByIdInSameGroup at half the official registry's median
-//	    closed-loop rate (without it, half the slowest server's), each call sent at
-//	    its scheduled time and measured from it: p50, p99, p99.9.
-//	  - Many connections (manyconns.go): -many-conns connections each making one call
-//	    per second for -duration: errors and p99.
-//	  - Bursts: -bursts bursts of -burst calls released at once on one connection, as
-//	    a TarsGo process refreshing its servants: errors and each burst's p99.
+//   - Closed loop (calls.go): -client-conns connections × -callers callers, each
+//     making one call at a time, for findObjectByIdInSameGroup, findObjectById4Any
+//     and findObjectByIdInSameSet, -runs runs of -duration per server alternating
+//     between the servers; medians of calls/s, p50, p99 and calls per server
+//     CPU-second (utime+stime from /proc/PID/stat, procstat.go), with the ratios
+//     of each tarscache build to the official registry (and of build b to a).
+//   - Open loop: findObjectByIdInSameGroup at half the official registry's median
+//     closed-loop rate (without it, half the slowest server's), each call sent at
+//     its scheduled time and measured from it: p50, p99, p99.9.
+//   - Many connections (manyconns.go): -many-conns connections each making one call
+//     per second for -duration: errors and p99.
+//   - Bursts: -bursts bursts of -burst calls released at once on one connection, as
+//     a TarsGo process refreshing its servants: errors and each burst's p99.
 //
 // -many-conns 0 and -burst 0 skip those parts. With the defaults it takes about 4
 // minutes (make bench: about 10).
