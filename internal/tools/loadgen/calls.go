@@ -66,10 +66,11 @@ func clientsFigures(cfg clientsConfig, servers []server) (clientsResult, error) 
 		step("open loop %s at %.0f calls/s: p50 %s p99 %s p99.9 %s, %d errors", s.target.name, r.openRate, ms(o.p50), ms(o.p99), ms(o.p999), o.errors)
 		r.open = append(r.open, o)
 	}
-	if r.many, err = manyConnsFigures(cfg, servers); err != nil {
+	// Bursts first: the many connections stay open, idle, until loadgen exits.
+	if r.bursts, err = burstFigures(cfg, servers); err != nil {
 		return r, err
 	}
-	r.bursts, err = burstFigures(cfg, servers)
+	r.many, err = manyConnsFigures(cfg, servers)
 	return r, err
 }
 
