@@ -75,25 +75,16 @@ func clientsFigures(cfg clientsConfig, servers []server) (clientsResult, error) 
 }
 
 // closedFigures runs each method cfg.runs times on every server, alternating
-// between the servers within each round.
+// between the servers within each round. Each run has connections of its own,
+// opened before it starts: the official registry closes a connection idle for
+// 10 s, as long as the other servers' runs may last.
 func closedFigures(cfg clientsConfig, servers []server) ([][][]closedStats, error) {
 	out := make([][][]closedStats, len(methods))
 	for mi, m := range methods {
 		out[mi] = make([][]closedStats, len(servers))
-		clients := make([]*stockClient, len(servers))
-		for si, s := range servers {
-			c, err := newStockClient(s.target, cfg.conns)
-			if err == nil {
-				err = c.warm(m)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("loadgen: %s on %s: %w", m.name, s.target.name, err)
-			}
-			clients[si] = c
-		}
 		for run := range cfg.runs {
 			for si, s := range servers {
-				st, err := closedRun(clients[si], m, cfg.callers, cfg.duration, s.pid())
+				st, err := closedRun(cfg, s, m)
 				if err != nil {
 					return nil, fmt.Errorf("loadgen: %s on %s: %w", m.name, s.target.name, err)
 				}
@@ -106,13 +97,22 @@ func closedFigures(cfg clientsConfig, servers []server) ([][][]closedStats, erro
 	return out, nil
 }
 
-// closedRun keeps callers callers busy on each connection of c for d, each
-// making one call at a time, and measures the server of pid meanwhile.
-func closedRun(c *stockClient, m method, callers int, d time.Duration, pid int) (closedStats, error) {
-	meter, err := startCPU(pid)
+// closedRun opens cfg.conns connections to s and keeps cfg.callers callers busy
+// on each for cfg.duration, each making one call of m at a time, and measures
+// s's CPU time meanwhile.
+func closedRun(cfg clientsConfig, s server, m method) (closedStats, error) {
+	c, err := newStockClient(s.target, cfg.conns)
+	if err == nil {
+		err = c.warm(m)
+	}
 	if err != nil {
 		return closedStats{}, err
 	}
+	meter, err := startCPU(s.pid())
+	if err != nil {
+		return closedStats{}, err
+	}
+	callers, d := cfg.callers, cfg.duration
 	var stop atomic.Bool
 	var errs atomic.Int64
 	n := len(c.proxies) * callers
