@@ -20,10 +20,10 @@ func clientsMarkdown(cfg clientsConfig, r clientsResult) string {
 	fmt.Fprintf(&b, "%s\n## Query path as clients call it (loadgen -clients)\n\n", clientsBegin)
 	fmt.Fprintf(&b, "Measured by `go run ./internal/tools/loadgen -clients` in one run on this %d-core machine, load generator included: "+
 		"the stock TarsGo client (the version go.mod pins), %d connections × %d callers each making one call at a time, "+
-		"%s per run, %d runs per server alternating between the servers, medians. The servant has 10 active endpoints; "+
+		"%s per run, %s per server alternating between the servers, medians. The servant has 10 active endpoints; "+
 		"every registry loads the same rows from one database of its own. The constant TarsGo servant "+
 		"(internal/tools/stockserver) answers the same list without any lookup. Server CPU is utime+stime from `/proc/PID/stat`.\n\n",
-		numCPU(), cfg.conns, cfg.callers, cfg.duration, cfg.runs)
+		numCPU(), cfg.conns, cfg.callers, cfg.duration, plural(cfg.runs, "run"))
 	if !hasServer(r, "official registry") {
 		fmt.Fprintf(&b, "%s\n\n", officialNote)
 	}
@@ -158,8 +158,8 @@ func writeBursts(b *strings.Builder, cfg clientsConfig, r clientsResult) {
 	if r.bursts == nil {
 		return
 	}
-	fmt.Fprintf(b, "### Bursts\n\n%d bursts of %s `%s` calls released at once on one connection (a TarsGo process refreshing its servants), "+
-		"alternating between the servers, each call measured from the release.\n\n", cfg.bursts, thousands(float64(cfg.burst)), methods[0].name)
+	fmt.Fprintf(b, "### Bursts\n\n%s of %s `%s` calls released at once on one connection (a TarsGo process refreshing its servants), "+
+		"alternating between the servers, each call measured from the release.\n\n", plural(cfg.bursts, "burst"), thousands(float64(cfg.burst)), methods[0].name)
 	fmt.Fprintf(b, "| server | errors | p99 of each burst | max |\n|---|--:|--:|--:|\n")
 	for si, t := range r.servers {
 		errs, p99s, worst := 0, []string{}, time.Duration(0)
@@ -171,6 +171,14 @@ func writeBursts(b *strings.Builder, cfg clientsConfig, r clientsResult) {
 		fmt.Fprintf(b, "| %s | %d | %s | %s |\n", t.name, errs, strings.Join(p99s, ", "), ms(worst))
 	}
 	b.WriteString("\n")
+}
+
+// plural is "1 run", "3 runs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // thousands formats v rounded to an integer with comma separators.
