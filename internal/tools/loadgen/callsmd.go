@@ -21,7 +21,7 @@ func clientsMarkdown(cfg clientsConfig, r clientsResult) string {
 	fmt.Fprintf(&b, "Measured by `go run ./internal/tools/loadgen -clients` in one run on this %d-core machine, load generator included: "+
 		"the stock TarsGo client (the version go.mod pins), %d connections × %d callers each making one call at a time, "+
 		"%s per run, %s per server alternating between the servers, medians. The servant has 10 active endpoints; "+
-		"every registry loads the same rows from one database of its own. The constant TarsGo servant "+
+		"tarscache and the official registry load the same rows from one database created for the run. The constant TarsGo servant "+
 		"(internal/tools/stockserver) answers the same list without any lookup. Server CPU is utime+stime from `/proc/PID/stat`.\n\n",
 		numCPU(), cfg.conns, cfg.callers, cfg.duration, plural(cfg.runs, "run"))
 	if !hasServer(r, "official registry") {
