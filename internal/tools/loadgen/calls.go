@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -108,6 +109,7 @@ func closedRun(cfg clientsConfig, s server, m method) (closedStats, error) {
 	if err != nil {
 		return closedStats{}, err
 	}
+	runtime.GC() // each run starts from a collected heap
 	meter, err := startCPU(s.pid())
 	if err != nil {
 		return closedStats{}, err
@@ -174,6 +176,7 @@ func openLoop(cfg clientsConfig, s server, rate float64) (openStats, error) {
 	n := int(rate * cfg.duration.Seconds())
 	lats := make([]time.Duration, n)
 	failed := make([]bool, n)
+	runtime.GC()
 	var wg sync.WaitGroup
 	begin := time.Now()
 	for k := range n {

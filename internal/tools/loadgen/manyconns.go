@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -49,7 +50,8 @@ func manyConnsFigures(cfg clientsConfig, servers []server) ([]tailStats, error) 
 // manyConns opens n connections to s (one stock client proxy each) and makes one
 // findObjectByIdInSameGroup call per second on each for d, the connections'
 // calls spread evenly over each second; each call is measured from its scheduled
-// time.
+// time. A first second of the same calls, not measured, lets the client settle
+// (the first server measured otherwise pays for loadgen's own start).
 func manyConns(s server, n int, d time.Duration) (tailStats, error) {
 	c, err := newStockClient(s.target, n)
 	if err == nil {
@@ -58,6 +60,7 @@ func manyConns(s server, n int, d time.Duration) (tailStats, error) {
 	if err != nil {
 		return tailStats{}, err
 	}
+	runtime.GC()
 	per := max(1, int(d.Seconds()))
 	lats := make([]time.Duration, n*per)
 	failed := make([]bool, n*per)
@@ -65,12 +68,14 @@ func manyConns(s server, n int, d time.Duration) (tailStats, error) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			for j := range per {
-				k := i*per + j
+			for j := range per + 1 {
 				at := begin.Add(time.Duration(j)*time.Second + time.Duration(i)*time.Second/time.Duration(n))
 				time.Sleep(time.Until(at))
-				failed[k] = c.call(methods[0], i) != nil
-				lats[k] = time.Since(at)
+				err := c.call(methods[0], i)
+				if j > 0 {
+					k := i*per + j - 1
+					failed[k], lats[k] = err != nil, time.Since(at)
+				}
 			}
 		})
 	}
@@ -79,12 +84,18 @@ func manyConns(s server, n int, d time.Duration) (tailStats, error) {
 }
 
 // burstFigures sends cfg.bursts bursts of cfg.burst calls to every server,
-// alternating between them; nil when cfg.burst is 0.
+// alternating between them, after one unmeasured burst to each; nil when
+// cfg.burst is 0.
 func burstFigures(cfg clientsConfig, servers []server) ([][]tailStats, error) {
 	if cfg.burst == 0 {
 		return nil, nil
 	}
 	out := make([][]tailStats, len(servers))
+	for _, s := range servers { // unmeasured: the first burst of a process pays for its goroutines' stacks
+		if _, err := burst(s, cfg.burst); err != nil {
+			return nil, fmt.Errorf("loadgen: burst on %s: %w", s.target.name, err)
+		}
+	}
 	for b := range cfg.bursts {
 		for si, s := range servers {
 			st, err := burst(s, cfg.burst)
@@ -124,6 +135,7 @@ func burst(s server, n int) (tailStats, error) {
 		})
 	}
 	ready.Wait()
+	runtime.GC()
 	begin = time.Now()
 	close(gate)
 	wg.Wait()
