@@ -145,7 +145,7 @@ func writeMany(b *strings.Builder, cfg clientsConfig, r clientsResult) {
 		return
 	}
 	fmt.Fprintf(b, "### Many connections\n\n%s connections (one stock client proxy each), each making one `%s` call per second for %s, "+
-		"the calls spread evenly over each second, measured from their scheduled time.\n\n", thousands(float64(cfg.manyConns)), methods[0].name, cfg.duration)
+		"the calls spread evenly over each second, measured from their scheduled time, after one unmeasured second of the same.\n\n", thousands(float64(cfg.manyConns)), methods[0].name, cfg.duration)
 	fmt.Fprintf(b, "| server | calls | errors | p50 | p99 | max |\n|---|--:|--:|--:|--:|--:|\n")
 	for si, t := range r.servers {
 		m := r.many[si]
@@ -159,7 +159,7 @@ func writeBursts(b *strings.Builder, cfg clientsConfig, r clientsResult) {
 		return
 	}
 	fmt.Fprintf(b, "### Bursts\n\n%s of %s `%s` calls released at once on one connection (a TarsGo process refreshing its servants), "+
-		"alternating between the servers, each call measured from the release.\n\n", plural(cfg.bursts, "burst"), thousands(float64(cfg.burst)), methods[0].name)
+		"alternating between the servers after one unmeasured burst to each, each call measured from the release.\n\n", plural(cfg.bursts, "burst"), thousands(float64(cfg.burst)), methods[0].name)
 	fmt.Fprintf(b, "| server | errors | p99 of each burst | max |\n|---|--:|--:|--:|\n")
 	for si, t := range r.servers {
 		errs, p99s, worst := 0, []string{}, time.Duration(0)

@@ -45,10 +45,11 @@
 //   - Open loop: findObjectByIdInSameGroup at half the official registry's median
 //     closed-loop rate (without it, half the slowest server's), each call sent at
 //     its scheduled time and measured from it: p50, p99, p99.9.
-//   - Many connections (manyconns.go): -many-conns connections each making one call
-//     per second for -duration: errors and p99.
-//   - Bursts: -bursts bursts of -burst calls released at once on one connection, as
-//     a TarsGo process refreshing its servants: errors and each burst's p99.
+//   - Bursts (manyconns.go): -bursts bursts of -burst calls released at once on one
+//     connection, as a TarsGo process refreshing its servants, after one unmeasured
+//     burst per server: errors and each burst's p99.
+//   - Many connections: -many-conns connections each making one call per second
+//     for -duration, after one unmeasured second: errors and p99.
 //
 // -many-conns 0 and -burst 0 skip those parts. With the defaults it takes about 4
 // minutes (make bench: about 10).
