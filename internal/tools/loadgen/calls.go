@@ -114,7 +114,19 @@ func closedRun(cfg clientsConfig, s server, m method) (closedStats, error) {
 	if err != nil {
 		return closedStats{}, err
 	}
-	callers, d := cfg.callers, cfg.duration
+	q, errs, took := closedLoad(c, m, cfg.callers, cfg.duration)
+	cpu, err := meter.used()
+	st := closedStats{rate: float64(q.count()) / took.Seconds(), p50: q.at(.50), p99: q.at(.99), errors: errs}
+	if cpu > 0 {
+		st.perCPU = float64(q.count()) / cpu.Seconds()
+	}
+	return st, err
+}
+
+// closedLoad runs callers callers on each connection of c for d, each making one
+// call of m at a time, and returns the answered calls' latencies, the failed
+// calls and how long it took until every caller was done.
+func closedLoad(c *stockClient, m method, callers int, d time.Duration) (quantiles, int, time.Duration) {
 	var stop atomic.Bool
 	var errs atomic.Int64
 	n := len(c.proxies) * callers
@@ -136,14 +148,7 @@ func closedRun(cfg clientsConfig, s server, m method) (closedStats, error) {
 	time.Sleep(d)
 	stop.Store(true)
 	wg.Wait()
-	took := time.Since(begin)
-	cpu, err := meter.used()
-	q := newQuantiles(slices.Concat(lats...))
-	st := closedStats{rate: float64(q.count()) / took.Seconds(), p50: q.at(.50), p99: q.at(.99), errors: int(errs.Load())}
-	if cpu > 0 {
-		st.perCPU = float64(q.count()) / cpu.Seconds()
-	}
-	return st, err
+	return newQuantiles(slices.Concat(lats...)), int(errs.Load()), time.Since(begin)
 }
 
 // openRate is the open loop's rate: half the official registry's median
