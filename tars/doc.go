@@ -13,7 +13,11 @@
 // connection) are answered one after the other into the connection's write
 // buffer, and the replies go out in one write before the goroutine waits for the
 // network again (or once 64 KiB are waiting), so a batch costs one read and one
-// write, not one of each per call. A packet whole in the read buffer is answered
+// write, not one of each per call. Between batches a connection keeps a 4 KiB
+// write buffer of its own; a batch that outgrows it borrows a larger one from
+// the server's pool until its write (a stock client's eight callers' replies
+// take about 4.5 KiB, and allocating a buffer per batch halved the calls per
+// CPU-second). A packet whole in the read buffer is answered
 // in place, without a copy. On Linux those reads and writes are raw system calls
 // on the non-blocking socket (rawio_linux.go), still waiting in Go's network
 // poller and bound by the connection's deadlines: the runtime's bookkeeping for

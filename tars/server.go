@@ -105,6 +105,9 @@ type Server struct {
 	inFlight chan struct{}
 	// buffered is the budget of Options.MaxBufferedBytes.
 	buffered *byteBudget
+	// spill lends *[]byte buffers to connections whose replies outgrow their own
+	// initialPacket bytes, until their next flush.
+	spill sync.Pool
 	// loggedRefusal is set once the first refused connection was logged at warn
 	// level; later ones are logged at debug level (and counted).
 	loggedRefusal atomic.Bool
@@ -339,7 +342,8 @@ func (s *Server) serveConn(c net.Conn) {
 	p := peerOf(c)
 	in, out := connIO(c)
 	r := bufio.NewReader(in)
-	w := &replies{out: out, budget: s.buffered}
+	w := &replies{out: out, budget: s.buffered, spill: &s.spill, own: make([]byte, 0, initialPacket)}
+	w.buf = w.own
 	defer w.discard()
 	d := &deadlines{c: c}
 	for {
@@ -409,6 +413,7 @@ func bufferedPacket(r *bufio.Reader) (int, bool) {
 // respond answers pkt, appending the reply to w.
 func (s *Server) respond(w *replies, pkt []byte, p peer) error {
 	s.inFlight <- struct{}{}
+	w.makeRoom()
 	before := len(w.buf)
 	out, err := s.dispatch.handle(w.buf, pkt, p)
 	<-s.inFlight
@@ -426,14 +431,46 @@ func (s *Server) respond(w *replies, pkt []byte, p peer) error {
 // flushBytes is the most a connection's replies wait for the next one.
 const flushBytes = 64 << 10
 
-// replies holds a connection's replies not yet written. What it holds beyond
-// initialPacket comes from the server's budget until the next flush.
+// Spill buffers: a connection's replies move into one once fewer than
+// replyRoom bytes are left in its own buffer, and one that grew beyond
+// maxSpill is left to the garbage collector instead of going back.
+const (
+	replyRoom = 2 << 10
+	maxSpill  = 2 * flushBytes
+)
+
+// replies holds a connection's replies not yet written. Between batches it
+// holds only the connection's own initialPacket bytes; a batch that outgrows
+// them borrows a spill buffer from the server until it is flushed, so that
+// clients whose callers' replies arrive several at a time cost no allocation
+// per batch, and idle connections hold no more than their own buffer. What buf
+// holds beyond initialPacket comes from the server's budget until the flush.
 type replies struct {
 	out    io.Writer
 	buf    []byte
 	budget *byteBudget
 	// taken is what buf took from the budget.
 	taken int64
+	// own is the connection's buffer; big, when not nil, the spill buffer
+	// borrowed from spill that buf now uses.
+	own   []byte
+	big   *[]byte
+	spill *sync.Pool
+}
+
+// makeRoom moves w's replies into a spill buffer when its own buffer has less
+// than replyRoom bytes left (a reply larger than that still grows buf by append).
+func (w *replies) makeRoom() {
+	if w.big != nil || len(w.buf) == 0 || cap(w.buf)-len(w.buf) >= replyRoom {
+		return
+	}
+	big, _ := w.spill.Get().(*[]byte)
+	if big == nil {
+		b := make([]byte, 0, 4*initialPacket)
+		big = &b
+	}
+	w.big = big
+	w.buf = append((*big)[:0], w.buf...)
 }
 
 // hold takes from the budget what w.buf now holds beyond initialPacket,
@@ -450,8 +487,7 @@ func (w *replies) hold() bool {
 	return true
 }
 
-// flush writes the replies held and empties w, keeping its buffer unless it
-// grew beyond initialPacket.
+// flush writes the replies held and empties w.
 func (w *replies) flush(d *deadlines) error {
 	if err := d.write(); err != nil {
 		return err
@@ -461,14 +497,17 @@ func (w *replies) flush(d *deadlines) error {
 	return err
 }
 
-// discard empties w and gives back what it took from the budget.
+// discard empties w, gives back what it took from the budget and returns its
+// spill buffer: w is left with its own buffer.
 func (w *replies) discard() {
 	w.budget.give(w.taken)
 	w.taken = 0
-	if cap(w.buf) > initialPacket {
-		w.buf = nil // a connection keeps no more than the 4 KiB outside the budget
+	if w.big != nil && cap(w.buf) <= maxSpill {
+		*w.big = w.buf[:0]
+		w.spill.Put(w.big)
 	}
-	w.buf = w.buf[:0]
+	w.big = nil
+	w.buf = w.own[:0]
 }
 
 func (s *Server) logConnEnd(p peer, err error) {
