@@ -149,14 +149,16 @@ func newKeyIndex(n int) keyIndex {
 	return keyIndex{first: make(map[uint64]int32, n), next: make([]int32, 0, n)}
 }
 
-// add indexes row i (rows are added in order, i == len(next)) under hash h.
-func (x *keyIndex) add(h uint64) {
+// add indexes row i (rows are added in order, i == len(next)) under hash h,
+// and returns the row indexed under h before it, or -1.
+func (x *keyIndex) add(h uint64) int32 {
 	prev, ok := x.first[h]
 	if !ok {
 		prev = -1
 	}
 	x.first[h] = int32(len(x.next))
 	x.next = append(x.next, prev)
+	return prev
 }
 
 // chain returns the first row indexed under h, or -1.
@@ -273,7 +275,7 @@ func (j *scanJoin) addLabel() error {
 	}
 	f, in := &j.fields, j.in
 	j.labels = append(j.labels, label{app: in.bytes(f[0].b), name: in.bytes(f[1].b), node: in.bytes(f[2].b), subset: in.bytes(f[3].b)})
-	j.byLabel.add(h)
+	j.byLabel.add(h) // labels are keyed by t_server_subset's primary key: no twins
 	return nil
 }
 
@@ -291,8 +293,9 @@ func (j *scanJoin) addServer() error {
 	}
 	s.attrs = j.serverAttrs(label)
 	if ok {
-		j.twins = j.twins || j.keyed(h, &s)
-		j.byKey.add(h)
+		if prev := j.byKey.add(h); prev >= 0 && !j.twins {
+			j.twins = j.keyed(prev, &s)
+		}
 	} else {
 		j.byKey.next = append(j.byKey.next, -1) // keeps next's indexes those of servers
 	}
@@ -300,9 +303,9 @@ func (j *scanJoin) addServer() error {
 	return nil
 }
 
-// keyed reports whether a server with s's key, which hashes to h, is held.
-func (j *scanJoin) keyed(h uint64, s *server) bool {
-	for i := j.byKey.chain(h); i >= 0; i = j.byKey.next[i] {
+// keyed reports whether a server of the chain from i has s's key.
+func (j *scanJoin) keyed(i int32, s *server) bool {
+	for ; i >= 0; i = j.byKey.next[i] {
 		t := &j.servers[i]
 		if equalKey(t.app, s.app) && equalKey(t.name, s.name) && equalKey(t.node, s.node) {
 			return true

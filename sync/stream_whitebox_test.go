@@ -85,7 +85,7 @@ func TestBuilder_keepsTheStoredRecordOfAnUnchangedServant(t *testing.T) {
 	rows[i].Endpoint = strings.Replace(rows[i].Endpoint, "-t 60000", "-t 30000", 1)
 
 	b := newBuilder(true)
-	b.stored = s.storedRecords()
+	b.stored = storedRecords(c.Snapshot())
 	for i := range rows {
 		b.add(&rows[i])
 	}
