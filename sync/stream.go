@@ -100,12 +100,16 @@ type builder struct {
 	// servers, when known, is the number of t_server_conf rows, which sizes
 	// the full read's join at once.
 	servers int
+	// lastAt is the index in out of the servant of the last row built (-1 for
+	// none): the rows of a servant mostly come together, and a repeat costs no
+	// lookup.
+	lastAt int
 }
 
 // newBuilder returns an empty builder; indexed says it indexes the servers of
 // its rows (pairs), as a full fetch needs.
 func newBuilder(indexed bool) *builder {
-	b := &builder{rep: Report{Dropped: map[string]int{}}, at: map[string]int{}, in: interner{}}
+	b := &builder{rep: Report{Dropped: map[string]int{}}, at: map[string]int{}, in: interner{}, lastAt: -1}
 	if indexed {
 		b.pairs = newPairIndex(nil)
 	}
@@ -131,7 +135,10 @@ func (b *builder) add(r *Row) {
 		return
 	}
 	ep.Host = b.in.str(ep.Host) // else a substring keeping the whole endpoint string
-	at, seen := b.at[r.Servant]
+	at, seen := b.lastAt, b.lastAt >= 0 && b.out[b.lastAt].ID == r.Servant
+	if !seen {
+		at, seen = b.at[r.Servant]
+	}
 	if seen && len(b.out[at].Endpoints) >= cache.MaxEndpoints {
 		b.rep.reject(r, DropTooLarge, fmt.Errorf("sync: %s row %s: servant %s already has %d endpoints, the most a record holds",
 			r.Table, short(r.Origin()), short(r.Servant), cache.MaxEndpoints))
@@ -142,6 +149,7 @@ func (b *builder) add(r *Row) {
 	}
 	b.out[at].Endpoints = append(b.out[at].Endpoints, ep)
 	b.rep.Endpoints++
+	b.lastAt = at
 }
 
 // start adds servant id to out and returns its index.
