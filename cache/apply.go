@@ -169,8 +169,13 @@ func diff(cur *snapshot.Snapshot, st *State) (ch *change, err error) {
 		if err := checkServant(s, seen); err != nil {
 			return nil, err
 		}
+		old, stored := cur.Stored(s.ID)
+		if stored && sharesRecord(old, s) {
+			ch.same++
+			continue
+		}
 		value, version := encodeRecord(s)
-		if old, ok := cur.Stored(s.ID); ok && old.Version == version && slices.Equal(old.Servant.Endpoints, s.Endpoints) {
+		if stored && old.Version == version && slices.Equal(old.Servant.Endpoints, s.Endpoints) {
 			ch.same++
 			continue
 		}
@@ -182,6 +187,15 @@ func diff(cur *snapshot.Snapshot, st *State) (ch *change, err error) {
 	}
 	ch.rules, err = diffRules(cur, st.Rules)
 	return ch, err
+}
+
+// sharesRecord reports whether s is old's stored record itself, its endpoints
+// the very slice the snapshot holds (package sync hands back the stored record
+// of a servant that did not change): it is unchanged, with no need to encode it.
+// The snapshot's records are immutable, so sharing cannot have changed them.
+func sharesRecord(old *snapshot.Entry, s *snapshot.Servant) bool {
+	e := old.Servant.Endpoints
+	return len(e) > 0 && len(e) == len(s.Endpoints) && &e[0] == &s.Endpoints[0] && old.Servant.ID == s.ID
 }
 
 // removals lists the stored servants st deletes.

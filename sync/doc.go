@@ -9,7 +9,10 @@
 // (every deployed server with its adapters), t_registry_info (the registry's own
 // heartbeat rows), t_server_group_rule and t_group_priority (IDC groups), and
 // tarscache's own t_subset_rule and t_server_subset when the database has them (a
-// missing one reads as empty; "tarscache db migrate" creates them).
+// missing one reads as empty; "tarscache db migrate" creates them). A full fetch
+// reads the join as three plain scans joined in memory (scanjoin.go), keys
+// compared as the columns' collation compares them, and falls back to MySQL's
+// join under a collation or a key it cannot compare that way.
 //
 // # Building records
 //
@@ -34,7 +37,8 @@
 // full fetch), so a deletion is noticed within two intervals and an idle fetch
 // costs MySQL the same at any fleet size. The first fetch reads every table. A full
 // fetch builds the join's rows into records as they arrive (stream.go) rather than
-// holding them. Later ones are incremental: they re-read whole the
+// holding them, and hands back the stored record of each servant whose endpoints
+// did not change, which the cache keeps without encoding it. Later ones are incremental: they re-read whole the
 // servers with a row whose registry_timestamp is at or after the previous applied
 // fetch's clock less Options.Overlap, and every other server's rows for the servants
 // those name, so that each servant is rebuilt whole; t_registry_info, the group

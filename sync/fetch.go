@@ -87,8 +87,9 @@ func beginRead(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
 // tarscache's own tables that t says exist.
 func readFull(ctx context.Context, tx *sql.Tx, t tables) (*Fetch, error) {
 	f := &Fetch{}
-	var err error
-	if f.Rows, err = readRows(ctx, tx, scanServerRow, serversQuery(t)); err != nil {
+	keep := func(r *Row) { f.Rows = append(f.Rows, *r) }
+	restart := func() { f.Rows = f.Rows[:0] }
+	if err := joinRows(ctx, tx, t, 0, interner{}, keep, restart); err != nil {
 		return nil, fmt.Errorf("sync: read t_server_conf and t_adapter_conf: %w", err)
 	}
 	reg, err := readSmall(ctx, tx, f)

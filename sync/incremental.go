@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -97,6 +98,14 @@ func onlyOne(want [2]bool) int {
 		return 1
 	}
 	return -1
+}
+
+// rowCount returns the row count of bigTables[i] its fingerprint gives, or 0
+// when it was not read.
+func (p *probe) rowCount(i int) int {
+	count, _, _ := strings.Cut(p.prints[i], ":")
+	n, _ := strconv.Atoi(count)
+	return n
 }
 
 // readPrints reads the prints of the bigTables that want says and p lacks.

@@ -72,7 +72,7 @@ func TestSyncer_SyncOnce_databaseOutage(t *testing.T) {
 		wantErr string
 	}{
 		{"new connections refused", func() { px.CutAll(); px.Refuse(true) }, "sync: begin read: invalid connection"},
-		{"connection cut in the middle of a result", func() { px.CutAfter(2500) }, "sync: read t_server_conf and t_adapter_conf: invalid connection"},
+		{"connection cut in the middle of a result", func() { px.CutAfter(2500) }, "sync: read t_server_conf and t_adapter_conf: scan t_server_conf: invalid connection"},
 	}
 	for _, f := range faults {
 		t.Run(f.name, func(t *testing.T) {

@@ -8,6 +8,12 @@ import "slices"
 type pairIndex struct {
 	servants map[pair][]string
 	pairs    map[string][]pair
+	// last is the server and servant of the row indexed last: rows come
+	// server by server, and a repeat costs no lookup.
+	last struct {
+		pair    pair
+		servant string
+	}
 }
 
 // newPairIndex indexes the rows of a full fetch.
@@ -29,6 +35,10 @@ func (x *pairIndex) addRow(r *Row) {
 		return
 	}
 	p := rowPair(r)
+	if p == x.last.pair && r.Servant == x.last.servant {
+		return
+	}
+	x.last.pair, x.last.servant = p, r.Servant
 	if !slices.Contains(x.servants[p], r.Servant) {
 		x.servants[p] = append(x.servants[p], r.Servant)
 		x.pairs[r.Servant] = append(x.pairs[r.Servant], p)
@@ -38,6 +48,7 @@ func (x *pairIndex) addRow(r *Row) {
 // replace forgets what the index knew of the changed servers and learns their
 // rows as now read.
 func (x *pairIndex) replace(changed []pair, rows []Row) {
+	x.last.pair, x.last.servant = pair{}, "" // may be forgotten below
 	for _, p := range changed {
 		for _, id := range x.servants[p] {
 			x.pairs[id] = slices.DeleteFunc(x.pairs[id], func(q pair) bool { return q == p })

@@ -64,7 +64,7 @@ func (s *Syncer) read(ctx context.Context, tx *sql.Tx, start time.Time) (*fetche
 		return nil, err
 	}
 	if why := s.fullReason(p, start); why != "" {
-		return readAll(ctx, tx, p, why, s.storedSizes())
+		return readAll(ctx, tx, p, why, s.cache.Snapshot())
 	}
 	return s.readSince(ctx, tx, p)
 }
@@ -101,25 +101,25 @@ func (s *Syncer) fullReason(p probe, now time.Time) string {
 	return ""
 }
 
-// storedSizes returns the number of endpoints each servant of the cache has.
-func (s *Syncer) storedSizes() func(id string) int {
-	snap := s.cache.Snapshot()
-	return func(id string) int {
+// storedRecords returns each servant's record as snap holds it.
+func storedRecords(snap *snapshot.Snapshot) func(id string) (snapshot.Servant, bool) {
+	return func(id string) (snapshot.Servant, bool) {
 		if e, ok := snap.Stored(id); ok {
-			return len(e.Servant.Endpoints)
+			return e.Servant, true
 		}
-		return 0
+		return snapshot.Servant{}, false
 	}
 }
 
 // readAll reads every table, building the rows into records as they arrive;
-// sizeOf gives each servant's endpoint count at the last sync.
-func readAll(ctx context.Context, tx *sql.Tx, p probe, why string, sizeOf func(string) int) (*fetched, error) {
+// cur holds the records of the last sync.
+func readAll(ctx context.Context, tx *sql.Tx, p probe, why string, cur *snapshot.Snapshot) (*fetched, error) {
 	if err := p.readPrints(ctx, tx, [2]bool{true, true}); err != nil {
 		return nil, fmt.Errorf("sync: read the table fingerprints: %w", err)
 	}
 	b := newBuilder(true)
-	b.sizeOf = sizeOf
+	b.stored, b.servers = storedRecords(cur), p.rowCount(0)
+	b.at, b.out = make(map[string]int, cur.Len()), make([]snapshot.Servant, 0, cur.Len())
 	f, err := readBuilt(ctx, tx, p.tables, b)
 	if err != nil {
 		return nil, err
@@ -135,7 +135,7 @@ func (s *Syncer) readSince(ctx context.Context, tx *sql.Tx, p probe) (*fetched, 
 		return nil, err
 	}
 	if len(changed) > maxIncrementalServers {
-		return readAll(ctx, tx, p, FullMany, s.storedSizes())
+		return readAll(ctx, tx, p, FullMany, s.cache.Snapshot())
 	}
 	f := &fetched{probe: p, changed: changed}
 	if f.registry, err = readSmall(ctx, tx, &f.groups); err != nil {

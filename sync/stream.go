@@ -89,21 +89,39 @@ type builder struct {
 	out   []snapshot.Servant
 	pairs *pairIndex
 	in    interner
-	// sizeOf, when set, says how many endpoints a servant had at the last sync:
-	// its slice is made that size at once, rather than grown to the next power
-	// of two (a full read over a file that holds the fleet would otherwise keep
-	// a third more endpoint memory until the records are applied).
-	sizeOf func(id string) int
+	// stored, when set, gives a servant's record at the last sync. Its length
+	// sizes the servant's endpoints at once (rather than grown to the next power
+	// of two), and result hands back the stored record itself when the rebuilt
+	// one equals it: cache.Apply recognises it without encoding it, and a full
+	// read of an unchanged fleet keeps no second copy of its records.
+	stored func(id string) (snapshot.Servant, bool)
+	// prev[i] is the stored record of out[i] (no endpoints when none).
+	prev []snapshot.Servant
+	// servers, when known, is the number of t_server_conf rows, which sizes
+	// the full read's join at once.
+	servers int
+	// lastAt is the index in out of the servant of the last row built (-1 for
+	// none): the rows of a servant mostly come together, and a repeat costs no
+	// lookup.
+	lastAt int
 }
 
 // newBuilder returns an empty builder; indexed says it indexes the servers of
 // its rows (pairs), as a full fetch needs.
 func newBuilder(indexed bool) *builder {
-	b := &builder{rep: Report{Dropped: map[string]int{}}, at: map[string]int{}, in: interner{}}
+	b := &builder{rep: Report{Dropped: map[string]int{}}, at: map[string]int{}, in: interner{}, lastAt: -1}
 	if indexed {
 		b.pairs = newPairIndex(nil)
 	}
 	return b
+}
+
+// reset forgets every row added, for a join read again from its start; the
+// interned strings stay.
+func (b *builder) reset() {
+	fresh := newBuilder(b.pairs != nil)
+	fresh.in, fresh.stored, fresh.servers = b.in, b.stored, b.servers
+	*b = *fresh
 }
 
 // add builds one row. The builder keeps only what the record needs of r.
@@ -117,29 +135,101 @@ func (b *builder) add(r *Row) {
 		return
 	}
 	ep.Host = b.in.str(ep.Host) // else a substring keeping the whole endpoint string
-	at, seen := b.at[r.Servant]
+	at, seen := b.lastAt, b.lastAt >= 0 && b.out[b.lastAt].ID == r.Servant
+	if !seen {
+		at, seen = b.at[r.Servant]
+	}
 	if seen && len(b.out[at].Endpoints) >= cache.MaxEndpoints {
 		b.rep.reject(r, DropTooLarge, fmt.Errorf("sync: %s row %s: servant %s already has %d endpoints, the most a record holds",
 			r.Table, short(r.Origin()), short(r.Servant), cache.MaxEndpoints))
 		return
 	}
 	if !seen {
-		at = len(b.out)
-		b.at[r.Servant] = at
-		b.out = append(b.out, snapshot.Servant{ID: r.Servant})
-		if b.sizeOf != nil {
-			b.out[at].Endpoints = make([]snapshot.Endpoint, 0, b.sizeOf(r.Servant))
-		}
+		at = b.start(r.Servant)
 	}
 	b.out[at].Endpoints = append(b.out[at].Endpoints, ep)
 	b.rep.Endpoints++
+	b.lastAt = at
+}
+
+// start adds servant id to out and returns its index.
+func (b *builder) start(id string) int {
+	at := len(b.out)
+	b.at[id] = at
+	b.out = append(b.out, snapshot.Servant{ID: id})
+	if b.stored == nil {
+		return at
+	}
+	prev, _ := b.stored(id)
+	b.prev = append(b.prev, prev)
+	b.out[at].Endpoints = make([]snapshot.Endpoint, 0, len(prev.Endpoints))
+	return at
 }
 
 // result returns the records in the order their servants first appeared, and
 // the report. The builder must not be used afterwards.
 func (b *builder) result() ([]snapshot.Servant, Report) {
-	b.at, b.in = nil, nil
+	for i, prev := range b.prev {
+		if sameEndpoints(prev.Endpoints, b.out[i].Endpoints) {
+			b.out[i] = prev
+		}
+	}
+	b.at, b.in, b.prev = nil, nil, nil
 	return b.out, b.rep
+}
+
+// smallRecord is the number of endpoints up to which sameEndpoints pairs them
+// up directly rather than counting them in a map.
+const smallRecord = 16
+
+// sameEndpoints reports whether built holds the endpoints of stored in some
+// order: then the record cache.Apply would store for built is stored's, whose
+// endpoints are in canonical order already.
+func sameEndpoints(stored, built []snapshot.Endpoint) bool {
+	if len(stored) != len(built) || len(stored) == 0 {
+		return false
+	}
+	if len(built) <= smallRecord {
+		return pairUp(stored, built)
+	}
+	count := make(map[snapshot.Endpoint]int, len(built))
+	for i := range built {
+		count[built[i]]++
+	}
+	for i := range stored {
+		if count[stored[i]]--; count[stored[i]] < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// pairUp is sameEndpoints for at most smallRecord endpoints: each stored one is
+// matched with an unused equal built one, trying the same position first.
+func pairUp(stored, built []snapshot.Endpoint) bool {
+	var used uint32
+	for i := range stored {
+		j := matchAt(stored[i], built, used, i)
+		if j < 0 {
+			return false
+		}
+		used |= 1 << j
+	}
+	return true
+}
+
+// matchAt returns the index of an unused endpoint of built equal to e,
+// position at first, or -1.
+func matchAt(e snapshot.Endpoint, built []snapshot.Endpoint, used uint32, at int) int {
+	if used&(1<<at) == 0 && built[at] == e {
+		return at
+	}
+	for j := range built {
+		if used&(1<<j) == 0 && built[j] == e {
+			return j
+		}
+	}
+	return -1
 }
 
 // readBuilt reads every table of the full load within tx, and those of
@@ -162,20 +252,8 @@ func readBuilt(ctx context.Context, tx *sql.Tx, t tables, b *builder) (*Fetch, e
 	return f, nil
 }
 
-// streamJoin runs the full-load join and builds each row into b as it arrives.
+// streamJoin reads the full-load join (joinRows) and builds each row into b as
+// it arrives.
 func streamJoin(ctx context.Context, tx *sql.Tx, t tables, b *builder) error {
-	rs, err := tx.QueryContext(ctx, serversQuery(t))
-	if err != nil {
-		return err
-	}
-	defer rs.Close()
-	sc := newRowScanner(b.in)
-	var r Row
-	for n := 1; rs.Next(); n++ {
-		if err := sc.scan(rs, &r); err != nil {
-			return fmt.Errorf("row %d: %w", n, err)
-		}
-		b.add(&r)
-	}
-	return rs.Err()
+	return joinRows(ctx, tx, t, b.servers, b.in, b.add, b.reset)
 }

@@ -2,11 +2,16 @@ package sync
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tarscache/tarscache/cache"
+	"github.com/tarscache/tarscache/cache/snapshot"
+	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 	"github.com/tarscache/tarscache/internal/testkit/testdb"
 )
 
@@ -59,4 +64,74 @@ func TestInterner(t *testing.T) {
 	require.Equal(t, "", in.bytes(nil))
 	require.Equal(t, "", in.str(""))
 	require.Equal(t, 1, len(in), "empty strings are not stored")
+}
+
+// A servant whose rebuilt endpoints equal its stored record, in whatever order
+// the rows came, is handed back as the stored record itself, which Apply keeps
+// without encoding or writing it; a changed servant gets a record of its own.
+func TestBuilder_keepsTheStoredRecordOfAnUnchangedServant(t *testing.T) {
+	db := testdb.New(t, "sample.sql")
+	c := cachetest.Open(t, "")
+	s := New(db.SQL, c, Options{})
+	ctx := context.Background()
+	_, err := s.SyncOnce(ctx)
+	require.NoError(t, err)
+	all, err := FetchAll(ctx, db.SQL)
+	require.NoError(t, err)
+	rows := all.Rows
+	slices.Reverse(rows)
+	const changed = "Demo.HelloServer.HelloObj"
+	i := slices.IndexFunc(rows, func(r Row) bool { return r.Servant == changed })
+	rows[i].Endpoint = strings.Replace(rows[i].Endpoint, "-t 60000", "-t 30000", 1)
+
+	b := newBuilder(true)
+	b.stored = storedRecords(c.Snapshot())
+	for i := range rows {
+		b.add(&rows[i])
+	}
+	servants, _ := b.result()
+	snap := c.Snapshot()
+	for _, sv := range servants {
+		e, ok := snap.Stored(sv.ID)
+		require.True(t, ok, sv.ID)
+		require.Equal(t, sv.ID != changed, &e.Servant.Endpoints[0] == &sv.Endpoints[0], "%s shares its stored endpoints", sv.ID)
+	}
+	st, err := c.Apply(cache.State{Servants: servants})
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Written)
+	require.Equal(t, len(servants)-1, st.Unchanged)
+}
+
+// Endpoints equal in any order are the same endpoints; a difference in any
+// one of them, or in their number, is not.
+func TestSameEndpoints(t *testing.T) {
+	eps := func(ports ...int32) []snapshot.Endpoint {
+		var out []snapshot.Endpoint
+		for _, p := range ports {
+			out = append(out, snapshot.Endpoint{Host: "h", Port: p})
+		}
+		return out
+	}
+	many := make([]int32, 40)
+	for i := range many {
+		many[i] = int32(i % 7)
+	}
+	reversed := slices.Clone(many)
+	slices.Reverse(reversed)
+	for _, tc := range []struct {
+		name          string
+		stored, built []snapshot.Endpoint
+		same          bool
+	}{
+		{"same order", eps(1, 2, 3), eps(1, 2, 3), true},
+		{"other order", eps(1, 2, 3), eps(3, 1, 2), true},
+		{"repeated", eps(1, 1, 2), eps(1, 2, 1), true},
+		{"repeated differently", eps(1, 1, 2), eps(1, 2, 2), false},
+		{"one more", eps(1, 2), eps(1, 2, 3), false},
+		{"none", nil, nil, false},
+		{"many, other order", eps(many...), eps(reversed...), true},
+		{"many, one changed", eps(many...), append(eps(reversed[1:]...), eps(9)...), false},
+	} {
+		require.Equal(t, tc.same, sameEndpoints(tc.stored, tc.built), tc.name)
+	}
 }
