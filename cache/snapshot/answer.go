@@ -7,11 +7,13 @@ import (
 )
 
 // Lists is one QueryF answer: the active and the inactive endpoints, and (in a
-// Snapshot's entries) their Tars encoding (Wire).
+// Snapshot's entries) their Tars encoding, built on first use (Wire).
 type Lists struct {
 	Active, Inactive []endpointf.EndpointF
 
-	activeWire, inactiveWire []byte
+	// wire is the encoding's cell, shared by the copies of an Entry's Lists; nil
+	// for a Lists built elsewhere.
+	wire *lazyWire
 }
 
 // Empty reports whether both lists are empty.

@@ -79,6 +79,8 @@ type Entry struct {
 	byGroup   map[int32]Lists
 	byStation map[string]Lists
 	sets      map[string]map[string]*setArea
+	// allWire is the wire cell of All and of the answers that are All.
+	allWire lazyWire
 }
 
 // NewEntry builds the entry of record s, whose endpoints are in canonical order,
@@ -91,7 +93,7 @@ func NewEntry(s Servant, version uint32, x *Index) *Entry {
 	e.byGroup = b.groupAnswers()
 	e.byStation = b.stationAnswers()
 	e.sets = b.setAnswers()
-	e.encode()
+	e.lazy()
 	return e
 }
 
