@@ -88,11 +88,15 @@ type Entry struct {
 // keeps s: callers must not modify it afterwards.
 func NewEntry(s Servant, version uint32, x *Index) *Entry {
 	e := &Entry{Servant: s, Version: version}
-	b := newBuilder(&e.Servant, x)
-	e.All = b.all
-	e.byGroup = b.groupAnswers()
-	e.byStation = b.stationAnswers()
-	e.sets = b.setAnswers()
+	if x.allOnly() && !anyInSetIndex(&e.Servant) {
+		e.All = allLists(&e.Servant, x, nil) // no other answer to build
+	} else {
+		b := newBuilder(&e.Servant, x)
+		e.All = b.all
+		e.byGroup = b.groupAnswers()
+		e.byStation = b.stationAnswers()
+		e.sets = b.setAnswers()
+	}
 	e.lazy()
 	return e
 }

@@ -110,3 +110,40 @@ func TestNewEntry_encodesNothing(t *testing.T) {
 		}
 	}
 }
+
+// viaBuilder builds e's answers as NewEntry does when a group rule, a station or
+// a set endpoint asks for the builder.
+func viaBuilder(s Servant, x *Index) *Entry {
+	e := &Entry{Servant: s, Version: 1}
+	b := newBuilder(&e.Servant, x)
+	e.All, e.byGroup, e.byStation, e.sets = b.all, b.groupAnswers(), b.stationAnswers(), b.setAnswers()
+	e.lazy()
+	return e
+}
+
+// An entry built without the builder (no group rule, no station, no set
+// endpoint) is the entry the builder makes.
+func TestNewEntry_withoutRulesIsTheBuildersEntry(t *testing.T) {
+	x := NewIndex(Groups{Names: map[string]int32{"sz": 4}})
+	require.True(t, x.allOnly())
+	s := Servant{ID: "App.S.Obj", Endpoints: []Endpoint{
+		{Active: true, Proto: 1, Host: "10.0.0.1", Port: 1, EnableGroup: true, IPGroupName: "sz", NodeName: "a"},
+		{Proto: 1, Host: "10.0.0.2", Port: 3, WeightType: 2, EnableSet: true, SetName: "*", SetArea: "sz", SetGroup: "1"},
+		{Active: true, Proto: 1, Host: "10.2.0.1", Port: 4, Weight: 80, WeightType: 2, EnableGroup: true},
+	}}
+	got, want := NewEntry(s, 1, x), viaBuilder(s, x)
+	require.Equal(t, want.All.Active, got.All.Active)
+	require.Equal(t, want.All.Inactive, got.All.Inactive)
+	require.Nil(t, got.byGroup)
+	require.Nil(t, got.byStation)
+	require.Nil(t, got.sets)
+	require.Equal(t, want.byGroup, got.byGroup)
+	require.Equal(t, want.byStation, got.byStation)
+	require.Equal(t, want.sets, got.sets)
+	for _, g := range []int32{-1, 4} {
+		wa, wi := want.InGroup(g).Wire()
+		ga, gi := got.InGroup(g).Wire()
+		require.Equal(t, wa, ga)
+		require.Equal(t, wi, gi)
+	}
+}
