@@ -188,6 +188,7 @@ func (c *Cache) load(opts Options) error {
 		}
 	}
 	var snap *snapshot.Snapshot
+	defer pauseGC()()
 	err := c.db.View(func(tx *bolt.Tx) error {
 		if err := checkFormat(tx); err != nil {
 			return err
