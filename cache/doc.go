@@ -22,8 +22,8 @@
 //     is refused for (the first bad one in key order), do not depend on the
 //     number of workers. A record's strings share one copy of its stored value;
 //     answers are encoded for the wire on first use (package cache/snapshot). With
-//     PauseGCWhileLoading on (tarscache serve sets it unless the operator sets
-//     GOGC), the garbage collector is off while a file loads and its target
+//     PauseGCWhileLoading on (the tarscache command sets it unless the operator
+//     sets GOGC), the garbage collector is off while a file loads and its target
 //     restored after: a load allocates little besides what it keeps (410 MiB for
 //     397 MiB at a million endpoints), so the heap's peak stays below what the
 //     process's own GOGC 50 would allow. On Linux the file is mapped with

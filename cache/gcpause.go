@@ -26,7 +26,8 @@ var loadGC struct {
 // endpoints it was a third of Open's CPU. The heap's peak during a load is then
 // what the snapshot holds plus a few percent, below the 1.5× the process's own
 // target (GOGC 50) would allow. It is process-wide, like the collector's target:
-// tarscache serve calls it when the operator has not set GOGC, so that an
+// the tarscache command calls it for every subcommand when the operator has not
+// set GOGC (cmd/tarscache/memory.go), so that an
 // operator's GOGC is obeyed as set (a GOMEMLIMIT still applies while the
 // collector is off). Off by default.
 func PauseGCWhileLoading(on bool) {
