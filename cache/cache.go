@@ -50,6 +50,10 @@ type Options struct {
 	// They are validated by Open, never written to the file, and Apply leaves them
 	// in place.
 	Override []snapshot.Servant
+	// LoadWorkers is how many goroutines Open decodes the records and builds
+	// their answers on. Zero means GOMAXPROCS; the snapshot is the same whatever
+	// the number.
+	LoadWorkers int
 }
 
 // DefaultOptions returns the options Open uses for zero fields.
@@ -126,7 +130,7 @@ func Open(path string, opts Options) (*Cache, error) {
 	}
 	var db *bolt.DB
 	err := guard(func() (err error) {
-		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly, InitialMmapSize: initialMmapSize})
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly, InitialMmapSize: initialMmapSize, MmapFlags: mmapFlags})
 		return err
 	})
 	if err != nil {
@@ -141,7 +145,7 @@ func Open(path string, opts Options) (*Cache, error) {
 	}
 	c := &Cache{db: db, path: path, logger: opts.Logger, lastSyncEvery: opts.LastSyncEvery,
 		lockTimeout: opts.LockTimeout, readOnly: opts.ReadOnly}
-	if err := guard(func() error { return c.load(opts.ReadOnly, opts.Override) }); err != nil {
+	if err := guard(func() error { return c.load(opts) }); err != nil {
 		return nil, errors.Join(fmt.Errorf("cache: open %s: %w", path, err), db.Close())
 	}
 	if !opts.ReadOnly {
@@ -177,24 +181,25 @@ func classifyOpenErr(err error) error {
 }
 
 // load prepares a new file's buckets, checks the format and builds the first snapshot.
-func (c *Cache) load(readOnly bool, override []snapshot.Servant) error {
-	if !readOnly && c.isEmptyFile() {
+func (c *Cache) load(opts Options) error {
+	if !opts.ReadOnly && c.isEmptyFile() {
 		if err := c.db.Update(initBuckets); err != nil {
 			return err
 		}
 	}
 	var snap *snapshot.Snapshot
+	defer pauseGC()()
 	err := c.db.View(func(tx *bolt.Tx) error {
 		if err := checkFormat(tx); err != nil {
 			return err
 		}
-		if !readOnly {
+		if !opts.ReadOnly {
 			if err := checkPages(tx); err != nil {
 				return err
 			}
 		}
 		var err error
-		if snap, err = readSnapshot(tx); err != nil {
+		if snap, err = readSnapshot(tx, opts.LoadWorkers); err != nil {
 			return err
 		}
 		c.source.Store(readSource(tx))
@@ -204,7 +209,7 @@ func (c *Cache) load(readOnly bool, override []snapshot.Servant) error {
 	if err != nil {
 		return err
 	}
-	c.snap.Store(withOverride(snap, override))
+	c.snap.Store(withOverride(snap, opts.Override))
 	c.lastSync.Store(c.storedSync)
 	return nil
 }
@@ -272,26 +277,15 @@ func checkPages(tx *bolt.Tx) error {
 	return nil
 }
 
-// readSnapshot decodes the stored groups, then every record built for them.
-func readSnapshot(tx *bolt.Tx) (*snapshot.Snapshot, error) {
+// readSnapshot decodes the stored groups, then every record built for them, on
+// workers goroutines (see readEntries).
+func readSnapshot(tx *bolt.Tx, workers int) (*snapshot.Snapshot, error) {
 	g, version, err := readGroups(tx)
 	if err != nil {
 		return nil, err
 	}
 	x := snapshot.NewIndex(g)
-	b := tx.Bucket(bucketServants)
-	entries := make(map[string]*snapshot.Entry, b.Stats().KeyN)
-	err = b.ForEach(func(k, v []byte) error {
-		s, version, err := decodeRecord(v)
-		if err == nil && s.ID != string(k) {
-			err = fmt.Errorf("holds servant %q", s.ID)
-		}
-		if err != nil {
-			return fmt.Errorf("%w %q: %w", ErrCorrupt, k, err)
-		}
-		entries[s.ID] = snapshot.NewEntry(s, version, x)
-		return nil
-	})
+	entries, err := readEntries(tx.Bucket(bucketServants), x, workers)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"slices"
+	"unsafe"
 
 	"github.com/tarscache/tarscache/cache/snapshot"
 )
@@ -133,7 +134,9 @@ func appendBytes(b, p []byte) []byte {
 }
 
 // decodeRecord decodes a stored value, checking its format byte and CRC32. The
-// returned record owns all its memory: nothing aliases v.
+// returned record owns all its memory: nothing aliases v (a bbolt value lives only
+// inside its transaction). Its strings share one copy of the payload, so that a
+// record costs two allocations (that copy and its endpoints), not one per string.
 func decodeRecord(v []byte) (snapshot.Servant, uint32, error) {
 	payload, version, err := openValue(v)
 	if err != nil {
@@ -158,8 +161,10 @@ func openValue(v []byte) ([]byte, uint32, error) {
 	return v[headerLen:], want, nil
 }
 
+// decodePayload decodes a record's payload from one copy of p, which the
+// record's strings share.
 func decodePayload(p []byte) (snapshot.Servant, error) {
-	d := decoder{buf: p}
+	d := decoder{buf: string(p)}
 	s := snapshot.Servant{ID: d.string()}
 	n := d.count(maxEndpoints)
 	s.Endpoints = make([]snapshot.Endpoint, 0, min(n, len(p)))
@@ -171,11 +176,17 @@ func decodePayload(p []byte) (snapshot.Servant, error) {
 	return s, d.finish()
 }
 
-// decoder reads the encoding; the first error sticks and later reads return zero values.
+// decoder reads the encoding from a string it owns, so that the strings it
+// returns are cut from it without a copy; the first error sticks and later reads
+// return zero values.
 type decoder struct {
-	buf []byte
+	buf string
 	err error
 }
+
+// view is the decoder's remaining input as bytes for encoding/binary, which only
+// reads them.
+func (d *decoder) view() []byte { return unsafe.Slice(unsafe.StringData(d.buf), len(d.buf)) }
 
 func (d *decoder) fail(err error) {
 	if d.err == nil {
@@ -184,7 +195,7 @@ func (d *decoder) fail(err error) {
 }
 
 func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.buf)
+	v, n := binary.Uvarint(d.view())
 	if n <= 0 {
 		d.fail(errShort)
 		return 0
@@ -194,7 +205,7 @@ func (d *decoder) uvarint() uint64 {
 }
 
 func (d *decoder) int32() int32 {
-	v, n := binary.Varint(d.buf)
+	v, n := binary.Varint(d.view())
 	if n <= 0 || v != int64(int32(v)) {
 		d.fail(fmt.Errorf("bad integer"))
 		return 0
@@ -212,11 +223,12 @@ func (d *decoder) count(limit int) int {
 	return int(n)
 }
 
-func (d *decoder) bytes() []byte {
+// bytes returns the next length-prefixed field, sharing the decoder's string.
+func (d *decoder) bytes() string {
 	n := d.count(maxString * 16)
 	if d.err != nil || n > len(d.buf) {
 		d.fail(errShort)
-		return nil
+		return ""
 	}
 	b := d.buf[:n]
 	d.buf = d.buf[n:]
@@ -229,8 +241,11 @@ func (d *decoder) string() string {
 		d.fail(errShort)
 		return ""
 	}
-	s := string(d.buf[:n])
+	s := d.buf[:n]
 	d.buf = d.buf[n:]
+	if n == 0 {
+		return "" // keeps nothing of the payload alive
+	}
 	return s
 }
 

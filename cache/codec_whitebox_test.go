@@ -26,6 +26,30 @@ func TestRecord_roundTrip(t *testing.T) {
 	require.Equal(t, s, got)
 }
 
+// A decoded record owns its memory: overwriting the stored value (as bbolt's map
+// may be once its transaction ends) leaves the record as it was.
+func TestRecord_decodeOwnsItsMemory(t *testing.T) {
+	s := sampleRecord()
+	value, _ := encodeRecord(&s)
+	got, _, err := decodeRecord(value)
+	require.NoError(t, err)
+	clear(value)
+	require.Equal(t, sampleRecord(), got)
+}
+
+// A record decodes with two allocations whatever its number of strings: one copy
+// of its payload, which every string shares, and its endpoints.
+func TestRecord_decodeSharesOnePayloadCopy(t *testing.T) {
+	s := sampleRecord()
+	value, _ := encodeRecord(&s)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, _, err := decodeRecord(value); err != nil {
+			t.Fatal(err)
+		}
+	})
+	require.Equal(t, 2.0, allocs)
+}
+
 // Any damage to a stored value is detected: the CRC32 or the framing fails.
 func TestRecord_decodeDetectsDamage(t *testing.T) {
 	s := sampleRecord()
@@ -55,9 +79,12 @@ func FuzzDecodeRecord(f *testing.F) {
 			return
 		}
 		again, _ := encodeRecord(&got)
+		clear(p) // the record shares nothing with its input
 		back, _, err := decodeRecord(again)
 		require.NoError(t, err)
 		require.Equal(t, got, back)
+		twice, _ := encodeRecord(&back)
+		require.Equal(t, again, twice)
 	})
 }
 

@@ -16,7 +16,18 @@
 //   - Open checks the file (format mark, bbolt's page check for a file that will be
 //     written, every record's CRC32) and loads every record into the first Snapshot
 //     before returning, so a restarted process serves at once, before any database
-//     contact. A damaged file is refused (ErrCorrupt), never served.
+//     contact. A damaged file is refused (ErrCorrupt), never served. The records
+//     are decoded and their entries built on Options.LoadWorkers goroutines
+//     (load.go), merged in key order: the snapshot, and the record a damaged file
+//     is refused for (the first bad one in key order), do not depend on the
+//     number of workers. A record's strings share one copy of its stored value;
+//     answers are encoded for the wire on first use (package cache/snapshot). With
+//     PauseGCWhileLoading on (the tarscache command sets it unless the operator
+//     sets GOGC), the garbage collector is off while a file loads and its target
+//     restored after: a load allocates little besides what it keeps (410 MiB for
+//     397 MiB at a million endpoints), so the heap's peak stays below what the
+//     process's own GOGC 50 would allow. On Linux the file is mapped with
+//     MAP_POPULATE, read in one pass rather than one page fault at a time.
 //   - Apply takes a fetch of the registry (State, complete or partial), validates it
 //     against the file format, writes only the records whose version changed, the
 //     groups and rules when they changed, deletes the servants that are gone, all in
@@ -51,7 +62,11 @@
 //
 // A *Cache is safe for concurrent use. Snapshot is lock-free and may be called from
 // any number of goroutines while Apply runs; writers (Apply) are serialised
-// by the Cache. A Snapshot and everything reachable from it are immutable and may be
+// by the Cache. Open's load workers read bbolt's values only while its read
+// transaction is open, copy what they keep, and are all stopped before Open
+// returns (also when reading the file fails). PauseGCWhileLoading is
+// process-wide, like the collector's target it changes: concurrent Opens keep the
+// collector off until the last is done. A Snapshot and everything reachable from it are immutable and may be
 // kept and read for as long as the caller likes. Close is idempotent; the last
 // Snapshot stays readable after it.
 package cache

@@ -48,7 +48,7 @@ func decodeGroups(v []byte) (snapshot.Groups, uint32, error) {
 	if err != nil {
 		return snapshot.Groups{}, 0, err
 	}
-	d := decoder{buf: payload}
+	d := decoder{buf: string(payload)} // one copy, which the strings share
 	g := snapshot.Groups{Addresses: d.groupMap(), Names: d.groupMap()}
 	n := d.count(maxPriorities)
 	for i := 0; i < n && d.err == nil; i++ {

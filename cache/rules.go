@@ -108,7 +108,7 @@ func decodeRule(v []byte) (snapshot.SubsetRule, uint32, error) {
 	if err != nil {
 		return snapshot.SubsetRule{}, 0, err
 	}
-	d := decoder{buf: payload}
+	d := decoder{buf: string(payload)} // one copy, which the strings share
 	r := snapshot.SubsetRule{Servant: d.string()}
 	f := d.byte()
 	r.Enable = f&ruleEnable != 0

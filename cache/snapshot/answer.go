@@ -7,11 +7,13 @@ import (
 )
 
 // Lists is one QueryF answer: the active and the inactive endpoints, and (in a
-// Snapshot's entries) their Tars encoding (Wire).
+// Snapshot's entries) their Tars encoding, built on first use (Wire).
 type Lists struct {
 	Active, Inactive []endpointf.EndpointF
 
-	activeWire, inactiveWire []byte
+	// wire is the encoding's cell, shared by the copies of an Entry's Lists; nil
+	// for a Lists built elsewhere.
+	wire *lazyWire
 }
 
 // Empty reports whether both lists are empty.
@@ -97,29 +99,29 @@ type builder struct {
 
 // newBuilder builds the EndpointF of every endpoint of s into All, sized exactly.
 func newBuilder(s *Servant, x *Index) *builder {
-	active := 0
-	for i := range s.Endpoints {
-		if s.Endpoints[i].Active {
-			active++
-		}
-	}
 	b := &builder{eps: make([]wired, len(s.Endpoints)), x: x}
-	b.all = Lists{Active: make([]endpointf.EndpointF, 0, active), Inactive: make([]endpointf.EndpointF, 0, len(s.Endpoints)-active)}
-	for i := range s.Endpoints {
-		b.eps[i] = b.wire(&s.Endpoints[i])
-	}
+	b.all = allLists(s, x, b.eps)
 	return b
 }
 
-func (b *builder) wire(ep *Endpoint) wired {
-	real := b.x.realGroup(ep)
-	f := wireEndpoint(ep, real, b.x.workGroup(ep, real))
-	list := &b.all.Inactive
-	if ep.Active {
-		list = &b.all.Active
+// allLists builds the All lists of s with x, sized exactly, and, when eps is not
+// nil, records each endpoint there with its EndpointF.
+func allLists(s *Servant, x *Index, eps []wired) Lists {
+	active := s.CountActive()
+	all := Lists{Active: make([]endpointf.EndpointF, 0, active), Inactive: make([]endpointf.EndpointF, 0, len(s.Endpoints)-active)}
+	for i := range s.Endpoints {
+		ep := &s.Endpoints[i]
+		real := x.realGroup(ep)
+		list := &all.Inactive
+		if ep.Active {
+			list = &all.Active
+		}
+		*list = append(*list, wireEndpoint(ep, real, x.workGroup(ep, real)))
+		if eps != nil {
+			eps[i] = wired{ep: ep, f: &(*list)[len(*list)-1], active: ep.Active}
+		}
 	}
-	*list = append(*list, f)
-	return wired{ep: ep, f: &(*list)[len(*list)-1], active: ep.Active}
+	return all
 }
 
 func (l *Lists) add(w *wired) {
@@ -290,6 +292,16 @@ func (a *setArea) addTo(w *wired) {
 	l := a.groups[w.ep.SetGroup]
 	l.add(w)
 	a.groups[w.ep.SetGroup] = l
+}
+
+// anyInSetIndex reports whether an endpoint of s is in the set index.
+func anyInSetIndex(s *Servant) bool {
+	for i := range s.Endpoints {
+		if inSetIndex(&s.Endpoints[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 // inSetIndex is the registry's rule for the set index: enable_set on, name, area

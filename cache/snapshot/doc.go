@@ -7,9 +7,12 @@
 // builds for it). NewEntry builds, once, everything a query can ask of the servant:
 // every endpoint as EndpointF with its group ids, the result of the registry's
 // group-priority walk for each group a client can be in (Entry.InGroup), each
-// station's endpoints (Entry.InStation) and the set index (Entry.InSet), each list
-// encoded as the bytes a reply carries (Lists.Wire). A query is a few map reads and
-// no allocation. Index answers the group questions of one Groups value: which group
+// station's endpoints (Entry.InStation) and the set index (Entry.InSet). Each
+// answer is encoded as the bytes a reply carries (Lists.Wire) on its first use
+// and kept, so that an entry costs no encoding until asked for (loading a million
+// endpoints encodes nothing) and a query is then a few map reads and no
+// allocation. An entry whose only answer is All (no group rule, no station, no
+// set endpoint: most registries) is built without the group walk. Index answers the group questions of one Groups value: which group
 // an address is in (the registry's getGroupId, C string functions included) and
 // which priority row a station names. RuleEntry is a subset rule with its
 // findSubsetConfigById answer and the rule compiled (package subset).
@@ -37,7 +40,10 @@
 //
 // A Snapshot, and every Entry, Lists, Index and RuleEntry reachable from it, is
 // immutable once built and safe for any number of concurrent readers; keep it for as
-// long as you like. Callers must not modify anything a Snapshot returns: maps and
+// long as you like. The one thing written after building is each answer's wire
+// encoding, once, by the first reader that calls Wire: it is published with an
+// atomic compare-and-swap, readers racing it keep the stored bytes (every reader
+// of an answer gets the same slices), and no reader ever sees it half built. Callers must not modify anything a Snapshot returns: maps and
 // slices are shared by every reader. With, Rebuild and WithPinned return new
 // snapshots and leave the receiver as it is; building one is the writer's job and
 // is not itself synchronised (package cache serialises its writers).

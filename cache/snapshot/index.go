@@ -46,9 +46,16 @@ func NewIndex(g Groups) *Index {
 
 // groupOf is the registry's getGroupId: the group of an exact Addresses token,
 // else of the "a.b.c.*" wildcard the registry derives from addr, else -1.
+// Without rules (most registries) it is -1 at once.
 func (x *Index) groupOf(addr string) int32 {
+	if len(x.groups.Addresses) == 0 {
+		return -1
+	}
 	if id, ok := x.groups.Addresses[addr]; ok {
 		return id
+	}
+	if len(x.wild) == 0 {
+		return -1
 	}
 	if id, ok := x.wild[starKey(addr)]; ok {
 		return id
@@ -130,6 +137,11 @@ func cSubstr(s string, pos, n uint32) string {
 	end := min(uint64(pos)+uint64(n), uint64(len(s)))
 	return s[pos:end]
 }
+
+// allOnly reports whether every answer an entry built with x gives is All, as
+// long as none of its endpoints is in the set index: no client is in a group,
+// no station is named.
+func (x *Index) allOnly() bool { return len(x.clientGroups) == 0 && len(x.stations) == 0 }
 
 // Groups returns the configuration x was built for. Its maps and slices are shared:
 // callers must not modify them.

@@ -190,3 +190,16 @@ func TestRealAndWorkGroup_followIPGroupNameAndEnableGroup(t *testing.T) {
 		})
 	}
 }
+
+// Without allow_ip_rule tokens no address is in a group; with exact tokens only,
+// only those are.
+func TestIndex_groupOf_withoutWildcards(t *testing.T) {
+	none := NewIndex(Groups{})
+	exact := NewIndex(Groups{Addresses: map[string]int32{"10.0.0.1": 3, "node-a": 5}})
+	for _, addr := range []string{"10.0.0.1", "node-a", "0.0.0.0", "", "0x0.0.0.1"} {
+		require.Equal(t, int32(-1), none.groupOf(addr), addr)
+	}
+	require.Equal(t, int32(3), exact.groupOf("10.0.0.1"))
+	require.Equal(t, int32(5), exact.groupOf("node-a"))
+	require.Equal(t, int32(-1), exact.groupOf("10.0.0.2"))
+}

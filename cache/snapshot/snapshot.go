@@ -79,6 +79,8 @@ type Entry struct {
 	byGroup   map[int32]Lists
 	byStation map[string]Lists
 	sets      map[string]map[string]*setArea
+	// allWire is the wire cell of All and of the answers that are All.
+	allWire lazyWire
 }
 
 // NewEntry builds the entry of record s, whose endpoints are in canonical order,
@@ -86,12 +88,16 @@ type Entry struct {
 // keeps s: callers must not modify it afterwards.
 func NewEntry(s Servant, version uint32, x *Index) *Entry {
 	e := &Entry{Servant: s, Version: version}
-	b := newBuilder(&e.Servant, x)
-	e.All = b.all
-	e.byGroup = b.groupAnswers()
-	e.byStation = b.stationAnswers()
-	e.sets = b.setAnswers()
-	e.encode()
+	if x.allOnly() && !anyInSetIndex(&e.Servant) {
+		e.All = allLists(&e.Servant, x, nil) // no other answer to build
+	} else {
+		b := newBuilder(&e.Servant, x)
+		e.All = b.all
+		e.byGroup = b.groupAnswers()
+		e.byStation = b.stationAnswers()
+		e.sets = b.setAnswers()
+	}
+	e.lazy()
 	return e
 }
 

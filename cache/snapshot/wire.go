@@ -1,6 +1,8 @@
 package snapshot
 
 import (
+	"sync/atomic"
+
 	"github.com/TarsCloud/TarsGo/tars/protocol/codec"
 
 	"github.com/tarscache/tarscache/protocol/endpointf"
@@ -9,13 +11,42 @@ import (
 // emptyWire is the Tars encoding of an empty list's body: its length 0.
 var emptyWire = []byte{codec.ZeroTag}
 
+// lazyWire is the Tars encoding of one Lists of an Entry, built on first use and
+// shared by every copy of the Lists value.
+type lazyWire struct {
+	// p is nil until a Wire call has encoded the lists. The first encoding stored
+	// (CompareAndSwap) is the one every reader gets; readers that raced it drop
+	// theirs. Written and read by any goroutine that calls Wire.
+	p atomic.Pointer[wireBodies]
+}
+
+// wireBodies is the encoding of a Lists' two bodies; nil for an empty list.
+type wireBodies struct{ active, inactive []byte }
+
 // Wire returns the Tars encoding of the bodies of l's two lists, as a reply writes
 // a vector<EndpointF> after the list's head: the length, then each EndpointF as a
-// struct of tag 0, byte for byte what TarsGo's generated code writes. Answers are
-// encoded once, when their entry is built, so that a reply copies bytes instead of
-// encoding endpoints. The slices are shared: callers must not modify them.
+// struct of tag 0, byte for byte what TarsGo's generated code writes. An answer of
+// an Entry is encoded on its first Wire call and kept, so that later replies copy
+// bytes instead of encoding endpoints and allocate nothing; the lists never
+// answered are never encoded. It is safe for concurrent use. A Lists built
+// outside an Entry is encoded at every call. The slices are shared: callers must
+// not modify them.
 func (l Lists) Wire() (active, inactive []byte) {
-	return orEmpty(l.activeWire), orEmpty(l.inactiveWire)
+	if l.wire == nil {
+		if l.Empty() {
+			return emptyWire, emptyWire
+		}
+		w := encodeBodies(l)
+		return orEmpty(w.active), orEmpty(w.inactive)
+	}
+	w := l.wire.p.Load()
+	if w == nil {
+		w = encodeBodies(l)
+		if !l.wire.p.CompareAndSwap(nil, w) {
+			w = l.wire.p.Load()
+		}
+	}
+	return orEmpty(w.active), orEmpty(w.inactive)
 }
 
 func orEmpty(b []byte) []byte {
@@ -25,21 +56,15 @@ func orEmpty(b []byte) []byte {
 	return b
 }
 
-// encoded returns l with its wire bodies, reusing those of all for the lists l
-// shares with it.
-func (l Lists) encoded(all *Lists) Lists {
-	l.activeWire = wireOf(l.Active, all.Active, all.activeWire)
-	l.inactiveWire = wireOf(l.Inactive, all.Inactive, all.inactiveWire)
-	return l
+// encodeBodies encodes both lists of l.
+func encodeBodies(l Lists) *wireBodies {
+	return &wireBodies{active: encodeList(l.Active), inactive: encodeList(l.Inactive)}
 }
 
-// wireOf encodes eps, or returns known when eps is the very list known encodes.
-func wireOf(eps, same []endpointf.EndpointF, known []byte) []byte {
+// encodeList encodes eps, nil when empty.
+func encodeList(eps []endpointf.EndpointF) []byte {
 	if len(eps) == 0 {
 		return nil
-	}
-	if known != nil && len(eps) == len(same) && &eps[0] == &same[0] {
-		return known
 	}
 	buf := codec.NewBuffer()
 	_ = buf.WriteInt32(int32(len(eps)), 0) // writing to memory cannot fail
@@ -49,23 +74,41 @@ func wireOf(eps, same []endpointf.EndpointF, known []byte) []byte {
 	return append([]byte(nil), buf.ToBytes()...)
 }
 
-// encode gives every answer of e its wire bodies.
-func (e *Entry) encode() {
-	e.All = e.All.encoded(&Lists{})
+// lazy gives every answer of e its wire cell, encoded on first use (Wire). An
+// answer that is All itself (the same lists) shares All's cell, so that it is
+// encoded once for both.
+func (e *Entry) lazy() {
+	e.All.wire = &e.allWire
 	for g, l := range e.byGroup {
-		e.byGroup[g] = l.encoded(&e.All)
+		e.byGroup[g] = l.withWire(&e.All)
 	}
 	for s, l := range e.byStation {
-		e.byStation[s] = l.encoded(&e.All)
+		e.byStation[s] = l.withWire(&e.All)
 	}
 	for _, areas := range e.sets {
 		for _, a := range areas {
-			a.all = a.all.encoded(&e.All)
+			a.all = a.all.withWire(&e.All)
 			for g, l := range a.groups {
-				a.groups[g] = l.encoded(&e.All)
+				a.groups[g] = l.withWire(&e.All)
 			}
 		}
 	}
+}
+
+// withWire returns l with all's wire cell when l holds all's very lists, else
+// with a cell of its own.
+func (l Lists) withWire(all *Lists) Lists {
+	if sameList(l.Active, all.Active) && sameList(l.Inactive, all.Inactive) {
+		l.wire = all.wire
+	} else {
+		l.wire = &lazyWire{}
+	}
+	return l
+}
+
+// sameList reports whether a and b are the very same list (both empty counts).
+func sameList(a, b []endpointf.EndpointF) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // MaxReplyBytes is the largest QueryF reply Tars clients accept: TarsGo's clients
@@ -78,7 +121,8 @@ const MaxReplyBytes = 10 << 20
 const replyOverhead = 128
 
 // ReplyBytes bounds the size of the largest QueryF reply for the servant:
-// findObjectById4Any and findObjectById4All, which carry every endpoint.
+// findObjectById4Any and findObjectById4All, which carry every endpoint. It
+// encodes All (Wire) if no reply has yet.
 func (e *Entry) ReplyBytes() int {
 	active, inactive := e.All.Wire()
 	return len(active) + len(inactive) + replyOverhead
