@@ -17,7 +17,7 @@ func (s *Syncer) checkReplySizes(st *cache.State) {
 		if !ok {
 			continue
 		}
-		s.noteReplySize(id, e.ReplyBytes())
+		s.noteReplySize(id, e.ReplyBytes(s.opts.MaxReplyBytes))
 	}
 	for id := range s.oversized {
 		_, stored := snap.Stored(id)

@@ -121,9 +121,35 @@ const MaxReplyBytes = 10 << 20
 const replyOverhead = 128
 
 // ReplyBytes bounds the size of the largest QueryF reply for the servant:
-// findObjectById4Any and findObjectById4All, which carry every endpoint. It
-// encodes All (Wire) if no reply has yet.
-func (e *Entry) ReplyBytes() int {
+// findObjectById4Any and findObjectById4All, which carry every endpoint. While a
+// bound taken from the endpoints' text lengths (encodedBound) is within limit,
+// that bound is the answer and nothing is encoded; past it All is encoded (Wire)
+// and the exact size given. So asking every servant after a sync encodes only
+// those near the limit, and answers stay encoded on first use.
+func (e *Entry) ReplyBytes(limit int) int {
+	if n := listBound(e.All.Active) + listBound(e.All.Inactive) + replyOverhead; n <= limit {
+		return n
+	}
 	active, inactive := e.All.Wire()
 	return len(active) + len(inactive) + replyOverhead
+}
+
+// Bounds of the Tars encoding of an EndpointF: a head of at most 2 bytes for
+// each field (tags from 15 take two), an int32 in at most 4 bytes, a string's
+// length in at most 4, and the struct's begin and end heads.
+const (
+	endpointInts    = 11
+	endpointStrings = 4
+	endpointBound   = 2 + endpointInts*(2+4) + endpointStrings*(2+4)
+	listHeadBound   = 2 + 4 // a list's length, an int32 with its head
+)
+
+// listBound bounds the encoding of eps as Wire writes it.
+func listBound(eps []endpointf.EndpointF) int {
+	n := listHeadBound
+	for i := range eps {
+		ep := &eps[i]
+		n += endpointBound + len(ep.Host) + len(ep.SetId) + len(ep.NodeName) + len(ep.Subset)
+	}
+	return n
 }

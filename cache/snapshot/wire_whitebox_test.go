@@ -147,3 +147,45 @@ func TestNewEntry_withoutRulesIsTheBuildersEntry(t *testing.T) {
 		require.Equal(t, wi, gi)
 	}
 }
+
+// The bound ReplyBytes gives without encoding is never below the encoded size,
+// whatever the field values and text lengths (a string from 256 bytes has a
+// four-byte length).
+func TestListBound_coversTheEncoding(t *testing.T) {
+	long := string(make([]byte, 300))
+	tests := []struct {
+		name string
+		ep   endpointf.EndpointF
+	}{
+		{"zero values", endpointf.EndpointF{}},
+		{"a usual endpoint", endpointf.EndpointF{Host: "10.0.0.1", Port: 10015, Timeout: 60000, Istcp: 1, Grouprealid: -1, NodeName: "10.0.0.1"}},
+		{"every int at its widest", endpointf.EndpointF{Port: -1 << 31, Timeout: 1<<31 - 1, Istcp: 1 << 20, Grid: -1 << 20, Groupworkid: 1 << 30,
+			Grouprealid: -1 << 30, Qos: 1 << 29, BakFlag: 1 << 28, Weight: 1 << 27, WeightType: 1 << 26, AuthType: 1 << 25}},
+		{"long texts", endpointf.EndpointF{Host: long, SetId: long, NodeName: long, Subset: long, Port: 1 << 30}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, n := range []int{0, 1, 3, 200} {
+				eps := make([]endpointf.EndpointF, n)
+				for i := range eps {
+					eps[i] = tt.ep
+				}
+				require.GreaterOrEqual(t, listBound(eps), len(generated(t, eps)), "%d endpoints", n)
+			}
+		})
+	}
+}
+
+// ReplyBytes gives the bound while it is within the limit, encoding nothing, and
+// the exact size past it.
+func TestEntry_ReplyBytes(t *testing.T) {
+	e := wireEntry()
+	bound := e.ReplyBytes(MaxReplyBytes)
+	require.Nil(t, e.All.wire.p.Load(), "within the limit nothing is encoded")
+
+	active, inactive := generated(t, e.All.Active), generated(t, e.All.Inactive)
+	exact := len(active) + len(inactive) + replyOverhead
+	require.GreaterOrEqual(t, bound, exact)
+	require.Equal(t, exact, e.ReplyBytes(exact), "a limit under the bound gets the exact size")
+	require.NotNil(t, e.All.wire.p.Load())
+}

@@ -179,7 +179,7 @@ func replyTooLarge(in *input) []Finding {
 	var out []Finding
 	for _, id := range in.snap.IDs() {
 		e, _ := in.snap.Stored(id)
-		if n := e.ReplyBytes(); n > snapshot.MaxReplyBytes {
+		if n := e.ReplyBytes(snapshot.MaxReplyBytes); n > snapshot.MaxReplyBytes {
 			out = append(out, Finding{
 				Check: "servant-reply-too-large", Severity: SeverityError,
 				Summary: fmt.Sprintf("%s: its answer with every endpoint takes %d bytes, more than the %d bytes Tars clients accept",
