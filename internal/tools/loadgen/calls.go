@@ -196,15 +196,8 @@ func openLoop(cfg clientsConfig, s server, rate float64) (openStats, error) {
 	}
 	wg.Wait()
 	took := time.Since(begin)
-	var ok []time.Duration
-	st := openStats{}
-	for k, l := range lats {
-		if failed[k] {
-			st.errors++
-			continue
-		}
-		ok = append(ok, l)
-	}
+	ok, errors := succeeded(lats, failed)
+	st := openStats{errors: errors}
 	q := newQuantiles(ok)
 	st.rate, st.p50, st.p99, st.p999 = float64(q.count())/took.Seconds(), q.at(.50), q.at(.99), q.at(.999)
 	return st, nil

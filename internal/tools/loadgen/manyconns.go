@@ -15,15 +15,8 @@ type tailStats struct {
 }
 
 func tailOf(lats []time.Duration, failed []bool) tailStats {
-	var ok []time.Duration
-	st := tailStats{calls: len(lats)}
-	for k, l := range lats {
-		if failed[k] {
-			st.errors++
-			continue
-		}
-		ok = append(ok, l)
-	}
+	ok, errors := succeeded(lats, failed)
+	st := tailStats{calls: len(lats), errors: errors}
 	q := newQuantiles(ok)
 	st.p50, st.p99, st.max = q.at(.50), q.at(.99), q.at(1)
 	return st
@@ -140,4 +133,16 @@ func burst(s server, n int) (tailStats, error) {
 	close(gate)
 	wg.Wait()
 	return tailOf(lats, failed), nil
+}
+
+// succeeded returns the latencies of the calls that did not fail and the number
+// that did.
+func succeeded(lats []time.Duration, failed []bool) ([]time.Duration, int) {
+	ok := make([]time.Duration, 0, len(lats))
+	for k, l := range lats {
+		if !failed[k] {
+			ok = append(ok, l)
+		}
+	}
+	return ok, len(lats) - len(ok)
 }

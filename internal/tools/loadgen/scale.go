@@ -278,6 +278,8 @@ func waitCount(t target, id string, want int32, limit time.Duration) error {
 	return fmt.Errorf("serve did not answer %s with %d endpoints within %s", id, want, limit)
 }
 
+// activeOf asks t for servant id and returns the number of active endpoints in
+// the answer.
 func activeOf(t target, id string) (int32, error) {
 	c, err := dial(t)
 	if err != nil {

@@ -134,20 +134,7 @@ func waitServant(s server) error {
 	}
 }
 
-func askServant(t target) (int32, error) {
-	c, err := dial(t)
-	if err != nil {
-		return 0, err
-	}
-	defer c.c.Close()
-	if err := c.c.SetDeadline(time.Now().Add(time.Second)); err != nil {
-		return 0, err
-	}
-	if _, err := c.c.Write(bench.RequestFor(t.servant, 1, bench.ServantID)); err != nil {
-		return 0, err
-	}
-	return c.activeCount()
-}
+func askServant(t target) (int32, error) { return activeOf(t, bench.ServantID) }
 
 // pickServers returns the servers of list (comma-separated -servers names) that
 // can run: tarscache-b only with -tarscache-bin-b, official only with its
