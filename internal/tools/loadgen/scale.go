@@ -34,7 +34,8 @@ import (
 //     and file, one connection, MySQL's session Handler_read_* counters read
 //     around each tick (rows and index entries visited);
 //   - offline start: `serve` on the file with MySQL unreachable, exec to the
-//     first answer, and its replies/s on the benchmark servant.
+//     first answer, and its replies/s on the benchmark servant once its CPU is
+//     quiet (after the first garbage collection that follows the load).
 
 // scaleServe is how long the full-sync serve keeps serving before its memory is read.
 const scaleServe = 30 * time.Second
@@ -252,6 +253,9 @@ func scaleReplies(bin, data string) (float64, error) {
 	if err := answers(t, time.Minute); err != nil {
 		return 0, err
 	}
+	if err := settle(p.cmd.Process.Pid, 30*time.Second); err != nil {
+		return 0, err
+	}
 	if _, err := closed(t, 8, 16, time.Second); err != nil { // warm-up
 		return 0, err
 	}
@@ -264,6 +268,29 @@ func scaleReplies(bin, data string) (float64, error) {
 		rates = append(rates, rate)
 	}
 	return median(rates), nil
+}
+
+// settle waits, up to limit, until process pid uses less than a tenth of a core
+// over half a second: the replies/s are a steady state's, not those of the first
+// garbage collection after a start (at 1M endpoints it marks about 400 MiB for
+// about 0.8 s, a core's worth, while the load would run).
+func settle(pid int, limit time.Duration) error {
+	const window = 500 * time.Millisecond
+	for end := time.Now().Add(limit); time.Now().Before(end); {
+		before, err := cpuTime(pid)
+		if err != nil {
+			return err
+		}
+		time.Sleep(window)
+		after, err := cpuTime(pid)
+		if err != nil {
+			return err
+		}
+		if after-before < window/10 {
+			return nil
+		}
+	}
+	return fmt.Errorf("process %d still busy after %s", pid, limit)
 }
 
 // waitCount waits until t answers servant id with want active endpoints.

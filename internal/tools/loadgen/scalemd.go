@@ -38,7 +38,7 @@ func scaleMarkdown(rows []scaleRow) string {
 		"*unchanged sync* is `tarscache sync` on the file that already holds the data (its peak is getrusage's maxrss); "+
 		"*idle tick* and *one change* are medians of 20 and 10 ticks of a Syncer over the same database with one connection, MySQL's session "+
 		"`Handler_read_*` counters read around each (rows and index entries visited); *offline start* is `serve` on the file with MySQL unreachable, "+
-		"exec to the first answer (median of 3); *replies/s* is the closed loop (8 connections × 16 in flight) on the benchmark servant of that server. "+
+		"exec to the first answer (median of 3); *replies/s* is the closed loop (8 connections × 16 in flight) on the benchmark servant of that server, once its CPU is quiet (the first garbage collection after a load marks the whole snapshot: about 0.8 s at 1M). "+
 		"tarscache runs with its own GOGC of 50 (cmd/tarscache/memory.go); nothing is tuned by environment.\n%s\n", scaleServe, ScaleEnd)
 	return b.String()
 }
