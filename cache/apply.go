@@ -42,6 +42,8 @@ func (s ApplyStats) Changed() bool {
 // incremental fetch) holds the servants that changed and names those removed,
 // and leaves every other servant as it is.
 type State struct {
+	// Servants may share records with a snapshot (the stored record of an
+	// unchanged servant): they are read-only, as every snapshot record is.
 	Servants []snapshot.Servant
 	Groups   snapshot.Groups
 	// Rules are the subset rules (t_subset_rule), always complete, like Groups: a
@@ -90,7 +92,9 @@ type change struct {
 //
 // Apply validates everything first (ErrBadRecord, ErrDuplicateServant) and then
 // writes nothing if anything is invalid. It takes ownership of st and sorts the
-// endpoints into canonical order. Calls are serialised.
+// endpoints into canonical order; a servant of st may be the current snapshot's
+// own record (package sync hands those back for unchanged servants), which Apply
+// only reads. Calls are serialised.
 func (c *Cache) Apply(st State) (ApplyStats, error) {
 	start := time.Now()
 	c.writeMu.Lock()

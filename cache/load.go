@@ -52,9 +52,11 @@ func readEntries(b *bolt.Bucket, x *snapshot.Index, workers int) (map[string]*sn
 }
 
 // run hands the bucket's records to the workers in batches and returns every
-// batch, in key order, once all are done. The workers are stopped and waited
-// for even when reading the bucket panics (a damaged page, which Open's guard
-// turns into ErrCorrupt).
+// batch, in key order, once all are done. The walk stops once a batch has
+// failed (nothing after it could be the first error). A walk that fails itself
+// (a damaged page: bbolt panics or faults) ends with a batch holding that
+// error, after the records read before it, as a sequential read would meet it.
+// The workers are stopped and waited for in every case.
 func (l *loader) run(b *bolt.Bucket) []*loadBatch {
 	jobs := make(chan *loadBatch, l.workers)
 	var wg sync.WaitGroup
@@ -70,19 +72,31 @@ func (l *loader) run(b *bolt.Bucket) []*loadBatch {
 		wg.Wait()
 	}()
 	var all []*loadBatch
-	next := newLoadBatch(0)
-	c := b.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		next.keys, next.vals = append(next.keys, k), append(next.vals, v)
-		if len(next.keys) == loadBatchLen {
-			all = append(all, next)
-			jobs <- next
-			next = newLoadBatch(len(all))
-		}
+	hand := func(batch *loadBatch) {
+		all = append(all, batch)
+		jobs <- batch
 	}
+	next := newLoadBatch(0)
+	walked := guard(func() error {
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			next.keys, next.vals = append(next.keys, k), append(next.vals, v)
+			if len(next.keys) < loadBatchLen {
+				continue
+			}
+			hand(next)
+			next = newLoadBatch(len(all))
+			if l.failedSeq.Load() < int64(len(all)) {
+				return nil
+			}
+		}
+		return nil
+	})
 	if len(next.keys) > 0 {
-		all = append(all, next)
-		jobs <- next
+		hand(next)
+	}
+	if walked != nil {
+		all = append(all, &loadBatch{seq: len(all), err: walked})
 	}
 	return all
 }
@@ -91,6 +105,7 @@ func (l *loader) run(b *bolt.Bucket) []*loadBatch {
 // fault reading the map (a file truncated under it) is that batch's error.
 func (l *loader) decode(batch *loadBatch) {
 	if int64(batch.seq) > l.failedSeq.Load() {
+		batch.keys, batch.vals = nil, nil
 		return
 	}
 	batch.err = guard(func() error {

@@ -27,15 +27,28 @@ import (
 // byte outside ASCII (general_ci folds accents, and MySQL converts between
 // character sets), sends the fetch back to MySQL's join (sqlJoin).
 
-// foldCollations are the key collations under which equalKey compares ASCII
-// keys as MySQL does: letter case and trailing spaces ignored, nothing else.
-var foldCollations = map[string]bool{
-	"utf8_general_ci": true, "utf8mb3_general_ci": true, "utf8mb4_general_ci": true,
-	"latin1_swedish_ci": true, "latin1_general_ci": true, "ascii_general_ci": true,
+// folds says whether name is a key collation under which equalKey compares
+// ASCII keys as MySQL does: letter case and trailing spaces ignored, nothing else.
+func folds(name string) bool {
+	switch name {
+	case "utf8_general_ci", "utf8mb3_general_ci", "utf8mb4_general_ci",
+		"latin1_swedish_ci", "latin1_general_ci", "ascii_general_ci":
+		return true
+	}
+	return false
 }
 
-// errNotASCII is returned by a scan that met a key equalKey cannot compare.
-var errNotASCII = errors.New("a join key is not ASCII")
+// errScansCannotJoin is returned by a scan that met rows the scans cannot join
+// as MySQL does; the fetch then runs MySQL's join.
+var errScansCannotJoin = errors.New("the scans cannot stand for the join")
+
+var (
+	// errNotASCII: a key equalKey cannot compare.
+	errNotASCII = fmt.Errorf("%w: a join key is not ASCII", errScansCannotJoin)
+	// errLabelTwins: two t_server_subset rows for one server (a table without
+	// its primary key), which the join would give once each.
+	errLabelTwins = fmt.Errorf("%w: two t_server_subset rows for one server", errScansCannotJoin)
+)
 
 // queryKeyCollations reads the collation of the join's key columns.
 const queryKeyCollations = `SELECT COUNT(*), COALESCE(GROUP_CONCAT(DISTINCT COALESCE(COLLATION_NAME, '') SEPARATOR ','), '')
@@ -54,7 +67,7 @@ const (
 // joinRows reads the rows of the full-load join within tx and hands each to
 // emit, which must not keep the *Row; servers, when known (else 0), is the
 // number of t_server_conf rows. When the scans cannot stand for the join
-// (see foldCollations) it runs MySQL's join instead, calling restart first if
+// (see folds) it runs MySQL's join instead, calling restart first if
 // some rows were emitted already.
 func joinRows(ctx context.Context, tx *sql.Tx, t tables, servers int, in interner, emit func(*Row), restart func()) error {
 	ok, err := keysFold(ctx, tx, t)
@@ -64,17 +77,23 @@ func joinRows(ctx context.Context, tx *sql.Tx, t tables, servers int, in interne
 	if ok {
 		j := newScanJoin(in, emit, servers)
 		err := j.run(ctx, tx, t)
-		if !errors.Is(err, errNotASCII) {
+		if !errors.Is(err, errScansCannotJoin) {
 			return err
 		}
 		if j.emitted {
 			restart()
 		}
 	}
-	return sqlJoin(ctx, tx, t, in, emit)
+	if err := sqlJoin(ctx, tx, t, in, emit); err != nil {
+		return fmt.Errorf("mysql join: %w", err)
+	}
+	return nil
 }
 
-// keysFold says whether every key column of the join has one of foldCollations.
+// keysFold says whether every key column of the join has a collation that
+// folds, and MySQL would compare them at all: two different collations of one
+// character set are an illegal mix for MySQL (error 1267), so such tables get
+// MySQL's join and its error, as before.
 func keysFold(ctx context.Context, tx *sql.Tx, t tables) (bool, error) {
 	var n int
 	var names string
@@ -88,10 +107,16 @@ func keysFold(ctx context.Context, tx *sql.Tx, t tables) (bool, error) {
 	if n != want {
 		return false, nil
 	}
+	byCharset := map[string]string{}
 	for _, name := range strings.Split(names, ",") {
-		if !foldCollations[name] {
+		if !folds(name) {
 			return false, nil
 		}
+		charset, _, _ := strings.Cut(name, "_")
+		if other, ok := byCharset[charset]; ok && other != name {
+			return false, nil
+		}
+		byCharset[charset] = name
 	}
 	return true, nil
 }
@@ -274,8 +299,12 @@ func (j *scanJoin) addLabel() error {
 		return err
 	}
 	f, in := &j.fields, j.in
-	j.labels = append(j.labels, label{app: in.bytes(f[0].b), name: in.bytes(f[1].b), node: in.bytes(f[2].b), subset: in.bytes(f[3].b)})
-	j.byLabel.add(h) // labels are keyed by t_server_subset's primary key: no twins
+	l := label{app: in.bytes(f[0].b), name: in.bytes(f[1].b), node: in.bytes(f[2].b), subset: in.bytes(f[3].b)}
+	if _, twin := j.findLabel(l.app, l.name, l.node, h); twin {
+		return errLabelTwins // the table lost its primary key
+	}
+	j.labels = append(j.labels, l)
+	j.byLabel.add(h)
 	return nil
 }
 
@@ -346,13 +375,20 @@ func (j *scanJoin) serverAttrs(l string) *serverAttrs {
 // labelOf returns the subset label of server s, whose key hashes to h ("" for
 // none).
 func (j *scanJoin) labelOf(s *server, h uint64) string {
+	l, _ := j.findLabel(s.app, s.name, s.node, h)
+	return l
+}
+
+// findLabel returns the label held for the key (app, name, node), which hashes
+// to h, and whether there is one.
+func (j *scanJoin) findLabel(app, name, node string, h uint64) (string, bool) {
 	for i := j.byLabel.chain(h); i >= 0; i = j.byLabel.next[i] {
 		l := &j.labels[i]
-		if equalKey(l.app, s.app) && equalKey(l.name, s.name) && equalKey(l.node, s.node) {
-			return l.subset
+		if equalKey(l.app, app) && equalKey(l.name, name) && equalKey(l.node, node) {
+			return l.subset, true
 		}
 	}
-	return ""
+	return "", false
 }
 
 // joinAdapter emits the current t_adapter_conf row once per server it joins.
@@ -450,7 +486,7 @@ func (f *field) Scan(v any) error {
 	return nil
 }
 
-// equalKey reports whether two ASCII key columns are equal as foldCollations
+// equalKey reports whether two ASCII key columns are equal as the collations of folds
 // compare them.
 func equalKey(a, b string) bool {
 	return strings.EqualFold(strings.TrimRight(a, " "), strings.TrimRight(b, " "))

@@ -29,8 +29,9 @@ func TestScanJoin_sameRowsAsTheJoin(t *testing.T) {
 		name string
 		sql  string
 		// folds says the collations let the scans stand for the join;
-		// notASCII that a key sends the fetch back to MySQL's join anyway.
-		folds, notASCII bool
+		// fallback is why rows send the fetch back to MySQL's join anyway.
+		folds    bool
+		fallback error
 	}{
 		{name: "case differences", folds: true, sql: joinServers + `('App', 'Hello', 'Node1', 'active', 'active', 's', 'g')` +
 			`;` + joinAdapters + `('app', 'HELLO', 'node1', 'A1', 'App.Hello.A1', 'tcp -h h1 -p 1'), ('APP', 'hello', 'NODE1', 'A2', 'App.Hello.A2', 'tcp -h h1 -p 2')` +
@@ -57,12 +58,15 @@ func TestScanJoin_sameRowsAsTheJoin(t *testing.T) {
 			`;UPDATE t_server_conf SET enable_group = NULL WHERE node_name = 'n1' AND server_name = 'S'`},
 		{name: "no t_server_subset", folds: true, sql: joinServers + `('App', 'S', 'n1', 'active', 'active', NULL, NULL)` +
 			`;` + joinAdapters + `('App', 's', 'n1', 'A', 'App.S.A', 'tcp -h h -p 1');DROP TABLE t_server_subset`},
-		{name: "non-ASCII adapter key falls back", folds: true, notASCII: true, sql: joinServers + `('App', 'SE', 'n1', 'active', 'active', NULL, NULL)` +
+		{name: "non-ASCII adapter key falls back", folds: true, fallback: errNotASCII, sql: joinServers + `('App', 'SE', 'n1', 'active', 'active', NULL, NULL)` +
 			`;` + joinAdapters + `('App', 'Sé', 'n1', 'A', 'App.S.A', 'tcp -h h -p 1')`},
-		{name: "non-ASCII server key falls back", folds: true, notASCII: true, sql: joinServers + `('App', 'Sé', 'n1', 'active', 'active', NULL, NULL)` +
+		{name: "non-ASCII server key falls back", folds: true, fallback: errNotASCII, sql: joinServers + `('App', 'Sé', 'n1', 'active', 'active', NULL, NULL)` +
 			`;` + joinAdapters + `('App', 'SE', 'n1', 'A', 'App.S.A', 'tcp -h h -p 1')`},
-		{name: "non-ASCII label key falls back", folds: true, notASCII: true, sql: joinServers + `('App', 'SE', 'n1', 'active', 'active', NULL, NULL)` +
+		{name: "non-ASCII label key falls back", folds: true, fallback: errNotASCII, sql: joinServers + `('App', 'SE', 'n1', 'active', 'active', NULL, NULL)` +
 			`;` + joinAdapters + `('App', 'SE', 'n1', 'A', 'App.S.A', 'tcp -h h -p 1');` + joinLabels + `('App', 'Sé', 'n1', 'blue')`},
+		{name: "two labels for one server fall back", folds: true, fallback: errLabelTwins, sql: `ALTER TABLE t_server_subset DROP PRIMARY KEY;` +
+			joinServers + `('App', 'S', 'n1', 'active', 'active', NULL, NULL)` + `;` + joinAdapters + `('App', 'S', 'n1', 'A', 'App.S.A', 'tcp -h h -p 1')` +
+			`;` + joinLabels + `('App', 'S', 'n1', 'blue'), ('app', 's ', 'n1', 'green')`},
 		{name: "binary collation falls back", folds: false, sql: `ALTER TABLE t_server_conf CONVERT TO CHARACTER SET utf8 COLLATE utf8_bin;
 			ALTER TABLE t_adapter_conf CONVERT TO CHARACTER SET utf8 COLLATE utf8_bin;
 			ALTER TABLE t_server_subset CONVERT TO CHARACTER SET utf8 COLLATE utf8_bin;` +
@@ -91,8 +95,8 @@ func TestScanJoin_sameRowsAsTheJoin(t *testing.T) {
 			require.Equal(t, tc.folds, folds, "collations")
 			if tc.folds {
 				scanned, err := scanOnly(ctx, tx, tb)
-				if tc.notASCII {
-					require.ErrorIs(t, err, errNotASCII)
+				if tc.fallback != nil {
+					require.ErrorIs(t, err, tc.fallback)
 				} else {
 					require.NoError(t, err)
 					require.Equal(t, want, scanned)
@@ -104,6 +108,25 @@ func TestScanJoin_sameRowsAsTheJoin(t *testing.T) {
 			require.Equal(t, want, got)
 		})
 	}
+}
+
+// Key columns in two collations of one character set are an illegal mix for
+// MySQL (error 1267): the scans do not join them either, so the fetch meets
+// MySQL's error as it did before.
+func TestKeysFold_refusesCollationsMySQLCannotCompare(t *testing.T) {
+	db := testdb.New(t)
+	db.Exec(t, `ALTER TABLE t_server_conf CONVERT TO CHARACTER SET latin1 COLLATE latin1_general_ci;
+		ALTER TABLE t_adapter_conf CONVERT TO CHARACTER SET latin1 COLLATE latin1_swedish_ci;
+		ALTER TABLE t_server_subset CONVERT TO CHARACTER SET latin1 COLLATE latin1_swedish_ci`)
+	ctx := context.Background()
+	tx, err := beginRead(ctx, db.SQL)
+	require.NoError(t, err)
+	defer tx.Rollback() //nolint:errcheck // read-only
+	tb, err := readTables(ctx, tx)
+	require.NoError(t, err)
+	folds, err := keysFold(ctx, tx, tb)
+	require.NoError(t, err)
+	require.False(t, folds)
 }
 
 // A non-ASCII adapter key met after rows were emitted restarts the build: the

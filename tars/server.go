@@ -433,10 +433,11 @@ const flushBytes = 64 << 10
 
 // Spill buffers: a connection's replies move into one once fewer than
 // replyRoom bytes are left in its own buffer, and one that grew beyond
-// maxSpill is left to the garbage collector instead of going back.
+// maxSpill is left to the garbage collector instead of going back, so that
+// what a pooled buffer holds beyond its batch's bytes stays small.
 const (
 	replyRoom = 2 << 10
-	maxSpill  = 2 * flushBytes
+	maxSpill  = 4 * initialPacket
 )
 
 // replies holds a connection's replies not yet written. Between batches it
@@ -473,10 +474,14 @@ func (w *replies) makeRoom() {
 	w.buf = append((*big)[:0], w.buf...)
 }
 
-// hold takes from the budget what w.buf now holds beyond initialPacket,
-// reporting false when the budget cannot give it.
+// hold takes from the budget what w.buf now holds beyond initialPacket (all of
+// a spill buffer's capacity), reporting false when the budget cannot give it.
 func (w *replies) hold() bool {
-	need := int64(max(len(w.buf)-initialPacket, 0))
+	held := len(w.buf)
+	if w.big != nil {
+		held = cap(w.buf)
+	}
+	need := int64(max(held-initialPacket, 0))
 	if need <= w.taken {
 		return true
 	}
