@@ -123,6 +123,9 @@ func closedRun(cfg clientsConfig, s server, m method) (closedStats, error) {
 	return st, err
 }
 
+// errorPause is how long a caller waits after a failed call before the next.
+const errorPause = time.Millisecond
+
 // closedLoad runs callers callers on each connection of c for d, each making one
 // call of m at a time, and returns the answered calls' latencies, the failed
 // calls and how long it took until every caller was done.
@@ -139,6 +142,7 @@ func closedLoad(c *stockClient, m method, callers int, d time.Duration) (quantil
 				t0 := time.Now()
 				if c.call(m, i) != nil {
 					errs.Add(1)
+					time.Sleep(errorPause) // a refusing server must not turn the callers into a spin
 					continue
 				}
 				lats[i] = append(lats[i], time.Since(t0))
