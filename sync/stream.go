@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/tarscache/tarscache/cache"
 	"github.com/tarscache/tarscache/cache/snapshot"
@@ -89,14 +90,23 @@ type builder struct {
 	out   []snapshot.Servant
 	pairs *pairIndex
 	in    interner
-	// stored, when set, gives a servant's record at the last sync. Its length
-	// sizes the servant's endpoints at once (rather than grown to the next power
-	// of two), and result hands back the stored record itself when the rebuilt
-	// one equals it: cache.Apply recognises it without encoding it, and a full
-	// read of an unchanged fleet keeps no second copy of its records.
+	// stored, when set, gives a servant's record at the last sync. The builder
+	// hands back the stored record itself when the rebuilt one equals it
+	// (cache.Apply recognises it without encoding it, and a full read of an
+	// unchanged fleet keeps no second copy of its records), and copies the
+	// endpoints of a changed one out of scratch at their exact size.
 	stored func(id string) (snapshot.Servant, bool)
 	// prev[i] is the stored record of out[i] (no endpoints when none).
 	prev []snapshot.Servant
+	// open is the index in out of the servant whose endpoints are being built
+	// in scratch (-1 for none): one with a stored record, while its rows come
+	// one after the other. When the next servant starts, open is closed: if its
+	// endpoints are the stored ones, out[open] becomes the stored record
+	// (shared[open]) and scratch serves the next servant, so a full read of an
+	// unchanged fleet allocates no endpoint slices; else they are copied out.
+	open    int
+	scratch []snapshot.Endpoint
+	shared  []bool
 	// servers, when known, is the number of t_server_conf rows, which sizes
 	// the full read's join at once.
 	servers int
@@ -109,7 +119,7 @@ type builder struct {
 // newBuilder returns an empty builder; indexed says it indexes the servers of
 // its rows (pairs), as a full fetch needs.
 func newBuilder(indexed bool) *builder {
-	b := &builder{rep: Report{Dropped: map[string]int{}}, at: map[string]int{}, in: interner{}, lastAt: -1}
+	b := &builder{rep: Report{Dropped: map[string]int{}}, at: map[string]int{}, in: interner{}, lastAt: -1, open: -1}
 	if indexed {
 		b.pairs = newPairIndex(nil)
 	}
@@ -144,15 +154,21 @@ func (b *builder) add(r *Row) {
 			r.Table, short(r.Origin()), short(r.Servant), cache.MaxEndpoints))
 		return
 	}
+	if !seen || at != b.open {
+		b.close()
+	}
 	if !seen {
 		at = b.start(r.Servant)
+	} else if b.prev != nil && b.shared[at] {
+		b.reopen(at)
 	}
 	b.out[at].Endpoints = append(b.out[at].Endpoints, ep)
 	b.rep.Endpoints++
 	b.lastAt = at
 }
 
-// start adds servant id to out and returns its index.
+// start adds servant id to out and returns its index; one with a stored
+// record is built in scratch.
 func (b *builder) start(id string) int {
 	at := len(b.out)
 	b.at[id] = at
@@ -162,19 +178,50 @@ func (b *builder) start(id string) int {
 	}
 	prev, _ := b.stored(id)
 	b.prev = append(b.prev, prev)
-	b.out[at].Endpoints = make([]snapshot.Endpoint, 0, len(prev.Endpoints))
+	b.shared = append(b.shared, false)
+	if len(prev.Endpoints) > 0 {
+		b.out[at].Endpoints = b.scratch[:0]
+		b.open = at
+	}
 	return at
+}
+
+// close ends the building of out[open] in scratch: out[open] becomes the
+// stored record when its endpoints are the stored ones, else it gets a copy of
+// them; scratch is free again.
+func (b *builder) close() {
+	i := b.open
+	if i < 0 {
+		return
+	}
+	b.open = -1
+	built := b.out[i].Endpoints
+	if sameEndpoints(b.prev[i].Endpoints, built) {
+		b.out[i], b.shared[i] = b.prev[i], true
+	} else {
+		b.out[i].Endpoints = slices.Clone(built)
+	}
+	b.scratch = built[:0]
+}
+
+// reopen gives out[i], closed as its stored record, a copy of the stored
+// endpoints of its own, for a row of it that came later.
+func (b *builder) reopen(i int) {
+	eps := make([]snapshot.Endpoint, len(b.prev[i].Endpoints), len(b.prev[i].Endpoints)+1)
+	copy(eps, b.prev[i].Endpoints)
+	b.out[i], b.shared[i] = snapshot.Servant{ID: b.prev[i].ID, Endpoints: eps}, false
 }
 
 // result returns the records in the order their servants first appeared, and
 // the report. The builder must not be used afterwards.
 func (b *builder) result() ([]snapshot.Servant, Report) {
+	b.close()
 	for i, prev := range b.prev {
-		if sameEndpoints(prev.Endpoints, b.out[i].Endpoints) {
+		if !b.shared[i] && sameEndpoints(prev.Endpoints, b.out[i].Endpoints) {
 			b.out[i] = prev
 		}
 	}
-	b.at, b.in, b.prev = nil, nil, nil
+	b.at, b.in, b.prev, b.shared, b.scratch = nil, nil, nil, nil, nil
 	return b.out, b.rep
 }
 

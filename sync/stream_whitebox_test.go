@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -133,5 +134,65 @@ func TestSameEndpoints(t *testing.T) {
 		{"many, one changed", eps(many...), append(eps(reversed[1:]...), eps(9)...), false},
 	} {
 		require.Equal(t, tc.same, sameEndpoints(tc.stored, tc.built), tc.name)
+	}
+}
+
+// scratchRow is an active t_adapter_conf row of servant App.<s>.Obj on node n
+// listening on port p.
+func scratchRow(s string, n, p int) Row {
+	return Row{Table: TableAdapter, Servant: "App." + s + ".Obj", Endpoint: fmt.Sprintf("tcp -h 10.0.0.%d -p %d", n, p),
+		SettingState: "active", PresentState: "active", FlowState: "active",
+		Application: "App", Server: s, Node: fmt.Sprintf("10.0.0.%d", n), Adapter: "App." + s + ".ObjAdapter",
+		EnableGroup: "N", EnableSet: "N", BakFlag: "0"}
+}
+
+// buildRows builds rows with the stored records of stored (none when nil).
+func buildRows(rows []Row, stored map[string]snapshot.Servant) []snapshot.Servant {
+	b := newBuilder(false)
+	if stored != nil {
+		b.stored = func(id string) (snapshot.Servant, bool) { s, ok := stored[id]; return s, ok }
+	}
+	for i := range rows {
+		b.add(&rows[i])
+	}
+	out, _ := b.result()
+	return out
+}
+
+// A servant's endpoints are built in one scratch slice while its rows come
+// together: whatever the order of the rows, each servant ends with the endpoints
+// its rows give, as the stored record itself exactly when they are the stored
+// ones, and a changed servant's endpoints are its own (the next servant built in
+// the scratch does not overwrite them).
+func TestBuilder_scratch(t *testing.T) {
+	a1, a2, a3, b1, c1 := scratchRow("A", 1, 1), scratchRow("A", 2, 1), scratchRow("A", 3, 1), scratchRow("B", 1, 2), scratchRow("C", 1, 3)
+	stored := map[string]snapshot.Servant{}
+	for _, s := range buildRows([]Row{a1, a2, a3, b1, c1}, nil) {
+		stored[s.ID] = s
+	}
+	tests := []struct {
+		name   string
+		rows   []Row
+		shared []string
+	}{
+		{"unchanged, each servant's rows together", []Row{a1, a2, a3, b1, c1}, []string{"App.A.Obj", "App.B.Obj", "App.C.Obj"}},
+		{"unchanged, rows interleaved", []Row{a1, b1, a2, c1, a3}, []string{"App.A.Obj", "App.B.Obj", "App.C.Obj"}},
+		{"a row after its servant looked unchanged", []Row{a1, a2, a3, b1, c1, scratchRow("A", 4, 1)}, []string{"App.B.Obj", "App.C.Obj"}},
+		{"a changed servant, then unchanged ones", []Row{a1, a2, scratchRow("A", 3, 9), b1, c1}, []string{"App.B.Obj", "App.C.Obj"}},
+		{"a servant with fewer rows, then a new one", []Row{a1, a2, scratchRow("D", 1, 4), b1}, []string{"App.B.Obj"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := buildRows(tt.rows, nil)
+			got := buildRows(tt.rows, stored)
+			require.Len(t, got, len(want))
+			for i := range want {
+				require.Equal(t, want[i].ID, got[i].ID)
+				require.True(t, sameEndpoints(want[i].Endpoints, got[i].Endpoints), "%s: %v, want %v", got[i].ID, got[i].Endpoints, want[i].Endpoints)
+				prev, ok := stored[got[i].ID]
+				isShared := ok && &prev.Endpoints[0] == &got[i].Endpoints[0]
+				require.Equal(t, slices.Contains(tt.shared, got[i].ID), isShared, "%s is the stored record", got[i].ID)
+			}
+		})
 	}
 }
