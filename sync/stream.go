@@ -99,8 +99,8 @@ type builder struct {
 	// prev[i] is the stored record of out[i] (no endpoints when none).
 	prev []snapshot.Servant
 	// open is the index in out of the servant whose endpoints are being built
-	// in scratch (-1 for none): one with a stored record, while its rows come
-	// one after the other. When the next servant starts, open is closed: if its
+	// in scratch (-1 for none), in a full read, while its rows come one after
+	// the other. When the next servant starts, open is closed: if its
 	// endpoints are the stored ones, out[open] becomes the stored record
 	// (shared[open]) and scratch serves the next servant, so a full read of an
 	// unchanged fleet allocates no endpoint slices; else they are copied out.
@@ -167,8 +167,10 @@ func (b *builder) add(r *Row) {
 	b.lastAt = at
 }
 
-// start adds servant id to out and returns its index; one with a stored
-// record is built in scratch.
+// start adds servant id to out and returns its index. In a full read (stored
+// set) it is built in scratch, and its endpoints end in a slice of their own
+// size: appending to a slice per servant grew it to the next power of two
+// through every smaller one (five endpoints allocated fifteen).
 func (b *builder) start(id string) int {
 	at := len(b.out)
 	b.at[id] = at
@@ -179,10 +181,8 @@ func (b *builder) start(id string) int {
 	prev, _ := b.stored(id)
 	b.prev = append(b.prev, prev)
 	b.shared = append(b.shared, false)
-	if len(prev.Endpoints) > 0 {
-		b.out[at].Endpoints = b.scratch[:0]
-		b.open = at
-	}
+	b.out[at].Endpoints = b.scratch[:0]
+	b.open = at
 	return at
 }
 
