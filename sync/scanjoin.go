@@ -247,7 +247,7 @@ func (j *scanJoin) run(ctx context.Context, tx *sql.Tx, t tables) error {
 	}
 	j.labels, j.byLabel = nil, keyIndex{}
 	if err := j.scan(ctx, tx, queryScanAdapters, 6, j.joinAdapter); err != nil {
-		return fmt.Errorf("scan t_adapter_conf: %w", err)
+		return fmt.Errorf("scan %s: %w", TableAdapter, err)
 	}
 	j.emitUnmatched()
 	return nil

@@ -82,11 +82,7 @@ func TestScanJoin_sameRowsAsTheJoin(t *testing.T) {
 			db := testdb.New(t)
 			db.Exec(t, tc.sql)
 			ctx := context.Background()
-			tx, err := beginRead(ctx, db.SQL)
-			require.NoError(t, err)
-			defer tx.Rollback() //nolint:errcheck // read-only
-			tb, err := readTables(ctx, tx)
-			require.NoError(t, err)
+			tx, tb := readTx(t, db)
 
 			want := collect(t, func(in interner, emit func(*Row)) error { return sqlJoin(ctx, tx, tb, in, emit) })
 			require.NotEmpty(t, want)
@@ -119,11 +115,7 @@ func TestKeysFold_refusesCollationsMySQLCannotCompare(t *testing.T) {
 		ALTER TABLE t_adapter_conf CONVERT TO CHARACTER SET latin1 COLLATE latin1_swedish_ci;
 		ALTER TABLE t_server_subset CONVERT TO CHARACTER SET latin1 COLLATE latin1_swedish_ci`)
 	ctx := context.Background()
-	tx, err := beginRead(ctx, db.SQL)
-	require.NoError(t, err)
-	defer tx.Rollback() //nolint:errcheck // read-only
-	tb, err := readTables(ctx, tx)
-	require.NoError(t, err)
+	tx, tb := readTx(t, db)
 	folds, err := keysFold(ctx, tx, tb)
 	require.NoError(t, err)
 	require.False(t, folds)
@@ -136,11 +128,7 @@ func TestScanJoin_restartsOnANonASCIIAdapter(t *testing.T) {
 	db.Exec(t, joinServers+`('App', 'S', 'n1', 'active', 'active', NULL, NULL), ('App', 'SE', 'n1', 'active', 'active', NULL, NULL);`+
 		joinAdapters+`('App', 'S', 'n1', 'A', 'App.S.A', 'tcp -h h -p 1'), ('App', 'Sé', 'n1', 'A', 'App.SE.A', 'tcp -h h -p 2')`)
 	ctx := context.Background()
-	tx, err := beginRead(ctx, db.SQL)
-	require.NoError(t, err)
-	defer tx.Rollback() //nolint:errcheck // read-only
-	tb, err := readTables(ctx, tx)
-	require.NoError(t, err)
+	tx, tb := readTx(t, db)
 	b := newBuilder(true)
 	require.NoError(t, streamJoin(ctx, tx, tb, b))
 	servants, rep := b.result()
@@ -166,4 +154,17 @@ func collect(t *testing.T, read func(interner, func(*Row)) error) []string {
 	require.NoError(t, read(interner{}, func(r *Row) { rows = append(rows, fmt.Sprintf("%q", *r)) }))
 	slices.SortFunc(rows, strings.Compare)
 	return rows
+}
+
+// readTx opens a read-only transaction on db as a sync does, rolled back when
+// the test ends, and the tables it sees.
+func readTx(t *testing.T, db *testdb.DB) (*sql.Tx, tables) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := beginRead(ctx, db.SQL)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tx.Rollback() }) // read-only
+	tb, err := readTables(ctx, tx)
+	require.NoError(t, err)
+	return tx, tb
 }
