@@ -51,7 +51,7 @@ func TestCache_Apply_writesChangedAndDeletesGone(t *testing.T) {
 	_, ok := snap.Lookup("C.S.Obj")
 	require.False(t, ok, "deleted servant still answered")
 	b, _ := snap.Lookup("B.S.Obj")
-	require.Equal(t, int32(21), b.All.Active[0].Port)
+	require.Equal(t, int32(21), b.AllLists().Active[0].Port)
 	a, _ := snap.Lookup("A.S.Obj")
 	require.Same(t, before, a, "an unchanged servant keeps its entry")
 }
@@ -72,8 +72,8 @@ func TestCache_Apply_versionFollowsContent(t *testing.T) {
 	require.Equal(t, 1, stats.Written)
 	v2, _ := c.Snapshot().Lookup("A.S.Obj")
 	require.NotEqual(t, v1.Version, v2.Version)
-	require.Len(t, v2.All.Active, 1)
-	require.Len(t, v2.All.Inactive, 1)
+	require.Len(t, v2.AllLists().Active, 1)
+	require.Len(t, v2.AllLists().Inactive, 1)
 }
 
 // A restarted process serves every stored servant as soon as the file is open.
@@ -166,9 +166,9 @@ func TestSnapshot_Lookup_dynamicWeightOff(t *testing.T) {
 	_, err := c.Apply(fetch(s))
 	require.NoError(t, err)
 	e, _ := c.Snapshot().Lookup("A.S.Obj")
-	require.Equal(t, int32(0), e.All.Active[0].WeightType)
-	require.Equal(t, int32(80), e.All.Active[0].Weight)
-	require.Equal(t, int32(2), e.All.Inactive[0].WeightType)
+	require.Equal(t, int32(0), e.AllLists().Active[0].WeightType)
+	require.Equal(t, int32(80), e.AllLists().Active[0].Weight)
+	require.Equal(t, int32(2), e.AllLists().Inactive[0].WeightType)
 }
 
 // Opening an existing file writes nothing to it.

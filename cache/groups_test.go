@@ -111,15 +111,15 @@ func TestCache_Override_answersButIsNotStored(t *testing.T) {
 
 	e, ok := c.Snapshot().Lookup("tars.tarsregistry.QueryObj")
 	require.True(t, ok)
-	require.Equal(t, []string{"10.0.0.100"}, hosts(e.All.Active))
+	require.Equal(t, []string{"10.0.0.100"}, hosts(e.AllLists().Active))
 	stored, _ := c.Snapshot().Stored("tars.tarsregistry.QueryObj")
-	require.Equal(t, []string{"10.0.5.1"}, hosts(stored.All.Active))
+	require.Equal(t, []string{"10.0.5.1"}, hosts(stored.AllLists().Active))
 	require.NoError(t, c.Check())
 	require.NoError(t, c.Close())
 
 	c = cachetest.Open(t, path)
 	e, _ = c.Snapshot().Lookup("tars.tarsregistry.QueryObj")
-	require.Equal(t, []string{"10.0.5.1"}, hosts(e.All.Active))
+	require.Equal(t, []string{"10.0.5.1"}, hosts(e.AllLists().Active))
 }
 
 // An invalid override is refused by Open.

@@ -36,7 +36,7 @@ func TestCache_Apply_partialLeavesOthers(t *testing.T) {
 	still, _ := snap.Lookup("A.S.Obj")
 	require.Same(t, a, still, "a servant outside the fetch keeps its entry")
 	b, _ := snap.Lookup("B.S.Obj")
-	require.Equal(t, int32(21), b.All.Active[0].Port)
+	require.Equal(t, int32(21), b.AllLists().Active[0].Port)
 }
 
 // An incremental fetch that changes nothing commits no write transaction.
@@ -71,7 +71,7 @@ func TestCache_Apply_partialRejectsContradictions(t *testing.T) {
 			require.ErrorIs(t, err, cache.ErrBadRecord)
 			require.Equal(t, 3, c.Snapshot().Len())
 			a, _ := c.Snapshot().Lookup("A.S.Obj")
-			require.Equal(t, int32(10), a.All.Active[0].Port)
+			require.Equal(t, int32(10), a.AllLists().Active[0].Port)
 		})
 	}
 }

@@ -127,7 +127,7 @@ func activeAnswers(c *cache.Cache, want map[string]string) map[string]string {
 			continue
 		}
 		var words []string
-		for _, ep := range e.All.Active {
+		for _, ep := range e.AllLists().Active {
 			words = append(words, fmt.Sprintf("%s:%d", ep.Host, ep.Port))
 		}
 		slices.Sort(words)

@@ -75,8 +75,8 @@ func TestSyncOnce_followsDatabaseChanges(t *testing.T) {
 
 	e, ok := c.Snapshot().Lookup("Demo.HelloServer.HelloObj")
 	require.True(t, ok)
-	require.Equal(t, []string{"10.0.0.11"}, hosts(e.All.Active))
-	require.ElementsMatch(t, []string{"10.0.0.12", "10.0.0.13"}, hosts(e.All.Inactive))
+	require.Equal(t, []string{"10.0.0.11"}, hosts(e.AllLists().Active))
+	require.ElementsMatch(t, []string{"10.0.0.12", "10.0.0.13"}, hosts(e.AllLists().Inactive))
 	_, ok = c.Snapshot().Lookup("Shop.CartServer.CartSslObj")
 	require.False(t, ok)
 }

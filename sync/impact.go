@@ -46,14 +46,14 @@ func partialImpact(cur *snapshot.Snapshot, st *cache.State, imp Impact) Impact {
 		if e, ok := cur.Stored(id); ok {
 			if _, dup := gone[id]; !dup {
 				imp.Removed++
-				imp.ActiveAfter -= len(e.All.Active)
+				imp.ActiveAfter -= e.Servant.CountActive()
 			}
 			gone[id] = struct{}{}
 		}
 	}
 	for i := range st.Servants {
 		if e, ok := cur.Stored(st.Servants[i].ID); ok {
-			imp.ActiveAfter -= len(e.All.Active)
+			imp.ActiveAfter -= e.Servant.CountActive()
 		}
 		imp.ActiveAfter += st.Servants[i].CountActive()
 	}

@@ -20,10 +20,10 @@ import (
 func hostsOf(t *testing.T, c *cache.Cache, id string) (active, inactive []string) {
 	e, ok := c.Snapshot().Lookup(id)
 	require.True(t, ok, id)
-	for _, ep := range e.All.Active {
+	for _, ep := range e.AllLists().Active {
 		active = append(active, ep.Host)
 	}
-	for _, ep := range e.All.Inactive {
+	for _, ep := range e.AllLists().Inactive {
 		inactive = append(inactive, ep.Host)
 	}
 	return active, inactive

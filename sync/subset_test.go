@@ -27,7 +27,7 @@ func subsetsOf(t *testing.T, c *cache.Cache, id string) map[string]string {
 	e, ok := c.Snapshot().Lookup(id)
 	require.True(t, ok, id)
 	out := map[string]string{}
-	for _, l := range [][]endpointf.EndpointF{e.All.Active, e.All.Inactive} {
+	for _, l := range [][]endpointf.EndpointF{e.AllLists().Active, e.AllLists().Inactive} {
 		for _, ep := range l {
 			out[ep.Host] = ep.Subset
 		}

@@ -45,12 +45,12 @@ type setArea struct {
 // when the entry was built. A client in no group (-1) gets All.
 func (e *Entry) InGroup(g int32) Lists {
 	if g == -1 {
-		return e.All // also when a rule's group_id itself reads as -1
+		return e.AllLists() // also when a rule's group_id itself reads as -1
 	}
 	if l, ok := e.byGroup[g]; ok {
 		return l
 	}
-	return e.All
+	return e.AllLists()
 }
 
 // InStation is the findObjectByIdInSameStation answer for a station the snapshot

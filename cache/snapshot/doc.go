@@ -12,7 +12,11 @@
 // and kept, so that an entry costs no encoding until asked for (loading a million
 // endpoints encodes nothing) and a query is then a few map reads and no
 // allocation. An entry whose only answer is All (no group rule, no station, no
-// set endpoint: most registries) is built without the group walk. Index answers the group questions of one Groups value: which group
+// set endpoint: most registries) is built without the group walk, and its All
+// lists themselves are built on their first use (Entry.AllLists, or
+// Snapshot.Lookup, which the query path takes): loading or syncing a million
+// endpoints then builds no EndpointF, and counting endpoints or bounding a reply
+// reads the record instead. Index answers the group questions of one Groups value: which group
 // an address is in (the registry's getGroupId, C string functions included) and
 // which priority row a station names. RuleEntry is a subset rule with its
 // findSubsetConfigById answer and the rule compiled (package subset).
@@ -40,10 +44,15 @@
 //
 // A Snapshot, and every Entry, Lists, Index and RuleEntry reachable from it, is
 // immutable once built and safe for any number of concurrent readers; keep it for as
-// long as you like. The one thing written after building is each answer's wire
-// encoding, once, by the first reader that calls Wire: it is published with an
-// atomic compare-and-swap, readers racing it keep the stored bytes (every reader
-// of an answer gets the same slices), and no reader ever sees it half built. Callers must not modify anything a Snapshot returns: maps and
+// long as you like. Two things are written after building, each once, by the
+// first reader that needs it, and no reader ever sees either half built. An
+// answer's wire encoding is built by the first Wire call and published with an
+// atomic compare-and-swap: readers racing it keep the stored bytes (every reader
+// of an answer gets the same slices). The All lists of an entry whose only answer
+// is All are built by the first AllLists (or Lookup, InGroup) call under the
+// entry's sync.Once: readers racing it wait for it and get the same lists. Read
+// Entry.All, the field, only through AllLists or from an entry Lookup returned;
+// an entry from Stored, Answering or Entries may not have built it yet. Callers must not modify anything a Snapshot returns: maps and
 // slices are shared by every reader. With, Rebuild and WithPinned return new
 // snapshots and leave the receiver as it is; building one is the writer's job and
 // is not itself synchronised (package cache serialises its writers).

@@ -58,7 +58,7 @@ func (s *Snapshot) counted() *Snapshot {
 func countActive(entries map[string]*Entry) int {
 	n := 0
 	for _, e := range entries {
-		n += len(e.All.Active)
+		n += e.Servant.CountActive()
 	}
 	return n
 }
@@ -71,10 +71,22 @@ type Entry struct {
 	Servant Servant
 	// Version is the CRC32 (Castagnoli) of the record's canonical encoding.
 	Version uint32
-	// All is the findObjectById4Any answer: every active and every inactive
-	// endpoint. Active endpoints carry the dynamic-weight "off" rewrite (weightType
-	// 2 becomes 0) in All and in every other answer.
+	// All is the findObjectById4Any answer (AllLists): every active and every
+	// inactive endpoint. Active endpoints carry the dynamic-weight "off" rewrite
+	// (weightType 2 becomes 0) in All and in every other answer. An entry whose
+	// only answer is All builds it on first use, so read it through AllLists, or
+	// from an entry Snapshot.Lookup returned, which has built it.
+	//
+	// Deprecated: use AllLists; the field stays for package tars, which reads it
+	// from Lookup's entries.
 	All Lists
+
+	// allOnce guards the building of All: at NewEntry when the entry has other
+	// answers (they share All's lists), else on the first AllLists or Lookup.
+	// Every reader of All goes through it, which orders its write before them.
+	allOnce sync.Once
+	// x is the group index All is built with, nil in a zero Entry.
+	x *Index
 
 	byGroup   map[int32]Lists
 	byStation map[string]Lists
@@ -87,23 +99,52 @@ type Entry struct {
 // with version (the CRC32 of its stored encoding) and the group index x. The entry
 // keeps s: callers must not modify it afterwards.
 func NewEntry(s Servant, version uint32, x *Index) *Entry {
-	e := &Entry{Servant: s, Version: version}
+	e := &Entry{Servant: s, Version: version, x: x}
 	if x.allOnly() && !anyInSetIndex(&e.Servant) {
-		e.All = allLists(&e.Servant, x, nil) // no other answer to build
-	} else {
-		b := newBuilder(&e.Servant, x)
-		e.All = b.all
-		e.byGroup = b.groupAnswers()
-		e.byStation = b.stationAnswers()
-		e.sets = b.setAnswers()
+		return e // no other answer to build: All waits for its first use
 	}
+	b := newBuilder(&e.Servant, x)
+	e.allOnce.Do(func() { e.All = b.all })
+	e.byGroup = b.groupAnswers()
+	e.byStation = b.stationAnswers()
+	e.sets = b.setAnswers()
 	e.lazy()
 	return e
 }
 
-// Lookup returns the entry answering for servant id, if the snapshot has one. The
-// lookup is an exact, case-sensitive match, as in the official registry.
+// AllLists returns the findObjectById4Any answer (All). An entry whose only answer
+// is All builds it here on the first call, so that loading or syncing a million
+// endpoints builds no list nobody asks for; the first caller builds it and the
+// others wait for it. It is safe for concurrent use.
+func (e *Entry) AllLists() Lists {
+	e.allOnce.Do(e.buildAll)
+	return e.All
+}
+
+// buildAll builds All and gives it its wire cell; a zero Entry keeps its empty
+// lists.
+func (e *Entry) buildAll() {
+	if e.x == nil {
+		return
+	}
+	e.All = allLists(&e.Servant, e.x, nil)
+	e.All.wire = &e.allWire
+}
+
+// Lookup returns the entry answering for servant id, if the snapshot has one, with
+// its All built (AllLists). The lookup is an exact, case-sensitive match, as in
+// the official registry.
 func (s *Snapshot) Lookup(id string) (*Entry, bool) {
+	e, ok := s.Answering(id)
+	if ok {
+		e.AllLists() // All is read as a field (package tars): built before it is
+	}
+	return e, ok
+}
+
+// Answering returns the entry answering for servant id, as Lookup does, without
+// building its All: for callers that read the record only (Entry.Servant).
+func (s *Snapshot) Answering(id string) (*Entry, bool) {
 	if e, ok := s.pinned[id]; ok {
 		return e, true
 	}
@@ -186,10 +227,10 @@ func (s *Snapshot) countedFrom(prev *Snapshot, put []*Entry, removed []string) *
 	}
 	for id := range touched {
 		if old, ok := prev.entries[id]; ok {
-			n -= len(old.All.Active)
+			n -= old.Servant.CountActive()
 		}
 		if now, ok := s.entries[id]; ok {
-			n += len(now.All.Active)
+			n += now.Servant.CountActive()
 		}
 	}
 	s.active = func() int { return n }

@@ -74,9 +74,9 @@ func encodeList(eps []endpointf.EndpointF) []byte {
 	return append([]byte(nil), buf.ToBytes()...)
 }
 
-// lazy gives every answer of e its wire cell, encoded on first use (Wire). An
-// answer that is All itself (the same lists) shares All's cell, so that it is
-// encoded once for both.
+// lazy gives every answer of an entry built with all its answers its wire cell,
+// encoded on first use (Wire). An answer that is All itself (the same lists)
+// shares All's cell, so that it is encoded once for both.
 func (e *Entry) lazy() {
 	e.All.wire = &e.allWire
 	for g, l := range e.byGroup {
@@ -127,10 +127,10 @@ const replyOverhead = 128
 // and the exact size given. So asking every servant after a sync encodes only
 // those near the limit, and answers stay encoded on first use.
 func (e *Entry) ReplyBytes(limit int) int {
-	if n := listBound(e.All.Active) + listBound(e.All.Inactive) + replyOverhead; n <= limit {
+	if n := servantBound(&e.Servant) + replyOverhead; n <= limit {
 		return n
 	}
-	active, inactive := e.All.Wire()
+	active, inactive := e.AllLists().Wire()
 	return len(active) + len(inactive) + replyOverhead
 }
 
@@ -144,12 +144,21 @@ const (
 	listHeadBound   = 2 + 4 // a list's length, an int32 with its head
 )
 
-// listBound bounds the encoding of eps as Wire writes it.
-func listBound(eps []endpointf.EndpointF) int {
-	n := listHeadBound
-	for i := range eps {
-		ep := &eps[i]
-		n += endpointBound + len(ep.Host) + len(ep.SetId) + len(ep.NodeName) + len(ep.Subset)
+// servantBound bounds the encoding of the All lists of s as Wire writes them,
+// from the record's endpoints: the lists need not be built.
+func servantBound(s *Servant) int {
+	n := 2 * listHeadBound
+	for i := range s.Endpoints {
+		ep := &s.Endpoints[i]
+		n += endpointBound + len(ep.Host) + setIDLen(ep) + len(ep.NodeName) + len(ep.Subset)
 	}
 	return n
+}
+
+// setIDLen is len(ep.SetID()), without building it.
+func setIDLen(ep *Endpoint) int {
+	if !ep.EnableSet {
+		return 0
+	}
+	return len(ep.SetName) + len(ep.SetArea) + len(ep.SetGroup) + 2
 }

@@ -28,7 +28,7 @@ func wireEntry() *Entry {
 
 // answersOf returns every answer of e a query can get.
 func answersOf(e *Entry) map[string]Lists {
-	out := map[string]Lists{"all": e.All, "group 1": e.InGroup(1), "group 2": e.InGroup(2), "group 9": e.InGroup(9),
+	out := map[string]Lists{"all": e.AllLists(), "group 1": e.InGroup(1), "group 2": e.InGroup(2), "group 9": e.InGroup(9),
 		"station north": e.InStation("north"), "station none": e.InStation("none")}
 	out["set shop.sz.1"], _ = e.InSet("shop", "sz", "1")
 	out["set shop.sz.*"], _ = e.InSet("shop", "sz", "*")
@@ -94,7 +94,7 @@ func TestLists_Wire_allocatesOnlyOnFirstUse(t *testing.T) {
 	}
 	x := NewIndex(Groups{Addresses: map[string]int32{"10.0.0.*": 1}, Priorities: []Priority{{Station: "north", Groups: []int32{1}}}})
 	e = NewEntry(Servant{ID: "App.T.Obj", Endpoints: []Endpoint{{Active: true, Host: "10.0.0.1"}, {Host: "10.0.0.2"}}}, 1, x)
-	allActive, _ := e.All.Wire()
+	allActive, _ := e.AllLists().Wire()
 	stationActive, _ := e.InStation("north").Wire() // every endpoint is in the station
 	require.Same(t, &allActive[0], &stationActive[0])
 	require.Zero(t, testing.AllocsPerRun(100, func() { Lists{}.Wire() }))
@@ -114,9 +114,10 @@ func TestNewEntry_encodesNothing(t *testing.T) {
 // viaBuilder builds e's answers as NewEntry does when a group rule, a station or
 // a set endpoint asks for the builder.
 func viaBuilder(s Servant, x *Index) *Entry {
-	e := &Entry{Servant: s, Version: 1}
+	e := &Entry{Servant: s, Version: 1, x: x}
 	b := newBuilder(&e.Servant, x)
-	e.All, e.byGroup, e.byStation, e.sets = b.all, b.groupAnswers(), b.stationAnswers(), b.setAnswers()
+	e.allOnce.Do(func() { e.All = b.all })
+	e.byGroup, e.byStation, e.sets = b.groupAnswers(), b.stationAnswers(), b.setAnswers()
 	e.lazy()
 	return e
 }
@@ -132,8 +133,8 @@ func TestNewEntry_withoutRulesIsTheBuildersEntry(t *testing.T) {
 		{Active: true, Proto: 1, Host: "10.2.0.1", Port: 4, Weight: 80, WeightType: 2, EnableGroup: true},
 	}}
 	got, want := NewEntry(s, 1, x), viaBuilder(s, x)
-	require.Equal(t, want.All.Active, got.All.Active)
-	require.Equal(t, want.All.Inactive, got.All.Inactive)
+	require.Equal(t, want.AllLists().Active, got.AllLists().Active)
+	require.Equal(t, want.AllLists().Inactive, got.AllLists().Inactive)
 	require.Nil(t, got.byGroup)
 	require.Nil(t, got.byStation)
 	require.Nil(t, got.sets)
@@ -148,29 +149,34 @@ func TestNewEntry_withoutRulesIsTheBuildersEntry(t *testing.T) {
 	}
 }
 
-// The bound ReplyBytes gives without encoding is never below the encoded size,
-// whatever the field values and text lengths (a string from 256 bytes has a
-// four-byte length).
-func TestListBound_coversTheEncoding(t *testing.T) {
+// The bound ReplyBytes gives without building or encoding the lists is never
+// below the encoded size, whatever the field values and text lengths (a string
+// from 256 bytes has a four-byte length).
+func TestServantBound_coversTheEncoding(t *testing.T) {
 	long := string(make([]byte, 300))
+	x := NewIndex(Groups{Names: map[string]int32{"wide": 1 << 30}})
 	tests := []struct {
 		name string
-		ep   endpointf.EndpointF
+		ep   Endpoint
 	}{
-		{"zero values", endpointf.EndpointF{}},
-		{"a usual endpoint", endpointf.EndpointF{Host: "10.0.0.1", Port: 10015, Timeout: 60000, Istcp: 1, Grouprealid: -1, NodeName: "10.0.0.1"}},
-		{"every int at its widest", endpointf.EndpointF{Port: -1 << 31, Timeout: 1<<31 - 1, Istcp: 1 << 20, Grid: -1 << 20, Groupworkid: 1 << 30,
-			Grouprealid: -1 << 30, Qos: 1 << 29, BakFlag: 1 << 28, Weight: 1 << 27, WeightType: 1 << 26, AuthType: 1 << 25}},
-		{"long texts", endpointf.EndpointF{Host: long, SetId: long, NodeName: long, Subset: long, Port: 1 << 30}},
+		{"zero values", Endpoint{}},
+		{"a usual endpoint", Endpoint{Active: true, Host: "10.0.0.1", Port: 10015, Timeout: 60000, Proto: 1, NodeName: "10.0.0.1"}},
+		{"every int at its widest", Endpoint{Port: -1 << 31, Timeout: 1<<31 - 1, Proto: 1 << 20, EnableGroup: true, IPGroupName: "wide",
+			BakFlag: 1 << 28, Weight: 1 << 27, WeightType: 1 << 26, AuthType: 1 << 25}},
+		{"long texts", Endpoint{Host: long, EnableSet: true, SetName: long, SetArea: long, SetGroup: long, NodeName: long, Subset: long, Port: 1 << 30}},
+		{"a set with empty parts", Endpoint{Host: "10.0.0.1", EnableSet: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, n := range []int{0, 1, 3, 200} {
-				eps := make([]endpointf.EndpointF, n)
-				for i := range eps {
-					eps[i] = tt.ep
+				s := Servant{ID: "App.S.Obj", Endpoints: make([]Endpoint, n)}
+				for i := range s.Endpoints {
+					s.Endpoints[i] = tt.ep
+					s.Endpoints[i].Active = i%2 == 0
 				}
-				require.GreaterOrEqual(t, listBound(eps), len(generated(t, eps)), "%d endpoints", n)
+				all := allLists(&s, x, nil)
+				encoded := len(generated(t, all.Active)) + len(generated(t, all.Inactive))
+				require.GreaterOrEqual(t, servantBound(&s), encoded, "%d endpoints", n)
 			}
 		})
 	}
@@ -181,11 +187,76 @@ func TestListBound_coversTheEncoding(t *testing.T) {
 func TestEntry_ReplyBytes(t *testing.T) {
 	e := wireEntry()
 	bound := e.ReplyBytes(MaxReplyBytes)
-	require.Nil(t, e.All.wire.p.Load(), "within the limit nothing is encoded")
+	require.Nil(t, e.allWire.p.Load(), "within the limit nothing is encoded")
 
-	active, inactive := generated(t, e.All.Active), generated(t, e.All.Inactive)
+	active, inactive := generated(t, e.AllLists().Active), generated(t, e.AllLists().Inactive)
 	exact := len(active) + len(inactive) + replyOverhead
 	require.GreaterOrEqual(t, bound, exact)
 	require.Equal(t, exact, e.ReplyBytes(exact), "a limit under the bound gets the exact size")
-	require.NotNil(t, e.All.wire.p.Load())
+	require.NotNil(t, e.allWire.p.Load())
+}
+
+// An entry whose only answer is All builds no list until it is asked for:
+// building, counting its endpoints, bounding its reply and reading its stored
+// record leave All unbuilt; AllLists and Lookup build it.
+func TestNewEntry_allOnlyBuildsOnFirstUse(t *testing.T) {
+	s := Servant{ID: "App.S.Obj", Endpoints: []Endpoint{{Active: true, Proto: 1, Host: "10.0.0.1", Port: 1}, {Proto: 1, Host: "10.0.0.2", Port: 2}}}
+	tests := []struct {
+		name  string
+		use   func(*Snapshot, *Entry)
+		built bool
+	}{
+		{"build", func(*Snapshot, *Entry) {}, false},
+		{"count active endpoints", func(snap *Snapshot, _ *Entry) { snap.ActiveEndpoints() }, false},
+		{"bound the reply", func(_ *Snapshot, e *Entry) { e.ReplyBytes(MaxReplyBytes) }, false},
+		{"read the stored record", func(snap *Snapshot, _ *Entry) { snap.Stored(s.ID) }, false},
+		{"find the answering record", func(snap *Snapshot, _ *Entry) { snap.Answering(s.ID) }, false},
+		{"ask for All", func(_ *Snapshot, e *Entry) { e.AllLists() }, true},
+		{"ask a group walk", func(_ *Snapshot, e *Entry) { e.InGroup(-1) }, true},
+		{"look it up", func(snap *Snapshot, _ *Entry) { snap.Lookup(s.ID) }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := NewEntry(s, 1, NewIndex(Groups{}))
+			snap := New(map[string]*Entry{s.ID: e}, NewIndex(Groups{}), 0, nil)
+			tt.use(snap, e)
+			require.Equal(t, tt.built, e.All.Active != nil, "All built")
+			require.Equal(t, 1, snap.ActiveEndpoints())
+		})
+	}
+}
+
+// Readers racing for the first use of an entry's All all get the very lists
+// stored for later calls (go test -race checks the publication).
+func TestEntry_AllLists_concurrentFirstUse(t *testing.T) {
+	s := Servant{ID: "App.S.Obj", Endpoints: []Endpoint{{Active: true, Proto: 1, Host: "10.0.0.1", Port: 1}, {Proto: 1, Host: "10.0.0.2", Port: 2}}}
+	snap := New(map[string]*Entry{s.ID: NewEntry(s, 1, NewIndex(Groups{}))}, NewIndex(Groups{}), 0, nil)
+	const readers = 8
+	got := make([]Lists, readers)
+	var wg sync.WaitGroup
+	for r := range readers {
+		wg.Go(func() {
+			e, _ := snap.Lookup(s.ID)
+			got[r] = e.All // the field, as package tars reads it after Lookup
+			if r%2 == 0 {
+				got[r] = e.AllLists()
+			}
+		})
+	}
+	wg.Wait()
+	e, _ := snap.Lookup(s.ID)
+	for r := range readers {
+		require.Same(t, &e.AllLists().Active[0], &got[r].Active[0], "reader %d got other lists", r)
+		require.Same(t, &e.AllLists().Inactive[0], &got[r].Inactive[0], "reader %d got other lists", r)
+	}
+}
+
+// A zero Entry (package tars answers an unknown servant with one) answers empty
+// lists.
+func TestEntry_AllLists_zeroEntry(t *testing.T) {
+	var e Entry
+	require.True(t, e.AllLists().Empty())
+	active, inactive := e.InGroup(3).Wire()
+	require.Equal(t, emptyWire, active)
+	require.Equal(t, emptyWire, inactive)
 }

@@ -104,7 +104,7 @@ func routedOf(snap *snapshot.Snapshot, id string) (*routed, error) {
 	}
 	r := &routed{id: id}
 	if hasRecord {
-		r.active = e.All.Active
+		r.active = e.AllLists().Active
 	}
 	if hasRule && rule.Conf.Enable {
 		r.rule, r.conf = rule.Compiled, rule.Conf

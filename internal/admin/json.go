@@ -133,8 +133,9 @@ func timeOrNull(t time.Time) *time.Time {
 }
 
 func summaryJSON(e *snapshot.Entry, override bool) servantSummaryJSON {
+	active := e.Servant.CountActive()
 	return servantSummaryJSON{ID: e.Servant.ID, Version: snapshot.FormatVersion(e.Version),
-		Active: len(e.All.Active), Inactive: len(e.All.Inactive), Override: override}
+		Active: active, Inactive: len(e.Servant.Endpoints) - active, Override: override}
 }
 
 func recordJSON(e *snapshot.Entry, override bool) servantJSON {

@@ -89,9 +89,10 @@ func (c *storeCollector) age() (last, stale float64) {
 func (c *storeCollector) count() (servants, active, inactive int) {
 	snap := c.store.Snapshot()
 	for _, id := range snap.IDs() {
-		e, _ := snap.Lookup(id)
-		active += len(e.All.Active)
-		inactive += len(e.All.Inactive)
+		e, _ := snap.Answering(id)
+		n := e.Servant.CountActive()
+		active += n
+		inactive += len(e.Servant.Endpoints) - n
 	}
 	return snap.Len(), active, inactive
 }

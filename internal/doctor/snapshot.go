@@ -154,7 +154,7 @@ func noActive(in *input) []Finding {
 	var out []Finding
 	for _, id := range in.snap.IDs() {
 		e, _ := in.snap.Stored(id)
-		if len(e.All.Active) > 0 {
+		if e.Servant.CountActive() > 0 {
 			continue
 		}
 		var rows []string
@@ -363,7 +363,7 @@ func priorityUnknownGroup(in *input) []Finding {
 
 func registryMissing(in *input) []Finding {
 	e, ok := in.snap.Stored(registryServant)
-	if ok && len(e.All.Active) > 0 {
+	if ok && e.Servant.CountActive() > 0 {
 		return nil
 	}
 	return []Finding{{

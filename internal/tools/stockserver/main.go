@@ -53,7 +53,7 @@ func main() {
 			continue
 		}
 		servant := new(queryf.QueryF)
-		servant.AddServantWithContext(stock{port: a.Endpoint.Port, constant: e.All}, a.Obj)
+		servant.AddServantWithContext(stock{port: a.Endpoint.Port, constant: e.AllLists()}, a.Obj)
 	}
 	tars.Run()
 }
