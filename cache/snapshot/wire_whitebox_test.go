@@ -260,3 +260,16 @@ func TestEntry_AllLists_zeroEntry(t *testing.T) {
 	require.Equal(t, emptyWire, active)
 	require.Equal(t, emptyWire, inactive)
 }
+
+// Once built, an entry's All costs a lookup nothing: Lookup, AllLists and the
+// answer's Wire allocate nothing.
+func TestEntry_AllLists_allocatesOnlyOnFirstUse(t *testing.T) {
+	s := Servant{ID: "App.S.Obj", Endpoints: []Endpoint{{Active: true, Proto: 1, Host: "10.0.0.1", Port: 1}}}
+	snap := New(map[string]*Entry{s.ID: NewEntry(s, 1, NewIndex(Groups{}))}, NewIndex(Groups{}), 0, nil)
+	e, _ := snap.Lookup(s.ID)
+	e.AllLists().Wire()
+	require.Zero(t, testing.AllocsPerRun(100, func() {
+		e, _ := snap.Lookup(s.ID)
+		e.AllLists().Wire()
+	}))
+}
