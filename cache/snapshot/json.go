@@ -182,7 +182,7 @@ func groupsFromJSON(jg *jsonGroups) Groups {
 func toJSON(e *Entry) jsonServant {
 	js := jsonServant{ID: e.Servant.ID, Version: FormatVersion(e.Version), Endpoints: make([]jsonEndpoint, len(e.Servant.Endpoints))}
 	for i, ep := range e.Servant.Endpoints {
-		js.Endpoints[i] = jsonEndpoint(ep)
+		js.Endpoints[i] = endpointJSON(&ep)
 	}
 	return js
 }
@@ -225,7 +225,24 @@ func ReadJSON(r io.Reader) (Document, error) {
 func fromJSON(js jsonServant) Servant {
 	s := Servant{ID: js.ID, Endpoints: make([]Endpoint, len(js.Endpoints))}
 	for i, je := range js.Endpoints {
-		s.Endpoints[i] = Endpoint(je)
+		s.Endpoints[i] = je.endpoint()
 	}
 	return s
+}
+
+// endpointJSON is the JSON form of ep, its fields in the document's order
+// (TestEndpointJSON_carriesEveryField checks that none is left out).
+func endpointJSON(ep *Endpoint) jsonEndpoint {
+	return jsonEndpoint{Active: ep.Active, Proto: ep.Proto, Host: ep.Host, Port: ep.Port, Timeout: ep.Timeout,
+		Weight: ep.Weight, WeightType: ep.WeightType, AuthType: ep.AuthType, BakFlag: ep.BakFlag, NodeName: ep.NodeName,
+		EnableGroup: ep.EnableGroup, IPGroupName: ep.IPGroupName, EnableSet: ep.EnableSet,
+		SetName: ep.SetName, SetArea: ep.SetArea, SetGroup: ep.SetGroup, Subset: ep.Subset, Origin: ep.Origin}
+}
+
+// endpoint is the Endpoint je describes.
+func (je *jsonEndpoint) endpoint() Endpoint {
+	return Endpoint{Active: je.Active, Proto: je.Proto, Host: je.Host, Port: je.Port, Timeout: je.Timeout,
+		Weight: je.Weight, WeightType: je.WeightType, AuthType: je.AuthType, BakFlag: je.BakFlag, NodeName: je.NodeName,
+		EnableGroup: je.EnableGroup, IPGroupName: je.IPGroupName, EnableSet: je.EnableSet,
+		SetName: je.SetName, SetArea: je.SetArea, SetGroup: je.SetGroup, Subset: je.Subset, Origin: je.Origin}
 }

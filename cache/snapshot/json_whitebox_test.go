@@ -3,7 +3,10 @@ package snapshot
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
+	"strconv"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -55,5 +58,30 @@ func TestWriteJSON_streamsTheSameBytes(t *testing.T) {
 		var got bytes.Buffer
 		require.NoError(t, WriteJSON(&got, tc.snap, tc.ids), name)
 		require.Equal(t, wholeDocument(t, tc.snap, tc.ids), got.String(), name)
+	}
+}
+
+// An endpoint goes through the records document and back whole, every field of
+// it set; and it is held without padding.
+func TestEndpointJSON_carriesEveryField(t *testing.T) {
+	var ep Endpoint
+	v := reflect.ValueOf(&ep).Elem()
+	for i := range v.NumField() {
+		switch f := v.Field(i); f.Kind() {
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Int32:
+			f.SetInt(int64(-i - 1))
+		case reflect.String:
+			f.SetString("field " + strconv.Itoa(i))
+		default:
+			t.Fatalf("field %d: kind %s not covered", i, f.Kind())
+		}
+	}
+	je := endpointJSON(&ep)
+	require.Equal(t, ep, je.endpoint())
+	require.Equal(t, reflect.TypeFor[Endpoint]().NumField(), reflect.TypeFor[jsonEndpoint]().NumField())
+	if strconv.IntSize == 64 {
+		require.Equal(t, uintptr(160), unsafe.Sizeof(ep))
 	}
 }

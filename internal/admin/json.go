@@ -98,8 +98,9 @@ type servantJSON struct {
 	Endpoints []endpointJSON `json:"endpoints"`
 }
 
-// endpointJSON mirrors snapshot.Endpoint field for field (a conversion, so that a
-// new field fails to compile here); every field is always present. The names are
+// endpointJSON mirrors snapshot.Endpoint field for field, in the records
+// document's order (TestEndpointJSON_mirrorsEndpoint fails when a field of
+// snapshot.Endpoint is missing here); every field is always present. The names are
 // those of the tarscache-records/1 document (/v1/records, dump --format json,
 // docs/format.md), so that one endpoint reads the same everywhere.
 type endpointJSON struct {
@@ -142,7 +143,15 @@ func recordJSON(e *snapshot.Entry, override bool) servantJSON {
 	s := servantJSON{ID: e.Servant.ID, Version: snapshot.FormatVersion(e.Version), Override: override,
 		Endpoints: make([]endpointJSON, len(e.Servant.Endpoints))}
 	for i, ep := range e.Servant.Endpoints {
-		s.Endpoints[i] = endpointJSON(ep)
+		s.Endpoints[i] = toEndpointJSON(&ep)
 	}
 	return s
+}
+
+// toEndpointJSON is ep as the admin API writes it.
+func toEndpointJSON(ep *snapshot.Endpoint) endpointJSON {
+	return endpointJSON{Active: ep.Active, Proto: ep.Proto, Host: ep.Host, Port: ep.Port, Timeout: ep.Timeout,
+		Weight: ep.Weight, WeightType: ep.WeightType, AuthType: ep.AuthType, BakFlag: ep.BakFlag, NodeName: ep.NodeName,
+		EnableGroup: ep.EnableGroup, IPGroupName: ep.IPGroupName, EnableSet: ep.EnableSet,
+		SetName: ep.SetName, SetArea: ep.SetArea, SetGroup: ep.SetGroup, Subset: ep.Subset, Origin: ep.Origin}
 }
