@@ -127,7 +127,7 @@ func decide(snap *snapshot.Snapshot, m listMethod, id, arg, who string) (int32, 
 	case methodSameSet:
 		return inSet(snap, e, arg, who)
 	}
-	return 0, e.All
+	return 0, e.AllLists()
 }
 
 // inStation returns the endpoints whose grouprealid is in the first priority row

@@ -49,10 +49,8 @@
 // answer's wire encoding is built by the first Wire call and published with an
 // atomic compare-and-swap: readers racing it keep the stored bytes (every reader
 // of an answer gets the same slices). The All lists of an entry whose only answer
-// is All are built by the first AllLists (or Lookup, InGroup) call under the
-// entry's sync.Once: readers racing it wait for it and get the same lists. Read
-// Entry.All, the field, only through AllLists or from an entry Lookup returned;
-// an entry from Stored, Answering or Entries may not have built it yet. Callers must not modify anything a Snapshot returns: maps and
+// is All are built by the first AllLists (or InGroup) call under the entry's
+// sync.Once: readers racing it wait for it and get the same lists. Callers must not modify anything a Snapshot returns: maps and
 // slices are shared by every reader. With, Rebuild and WithPinned return new
 // snapshots and leave the receiver as it is; building one is the writer's job and
 // is not itself synchronised (package cache serialises its writers).

@@ -71,19 +71,14 @@ type Entry struct {
 	Servant Servant
 	// Version is the CRC32 (Castagnoli) of the record's canonical encoding.
 	Version uint32
-	// All is the findObjectById4Any answer (AllLists): every active and every
+	// all is the findObjectById4Any answer (AllLists): every active and every
 	// inactive endpoint. Active endpoints carry the dynamic-weight "off" rewrite
-	// (weightType 2 becomes 0) in All and in every other answer. An entry whose
-	// only answer is All builds it on first use, so read it through AllLists, or
-	// from an entry Snapshot.Lookup returned, which has built it.
-	//
-	// Deprecated: use AllLists; the field stays for package tars, which reads it
-	// from Lookup's entries.
-	All Lists
+	// (weightType 2 becomes 0) in all and in every other answer.
+	all Lists
 
-	// allOnce guards the building of All: at NewEntry when the entry has other
-	// answers (they share All's lists), else on the first AllLists or Lookup.
-	// Every reader of All goes through it, which orders its write before them.
+	// allOnce guards the building of all: at NewEntry when the entry has other
+	// answers (they share all's lists), else on the first AllLists or InGroup.
+	// Every reader of all goes through it, which orders its write before them.
 	allOnce sync.Once
 	// x is the group index All is built with, nil in a zero Entry.
 	x *Index
@@ -104,7 +99,7 @@ func NewEntry(s Servant, version uint32, x *Index) *Entry {
 		return e // no other answer to build: All waits for its first use
 	}
 	b := newBuilder(&e.Servant, x)
-	e.allOnce.Do(func() { e.All = b.all })
+	e.allOnce.Do(func() { e.all = b.all })
 	e.byGroup = b.groupAnswers()
 	e.byStation = b.stationAnswers()
 	e.sets = b.setAnswers()
@@ -118,7 +113,7 @@ func NewEntry(s Servant, version uint32, x *Index) *Entry {
 // others wait for it. It is safe for concurrent use.
 func (e *Entry) AllLists() Lists {
 	e.allOnce.Do(e.buildAll)
-	return e.All
+	return e.all
 }
 
 // buildAll builds All and gives it its wire cell; a zero Entry keeps its empty
@@ -127,24 +122,15 @@ func (e *Entry) buildAll() {
 	if e.x == nil {
 		return
 	}
-	e.All = allLists(&e.Servant, e.x, nil)
-	e.All.wire = &e.allWire
+	e.all = allLists(&e.Servant, e.x, nil)
+	e.all.wire = &e.allWire
 }
 
-// Lookup returns the entry answering for servant id, if the snapshot has one, with
-// its All built (AllLists). The lookup is an exact, case-sensitive match, as in
-// the official registry.
+// Lookup returns the entry answering for servant id, if the snapshot has one: a
+// pinned entry (Options.Override) before the stored one. The lookup is an exact,
+// case-sensitive match, as in the official registry. It builds nothing: an
+// entry's answer lists are built by their first reader (AllLists, InGroup).
 func (s *Snapshot) Lookup(id string) (*Entry, bool) {
-	e, ok := s.Answering(id)
-	if ok {
-		e.AllLists() // All is read as a field (package tars): built before it is
-	}
-	return e, ok
-}
-
-// Answering returns the entry answering for servant id, as Lookup does, without
-// building its All: for callers that read the record only (Entry.Servant).
-func (s *Snapshot) Answering(id string) (*Entry, bool) {
 	if e, ok := s.pinned[id]; ok {
 		return e, true
 	}

@@ -78,18 +78,18 @@ func encodeList(eps []endpointf.EndpointF) []byte {
 // encoded on first use (Wire). An answer that is All itself (the same lists)
 // shares All's cell, so that it is encoded once for both.
 func (e *Entry) lazy() {
-	e.All.wire = &e.allWire
+	e.all.wire = &e.allWire
 	for g, l := range e.byGroup {
-		e.byGroup[g] = l.withWire(&e.All)
+		e.byGroup[g] = l.withWire(&e.all)
 	}
 	for s, l := range e.byStation {
-		e.byStation[s] = l.withWire(&e.All)
+		e.byStation[s] = l.withWire(&e.all)
 	}
 	for _, areas := range e.sets {
 		for _, a := range areas {
-			a.all = a.all.withWire(&e.All)
+			a.all = a.all.withWire(&e.all)
 			for g, l := range a.groups {
-				a.groups[g] = l.withWire(&e.All)
+				a.groups[g] = l.withWire(&e.all)
 			}
 		}
 	}

@@ -89,7 +89,7 @@ func (c *storeCollector) age() (last, stale float64) {
 func (c *storeCollector) count() (servants, active, inactive int) {
 	snap := c.store.Snapshot()
 	for _, id := range snap.IDs() {
-		e, _ := snap.Answering(id)
+		e, _ := snap.Lookup(id)
 		n := e.Servant.CountActive()
 		active += n
 		inactive += len(e.Servant.Endpoints) - n
