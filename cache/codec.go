@@ -138,11 +138,17 @@ func appendBytes(b, p []byte) []byte {
 // inside its transaction). Its strings share one copy of the payload, so that a
 // record costs two allocations (that copy and its endpoints), not one per string.
 func decodeRecord(v []byte) (snapshot.Servant, uint32, error) {
+	return decodeRecordIn(v, nil)
+}
+
+// decodeRecordIn is decodeRecord taking the record's memory from a (nil: its
+// own allocations).
+func decodeRecordIn(v []byte, a *arena) (snapshot.Servant, uint32, error) {
 	payload, version, err := openValue(v)
 	if err != nil {
 		return snapshot.Servant{}, 0, err
 	}
-	s, err := decodePayload(payload)
+	s, err := decodePayloadIn(payload, a)
 	return s, version, err
 }
 
@@ -164,10 +170,16 @@ func openValue(v []byte) ([]byte, uint32, error) {
 // decodePayload decodes a record's payload from one copy of p, which the
 // record's strings share.
 func decodePayload(p []byte) (snapshot.Servant, error) {
-	d := decoder{buf: string(p)}
+	return decodePayloadIn(p, nil)
+}
+
+// decodePayloadIn is decodePayload taking the copy of p and the endpoint slice
+// from a (nil: its own allocations).
+func decodePayloadIn(p []byte, a *arena) (snapshot.Servant, error) {
+	d := decoder{buf: a.text(p)}
 	s := snapshot.Servant{ID: d.string()}
 	n := d.count(maxEndpoints)
-	s.Endpoints = make([]snapshot.Endpoint, 0, min(n, len(p)))
+	s.Endpoints = a.endpoints(min(n, len(p)))
 	for i := 0; i < n && d.err == nil; i++ {
 		blob := decoder{buf: d.bytes()}
 		s.Endpoints = append(s.Endpoints, blob.endpoint())

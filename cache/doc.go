@@ -20,8 +20,10 @@
 //     are decoded and their entries built on Options.LoadWorkers goroutines
 //     (load.go), merged in key order: the snapshot, and the record a damaged file
 //     is refused for (the first bad one in key order), do not depend on the
-//     number of workers. A record's strings share one copy of its stored value;
-//     answers are encoded for the wire on first use (package cache/snapshot). With
+//     number of workers. A record's strings share one copy of its stored value,
+//     and each worker cuts those copies and the endpoint slices from blocks shared
+//     by consecutive records (arena.go): a block lives while any of its records
+//     does; answers are encoded for the wire on first use (package cache/snapshot). With
 //     PauseGCWhileLoading on (the tarscache command sets it unless the operator
 //     sets GOGC), the garbage collector is off while a file loads and its target
 //     restored after: a load allocates little besides what it keeps (410 MiB for

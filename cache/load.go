@@ -62,8 +62,9 @@ func (l *loader) run(b *bolt.Bucket) []*loadBatch {
 	var wg sync.WaitGroup
 	for range l.workers {
 		wg.Go(func() {
+			var a arena
 			for batch := range jobs {
-				l.decode(batch)
+				l.decode(batch, &a)
 			}
 		})
 	}
@@ -101,9 +102,10 @@ func (l *loader) run(b *bolt.Bucket) []*loadBatch {
 	return all
 }
 
-// decode builds the entries of one batch, stopping at its first bad record. A
-// fault reading the map (a file truncated under it) is that batch's error.
-func (l *loader) decode(batch *loadBatch) {
+// decode builds the entries of one batch, stopping at its first bad record,
+// with their memory from the worker's arena a. A fault reading the map (a file
+// truncated under it) is that batch's error.
+func (l *loader) decode(batch *loadBatch, a *arena) {
 	if int64(batch.seq) > l.failedSeq.Load() {
 		batch.keys, batch.vals = nil, nil
 		return
@@ -111,7 +113,7 @@ func (l *loader) decode(batch *loadBatch) {
 	batch.err = guard(func() error {
 		batch.entries = make([]*snapshot.Entry, 0, len(batch.keys))
 		for i, k := range batch.keys {
-			e, err := l.entry(k, batch.vals[i])
+			e, err := l.entry(k, batch.vals[i], a)
 			if err != nil {
 				return err
 			}
@@ -125,9 +127,9 @@ func (l *loader) decode(batch *loadBatch) {
 	}
 }
 
-// entry decodes the record stored under key k and builds its entry.
-func (l *loader) entry(k, v []byte) (*snapshot.Entry, error) {
-	s, version, err := decodeRecord(v)
+// entry decodes the record stored under key k, in a, and builds its entry.
+func (l *loader) entry(k, v []byte, a *arena) (*snapshot.Entry, error) {
+	s, version, err := decodeRecordIn(v, a)
 	if err == nil && s.ID != string(k) {
 		err = fmt.Errorf("holds servant %q", s.ID)
 	}
