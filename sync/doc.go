@@ -12,7 +12,9 @@
 // missing one reads as empty; "tarscache db migrate" creates them). A full fetch
 // reads the join as three plain scans joined in memory (scanjoin.go), keys
 // compared as the columns' collation compares them, and falls back to MySQL's
-// join under a collation or a key it cannot compare that way.
+// join under a collation or a key it cannot compare that way. Each scan's rows
+// are read by a goroutine of its own, batches ahead of the join (readahead.go),
+// which owns it and waits for it before the scan returns.
 //
 // # Building records
 //

@@ -215,7 +215,6 @@ type scanJoin struct {
 	// server put the next adapter on it or on the next one (guess).
 	hit    int
 	fields [13]field
-	dest   [13]any
 	fold   []byte
 	key    []byte
 	last   [4]string // per column, the string interned last (str)
@@ -227,9 +226,6 @@ type scanJoin struct {
 // servers, when known, is the number of t_server_conf rows.
 func newScanJoin(in interner, emit func(*Row), servers int) *scanJoin {
 	j := &scanJoin{in: in, seed: maphash.MakeSeed(), emit: emit, attrs: map[string]*serverAttrs{}, hit: -1}
-	for i := range j.fields {
-		j.dest[i] = &j.fields[i]
-	}
 	j.byLabel, j.byKey = newKeyIndex(0), newKeyIndex(servers)
 	j.servers = make([]server, 0, servers)
 	return j
@@ -253,22 +249,15 @@ func (j *scanJoin) run(ctx context.Context, tx *sql.Tx, t tables) error {
 	return nil
 }
 
-// scan runs query and hands each row, scanned into j.fields[:n], to each.
+// scan runs query and hands each row, scanned into j.fields[:n], to each; the
+// rows are read ahead on a goroutine of their own (readAhead).
 func (j *scanJoin) scan(ctx context.Context, tx *sql.Tx, query string, n int, each func() error) error {
 	rs, err := tx.QueryContext(ctx, query)
 	if err != nil {
 		return err
 	}
 	defer rs.Close()
-	for row := 1; rs.Next(); row++ {
-		if err := rs.Scan(j.dest[:n]...); err != nil {
-			return fmt.Errorf("row %d: %w", row, err)
-		}
-		if err := each(); err != nil {
-			return err
-		}
-	}
-	return rs.Err()
+	return readAhead(rs, j.fields[:n], each)
 }
 
 // hashKey returns the hash of the first three fields folded as equalKey

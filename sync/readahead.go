@@ -1,0 +1,157 @@
+package sync
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// A scan of a large table reads its rows on a goroutine of its own, ahead of
+// the join that uses them: the driver's work (reading and splitting packets,
+// one allocation per column) and the join's then run on both cores, and the
+// join no longer waits for MySQL's next packet. The reader copies each batch
+// of rows into a buffer the join owns until it hands the batch back, so the
+// join sees each row's columns as it did through sql.RawBytes: valid until it
+// moves to the next batch.
+
+// Read-ahead sizes: rows per batch, and batches in flight (filled or being
+// filled) besides the one the join reads.
+const (
+	readAheadRows    = 256
+	readAheadBatches = 2
+)
+
+// errScanEnd ends the last batch of a scan that ran out of rows.
+var errScanEnd = errors.New("no more rows")
+
+// rowBatch is a run of scanned rows: column c of row r is
+// text[ends[r*cols+c-1]:ends[r*cols+c]] (from 0 for the first), NULL when
+// nulls[r*cols+c] is set.
+type rowBatch struct {
+	cols  int
+	rows  int
+	text  []byte
+	ends  []int
+	nulls []bool
+	// first is the 1-based number of the batch's first row in the scan; err,
+	// set on the last batch only, is the scan's end (nil when it ran out).
+	first int
+	err   error
+}
+
+// reset empties b for rows of cols columns starting at row first.
+func (b *rowBatch) reset(cols, first int) {
+	b.cols, b.rows, b.first, b.err = cols, 0, first, nil
+	b.text, b.ends, b.nulls = b.text[:0], b.ends[:0], b.nulls[:0]
+}
+
+// add copies the columns of one row.
+func (b *rowBatch) add(fields []field) {
+	for i := range fields {
+		b.text = append(b.text, fields[i].b...)
+		b.ends = append(b.ends, len(b.text))
+		b.nulls = append(b.nulls, fields[i].null)
+	}
+	b.rows++
+}
+
+// row points fields at the columns of row r.
+func (b *rowBatch) row(r int, fields []field) {
+	at := r * b.cols
+	start := 0
+	if at > 0 {
+		start = b.ends[at-1]
+	}
+	for c := range fields {
+		end := b.ends[at+c]
+		fields[c] = field{b: b.text[start:end:end], null: b.nulls[at+c]}
+		start = end
+	}
+}
+
+// readAhead scans the rows of rs into batches on a goroutine of its own and
+// hands them to each, one row at a time through fields, on the caller's
+// goroutine. It stops at the first error of either side, and returns only once
+// the reader has stopped; the caller closes rs afterwards.
+func readAhead(rs *sql.Rows, fields []field, each func() error) error {
+	full := make(chan *rowBatch, readAheadBatches)
+	free := make(chan *rowBatch, readAheadBatches+1)
+	for range readAheadBatches + 1 {
+		free <- &rowBatch{}
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		readBatches(rs, len(fields), full, free, stop)
+	}()
+	err := consume(fields, each, full, free)
+	close(stop)
+	<-done
+	return err
+}
+
+// consume hands every row of the batches on full to each, giving each batch
+// back on free once read, until the last batch.
+func consume(fields []field, each func() error, full <-chan *rowBatch, free chan<- *rowBatch) error {
+	for b := range full {
+		for r := range b.rows {
+			b.row(r, fields)
+			if err := each(); err != nil {
+				return err
+			}
+		}
+		if b.err == errScanEnd {
+			return nil
+		}
+		if b.err != nil {
+			return b.err
+		}
+		free <- b
+	}
+	return nil
+}
+
+// readBatches fills batches from free with the rows of rs and sends them on
+// full, the last one carrying the end of the scan (errScanEnd when it ran
+// out), then closes full. It gives up when stop closes.
+func readBatches(rs *sql.Rows, cols int, full chan<- *rowBatch, free <-chan *rowBatch, stop <-chan struct{}) {
+	defer close(full)
+	scanned := make([]field, cols)
+	dest := make([]any, cols)
+	for i := range scanned {
+		dest[i] = &scanned[i]
+	}
+	for n := 1; ; {
+		var b *rowBatch
+		select {
+		case b = <-free:
+		case <-stop:
+			return
+		}
+		b.reset(cols, n)
+		for b.rows < readAheadRows && b.err == nil {
+			if !rs.Next() {
+				b.err = rs.Err()
+				if b.err == nil {
+					b.err = errScanEnd
+				}
+				break
+			}
+			if err := rs.Scan(dest...); err != nil {
+				b.err = fmt.Errorf("row %d: %w", n, err)
+				break
+			}
+			b.add(scanned)
+			n++
+		}
+		select {
+		case full <- b:
+		case <-stop:
+			return
+		}
+		if b.err != nil {
+			return
+		}
+	}
+}

@@ -1,0 +1,38 @@
+package sync
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// A batch gives back each row's columns as they were scanned, NULLs and empty
+// strings apart, and a column's bytes cannot grow into the next one's.
+func TestRowBatch_rows(t *testing.T) {
+	tests := []struct {
+		name string
+		rows [][]field
+	}{
+		{"text", [][]field{{{b: []byte("App")}, {b: []byte("S1")}}, {{b: []byte("App")}, {b: []byte("S2")}}}},
+		{"null and empty", [][]field{{{null: true}, {b: []byte{}}}, {{b: []byte("x")}, {null: true}}}},
+		{"one column", [][]field{{{b: []byte("a")}}, {{b: []byte("bc")}}, {{null: true}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b rowBatch
+			b.reset(len(tt.rows[0]), 1)
+			for _, r := range tt.rows {
+				b.add(r)
+			}
+			got := make([]field, len(tt.rows[0]))
+			for i, want := range tt.rows {
+				b.row(i, got)
+				for c := range want {
+					require.Equal(t, want[c].null, got[c].null, "row %d column %d", i, c)
+					require.Equal(t, string(want[c].b), string(got[c].b), "row %d column %d", i, c)
+					require.Equal(t, len(got[c].b), cap(got[c].b), "row %d column %d has room to grow", i, c)
+				}
+			}
+		})
+	}
+}
