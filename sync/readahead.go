@@ -33,15 +33,14 @@ type rowBatch struct {
 	text  []byte
 	ends  []int
 	nulls []bool
-	// first is the 1-based number of the batch's first row in the scan; err,
-	// set on the last batch only, is the scan's end (nil when it ran out).
-	first int
-	err   error
+	// err, set on the last batch only, is how the scan ended: errScanEnd when
+	// it ran out of rows.
+	err error
 }
 
-// reset empties b for rows of cols columns starting at row first.
-func (b *rowBatch) reset(cols, first int) {
-	b.cols, b.rows, b.first, b.err = cols, 0, first, nil
+// reset empties b for rows of cols columns.
+func (b *rowBatch) reset(cols int) {
+	b.cols, b.rows, b.err = cols, 0, nil
 	b.text, b.ends, b.nulls = b.text[:0], b.ends[:0], b.nulls[:0]
 }
 
@@ -129,7 +128,7 @@ func readBatches(rs *sql.Rows, cols int, full chan<- *rowBatch, free <-chan *row
 		case <-stop:
 			return
 		}
-		b.reset(cols, n)
+		b.reset(cols)
 		for b.rows < readAheadRows && b.err == nil {
 			if !rs.Next() {
 				b.err = rs.Err()

@@ -20,7 +20,7 @@ func TestRowBatch_rows(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b rowBatch
-			b.reset(len(tt.rows[0]), 1)
+			b.reset(len(tt.rows[0]))
 			for _, r := range tt.rows {
 				b.add(r)
 			}
