@@ -168,12 +168,16 @@ func diff(cur *snapshot.Snapshot, st *State) (ch *change, err error) {
 	}
 	ch = groupsChange(cur, &st.Groups)
 	seen := make(map[string]struct{}, len(st.Servants))
+	kept := 0 // servants of st the snapshot stores
 	for i := range st.Servants {
 		s := &st.Servants[i]
 		if err := checkServant(s, seen); err != nil {
 			return nil, err
 		}
 		old, stored := cur.Stored(s.ID)
+		if stored {
+			kept++
+		}
 		if stored && sharesRecord(old, s) {
 			ch.same++
 			continue
@@ -186,7 +190,7 @@ func diff(cur *snapshot.Snapshot, st *State) (ch *change, err error) {
 		ch.put = append(ch.put, snapshot.NewEntry(*s, version, ch.index))
 		ch.values = append(ch.values, value)
 	}
-	if ch.removed, err = removals(cur, st, seen); err != nil {
+	if ch.removed, err = removals(cur, st, seen, kept); err != nil {
 		return nil, err
 	}
 	ch.rules, err = diffRules(cur, st.Rules)
@@ -202,11 +206,15 @@ func sharesRecord(old *snapshot.Entry, s *snapshot.Servant) bool {
 	return len(e) > 0 && len(e) == len(s.Endpoints) && &e[0] == &s.Endpoints[0] && old.Servant.ID == s.ID
 }
 
-// removals lists the stored servants st deletes.
-func removals(cur *snapshot.Snapshot, st *State, seen map[string]struct{}) ([]string, error) {
+// removals lists the stored servants st deletes; seen are the servants st
+// holds, kept how many of them the snapshot stores.
+func removals(cur *snapshot.Snapshot, st *State, seen map[string]struct{}, kept int) ([]string, error) {
 	if !st.Partial {
 		if len(st.Removed) > 0 {
 			return nil, fmt.Errorf("%w: a complete state names removed servants", ErrBadRecord)
+		}
+		if kept == cur.Len() {
+			return nil, nil // st holds every stored servant: none is removed
 		}
 		return unseen(cur, seen), nil
 	}

@@ -193,13 +193,8 @@ func (c *Cache) load(opts Options) error {
 		if err := checkFormat(tx); err != nil {
 			return err
 		}
-		if !opts.ReadOnly {
-			if err := checkPages(tx); err != nil {
-				return err
-			}
-		}
 		var err error
-		if snap, err = readSnapshot(tx, opts.LoadWorkers); err != nil {
+		if snap, err = checkedSnapshot(tx, opts); err != nil {
 			return err
 		}
 		c.source.Store(readSource(tx))
@@ -262,6 +257,23 @@ func checkFormat(tx *bolt.Tx) error {
 		return fmt.Errorf("%w: file format %d, this tarscache reads %d", ErrNewerFormat, v, fileFormat)
 	}
 	return nil
+}
+
+// checkedSnapshot reads the snapshot of tx and, for a file that will be
+// written, runs bbolt's page check alongside (it reads pages only, as the load
+// does, within the same read transaction). A damaged page is reported before
+// any error of the load, as if the check had run first.
+func checkedSnapshot(tx *bolt.Tx, opts Options) (*snapshot.Snapshot, error) {
+	if opts.ReadOnly {
+		return readSnapshot(tx, opts.LoadWorkers)
+	}
+	checked := make(chan error, 1)
+	go func() { checked <- guard(func() error { return checkPages(tx) }) }()
+	snap, err := readSnapshot(tx, opts.LoadWorkers)
+	if pageErr := <-checked; pageErr != nil {
+		return nil, pageErr
+	}
+	return snap, err
 }
 
 // checkPages runs bbolt's consistency check (every page reachable once, the

@@ -14,8 +14,8 @@
 // # What it does
 //
 //   - Open checks the file (format mark, bbolt's page check for a file that will be
-//     written, every record's CRC32) and loads every record into the first Snapshot
-//     before returning, so a restarted process serves at once, before any database
+//     written, run alongside the load, every record's CRC32) and loads every record
+//     into the first Snapshot before returning, so a restarted process serves at once, before any database
 //     contact. A damaged file is refused (ErrCorrupt), never served. The records
 //     are decoded and their entries built on Options.LoadWorkers goroutines
 //     (load.go), merged in key order: the snapshot, and the record a damaged file

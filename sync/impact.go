@@ -24,16 +24,16 @@ func impactOf(cur *snapshot.Snapshot, st *cache.State) Impact {
 	if st.Partial {
 		return partialImpact(cur, st, imp)
 	}
-	ids := make(map[string]struct{}, len(st.Servants))
+	// A fetch names each servant once (the builder keys them by id): the
+	// stored servants it does not name are those removed.
+	kept := 0
 	for i := range st.Servants {
-		ids[st.Servants[i].ID] = struct{}{}
+		if _, ok := cur.Stored(st.Servants[i].ID); ok {
+			kept++
+		}
 		imp.ActiveAfter += st.Servants[i].CountActive()
 	}
-	for id := range cur.Entries() {
-		if _, ok := ids[id]; !ok {
-			imp.Removed++
-		}
-	}
+	imp.Removed = imp.Servants - kept
 	return imp
 }
 

@@ -18,9 +18,15 @@ type pairIndex struct {
 
 // newPairIndex indexes the rows of a full fetch.
 func newPairIndex(rows []Row) *pairIndex {
-	x := &pairIndex{servants: map[pair][]string{}, pairs: map[string][]pair{}}
+	x := newPairIndexSized(0)
 	x.add(rows)
 	return x
+}
+
+// newPairIndexSized returns an empty index with room for about n servants
+// and as many servers.
+func newPairIndexSized(n int) *pairIndex {
+	return &pairIndex{servants: make(map[pair][]string, n), pairs: make(map[string][]pair, n)}
 }
 
 func (x *pairIndex) add(rows []Row) {

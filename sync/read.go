@@ -119,7 +119,7 @@ func readAll(ctx context.Context, tx *sql.Tx, p probe, why string, cur *snapshot
 	}
 	b := newBuilder(true)
 	b.stored, b.servers = storedRecords(cur), p.rowCount(0)
-	b.at, b.out = make(map[string]int, cur.Len()), make([]snapshot.Servant, 0, cur.Len())
+	b.sizeFor(cur.Len())
 	f, err := readBuilt(ctx, tx, p.tables, b)
 	if err != nil {
 		return nil, err

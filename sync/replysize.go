@@ -9,20 +9,26 @@ import (
 // under the limit, and updates tarscache_sync_oversized_servants.
 func (s *Syncer) checkReplySizes(st *cache.State) {
 	snap := s.cache.Snapshot()
-	seen := make(map[string]struct{}, len(st.Servants))
 	for i := range st.Servants {
 		id := st.Servants[i].ID
-		seen[id] = struct{}{}
 		e, ok := snap.Stored(id)
 		if !ok {
 			continue
 		}
 		s.noteReplySize(id, e.ReplyBytes(s.opts.MaxReplyBytes))
 	}
+	if len(s.oversized) == 0 {
+		s.metrics.oversized.Set(0)
+		return
+	}
+	fetched := make(map[string]struct{}, len(st.Servants))
+	for i := range st.Servants {
+		fetched[st.Servants[i].ID] = struct{}{}
+	}
 	for id := range s.oversized {
 		_, stored := snap.Stored(id)
-		_, fetched := seen[id]
-		if !stored || (!st.Partial && !fetched) {
+		_, named := fetched[id]
+		if !stored || (!st.Partial && !named) {
 			delete(s.oversized, id)
 		}
 	}

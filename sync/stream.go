@@ -126,6 +126,17 @@ func newBuilder(indexed bool) *builder {
 	return b
 }
 
+// sizeFor makes room for the records of about n servants (as many as the
+// last sync stored), so that a full read of a large registry grows no map or
+// slice through every smaller size.
+func (b *builder) sizeFor(n int) {
+	b.at, b.out = make(map[string]int, n), make([]snapshot.Servant, 0, n)
+	b.prev, b.shared = make([]snapshot.Servant, 0, n), make([]bool, 0, n)
+	if b.pairs != nil {
+		b.pairs = newPairIndexSized(n)
+	}
+}
+
 // reset forgets every row added, for a join read again from its start; the
 // interned strings stay.
 func (b *builder) reset() {
