@@ -168,6 +168,7 @@ func diff(cur *snapshot.Snapshot, st *State) (ch *change, err error) {
 	}
 	ch = groupsChange(cur, &st.Groups)
 	seen := make(map[string]struct{}, len(st.Servants))
+	var enc recordEncoder
 	kept := 0 // servants of st the snapshot stores
 	for i := range st.Servants {
 		s := &st.Servants[i]
@@ -182,7 +183,7 @@ func diff(cur *snapshot.Snapshot, st *State) (ch *change, err error) {
 			ch.same++
 			continue
 		}
-		value, version := encodeRecord(s)
+		value, version := enc.encode(s)
 		if stored && old.Version == version && slices.Equal(old.Servant.Endpoints, s.Endpoints) {
 			ch.same++
 			continue

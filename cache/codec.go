@@ -37,27 +37,48 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // errShort is the decoding error for a value that ends early.
 var errShort = errors.New("value ends early")
 
-// encodeRecord returns the stored value of s and its version. It puts
-// s.Endpoints into canonical order (by their encoding), in a new slice of exactly
-// their number, so that the same set of endpoints always encodes, and versions,
-// the same. The endpoints are encoded once, into one buffer, and the value is
-// sized before it is written.
+// encodeRecord returns the stored value of s and its version (see
+// recordEncoder.encode).
 func encodeRecord(s *snapshot.Servant) ([]byte, uint32) {
-	var blobs []byte
-	ends := make([]int, len(s.Endpoints)+1)
+	var enc recordEncoder
+	return enc.encode(s)
+}
+
+// recordEncoder encodes records, its scratch buffers reused from one record to
+// the next, so that encoding a fetch of many records allocates little more
+// than their values. The zero value is ready; it is not safe for concurrent use.
+type recordEncoder struct {
+	blobs []byte // the endpoints' encodings, one after the other
+	ends  []int  // ends[i+1] is where endpoint i's encoding ends in blobs
+	order []int
+}
+
+// encode returns the stored value of s and its version. It puts s.Endpoints
+// into canonical order (by their encoding), so that the same set of endpoints
+// always encodes, and versions, the same: in a new slice of exactly their
+// number, unless they are in that order already in a slice of exactly their
+// number, which s keeps. The endpoints are encoded once, into one buffer, and
+// the value is sized before it is written.
+func (enc *recordEncoder) encode(s *snapshot.Servant) ([]byte, uint32) {
+	enc.blobs, enc.ends = enc.blobs[:0], append(enc.ends[:0], 0)
 	for i := range s.Endpoints {
-		blobs = appendEndpoint(blobs, &s.Endpoints[i])
-		ends[i+1] = len(blobs)
+		enc.blobs = appendEndpoint(enc.blobs, &s.Endpoints[i])
+		enc.ends = append(enc.ends, len(enc.blobs))
 	}
-	blob := func(i int) []byte { return blobs[ends[i]:ends[i+1]] }
-	order := canonicalOrder(len(s.Endpoints), blob)
-	sorted := make([]snapshot.Endpoint, len(order))
+	blob := func(i int) []byte { return enc.blobs[enc.ends[i]:enc.ends[i+1]] }
+	order, moved := canonicalOrder(enc.order[:0], len(s.Endpoints), blob)
+	enc.order = order
 	size := uvarintLen(uint64(len(s.ID))) + len(s.ID) + uvarintLen(uint64(len(order)))
-	for to, from := range order {
-		sorted[to] = s.Endpoints[from]
+	for _, from := range order {
 		size += uvarintLen(uint64(len(blob(from)))) + len(blob(from))
 	}
-	s.Endpoints = sorted
+	if moved || cap(s.Endpoints) != len(s.Endpoints) {
+		sorted := make([]snapshot.Endpoint, len(order))
+		for to, from := range order {
+			sorted[to] = s.Endpoints[from]
+		}
+		s.Endpoints = sorted
+	}
 	v := make([]byte, headerLen, headerLen+size)
 	v = appendString(v, s.ID)
 	v = binary.AppendUvarint(v, uint64(len(order)))
@@ -67,15 +88,21 @@ func encodeRecord(s *snapshot.Servant) ([]byte, uint32) {
 	return sealInPlace(v)
 }
 
-// canonicalOrder returns the indexes 0..n-1 ordered by the encodings blob
-// returns, equal ones in their original order.
-func canonicalOrder(n int, blob func(int) []byte) []int {
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
+// canonicalOrder appends to order the indexes 0..n-1 ordered by the encodings
+// blob returns, equal ones in their original order, and says whether any
+// moved.
+func canonicalOrder(order []int, n int, blob func(int) []byte) ([]int, bool) {
+	sorted := true
+	for i := range n {
+		order = append(order, i)
+		if i > 0 && sorted && bytes.Compare(blob(i-1), blob(i)) > 0 {
+			sorted = false
+		}
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(blob(a), blob(b)) })
-	return order
+	if !sorted {
+		slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(blob(a), blob(b)) })
+	}
+	return order, !sorted
 }
 
 func uvarintLen(x uint64) int {

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -24,6 +25,46 @@ func TestRecord_roundTrip(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, version, gotVersion)
 	require.Equal(t, s, got)
+}
+
+// One encoder reused across records gives each the value and version a fresh
+// one gives, whatever the order of its endpoints: canonical order is sorted
+// into a new slice of exactly their number, and a slice already in that order
+// and of that size is kept as it is. Past its first record, an encoder
+// allocates the value alone.
+func TestRecordEncoder_reusedAcrossRecords(t *testing.T) {
+	inOrder := sampleRecord()
+	reversed := sampleRecord()
+	slices.Reverse(reversed.Endpoints)
+	roomy := sampleRecord()
+	roomy.Endpoints = append(make([]snapshot.Endpoint, 0, 8), roomy.Endpoints...)
+	cases := []struct {
+		name string
+		s    snapshot.Servant
+		kept bool // the record keeps its own slice
+	}{
+		{name: "in canonical order, exact size", s: inOrder, kept: true},
+		{name: "out of order", s: reversed},
+		{name: "in order, spare capacity", s: roomy},
+	}
+	var enc recordEncoder
+	want := sampleRecord()
+	wantValue, wantVersion := encodeRecord(&want)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.s
+			own := &s.Endpoints[0]
+			value, version := enc.encode(&s)
+			require.Equal(t, wantValue, value)
+			require.Equal(t, wantVersion, version)
+			require.Equal(t, want.Endpoints, s.Endpoints)
+			require.Equal(t, len(s.Endpoints), cap(s.Endpoints))
+			require.Equal(t, tc.kept, own == &s.Endpoints[0], "the record's own slice kept")
+		})
+	}
+	s := sampleRecord()
+	allocs := testing.AllocsPerRun(100, func() { enc.encode(&s) })
+	require.Equal(t, 1.0, allocs)
 }
 
 // A decoded record owns its memory: overwriting the stored value (as bbolt's map
