@@ -14,7 +14,10 @@
 // compared as the columns' collation compares them, and falls back to MySQL's
 // join under a collation or a key it cannot compare that way. Each scan's rows
 // are read by a goroutine of its own, batches ahead of the join (readahead.go),
-// which owns it and waits for it before the scan returns.
+// which owns it and waits for it before the scan returns; the join hands its
+// rows in batches to another goroutine that builds them into records
+// (buildahead.go), waited for before the read returns. A panic on either is
+// raised again on the goroutine that runs the fetch.
 //
 // # Building records
 //

@@ -73,7 +73,8 @@ func (b *rowBatch) row(r int, fields []field) {
 // readAhead scans the rows of rs into batches on a goroutine of its own and
 // hands them to each, one row at a time through fields, on the caller's
 // goroutine. It stops at the first error of either side, and returns only once
-// the reader has stopped; the caller closes rs afterwards.
+// the reader has stopped; the caller closes rs afterwards. A panic of the
+// reader is raised again on the caller's goroutine.
 func readAhead(rs *sql.Rows, fields []field, each func() error) error {
 	full := make(chan *rowBatch, readAheadBatches)
 	free := make(chan *rowBatch, readAheadBatches+1)
@@ -82,13 +83,18 @@ func readAhead(rs *sql.Rows, fields []field, each func() error) error {
 	}
 	stop := make(chan struct{})
 	done := make(chan struct{})
+	var panicked any // a panic of the reader (a bug), raised again here
 	go func() {
 		defer close(done)
+		defer func() { panicked = recover() }()
 		readBatches(rs, len(fields), full, free, stop)
 	}()
 	err := consume(fields, each, full, free)
 	close(stop)
 	<-done
+	if panicked != nil {
+		panic(panicked)
+	}
 	return err
 }
 

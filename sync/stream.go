@@ -311,7 +311,11 @@ func readBuilt(ctx context.Context, tx *sql.Tx, t tables, b *builder) (*Fetch, e
 }
 
 // streamJoin reads the full-load join (joinRows) and builds each row into b as
-// it arrives.
+// it arrives, on a goroutine of its own (buildahead.go); the join interns its
+// strings apart from b's.
 func streamJoin(ctx context.Context, tx *sql.Tx, t tables, b *builder) error {
-	return joinRows(ctx, tx, t, b.servers, b.in, b.add, b.reset)
+	a := startBuildAhead(b)
+	err := joinRows(ctx, tx, t, b.servers, interner{}, a.add, a.restart)
+	a.wait()
+	return err
 }
