@@ -38,9 +38,10 @@
 // the deletion gate (gate.go: the server's Handler_delete counter and start time,
 // each large table's UPDATE_TIME on MariaDB and largest id, all O(1)), MySQL's clock
 // (NOW) and, for each of t_server_conf and t_adapter_conf whose gate is open, a
-// fingerprint (row count and largest id; one in turn when both are open, both for a
-// full fetch), so a deletion is noticed within two intervals and an idle fetch
-// costs MySQL the same at any fleet size. The first fetch reads every table. A full
+// fingerprint (row count and largest id; one in turn when both are open; a full
+// fetch's scans, which read every row anyway, take both as they go), so a
+// deletion is noticed within two intervals and an idle fetch costs MySQL the
+// same at any fleet size. The first fetch reads every table. A full
 // fetch builds the join's rows into records as they arrive (stream.go) rather than
 // holding them, and hands back the stored record of each servant whose endpoints
 // did not change, which the cache keeps without encoding it. Later ones are incremental: they re-read whole the

@@ -89,7 +89,7 @@ func readFull(ctx context.Context, tx *sql.Tx, t tables) (*Fetch, error) {
 	f := &Fetch{}
 	keep := func(r *Row) { f.Rows = append(f.Rows, *r) }
 	restart := func() { f.Rows = f.Rows[:0] }
-	if err := joinRows(ctx, tx, t, 0, interner{}, keep, restart); err != nil {
+	if _, err := joinRows(ctx, tx, t, 0, interner{}, keep, restart); err != nil {
 		return nil, fmt.Errorf("sync: read t_server_conf and t_adapter_conf: %w", err)
 	}
 	reg, err := readSmall(ctx, tx, f)

@@ -56,38 +56,45 @@ const queryKeyCollations = `SELECT COUNT(*), COALESCE(GROUP_CONCAT(DISTINCT COAL
  AND TABLE_NAME IN ('t_adapter_conf', 't_server_conf', 't_server_subset')
  AND COLUMN_NAME IN ('application', 'server_name', 'node_name')`
 
-// The scans of the join, each a plain read of one table.
+// The scans of the join, each a plain read of one table. The id, which only
+// the fingerprint wants (tally), comes as text: the driver would parse a
+// number and box it, where text costs what any column costs.
 const (
 	queryScanServers = `SELECT application, server_name, node_name, setting_state, present_state, flow_state,
- enable_group, ip_group_name, enable_set, set_name, set_area, set_group, bak_flag FROM t_server_conf`
-	queryScanAdapters = `SELECT application, server_name, node_name, servant, endpoint, adapter_name FROM t_adapter_conf`
+ enable_group, ip_group_name, enable_set, set_name, set_area, set_group, bak_flag, CAST(id AS CHAR) FROM t_server_conf`
+	queryScanAdapters = `SELECT application, server_name, node_name, servant, endpoint, adapter_name, CAST(id AS CHAR) FROM t_adapter_conf`
 	queryScanLabels   = `SELECT application, server_name, node_name, subset FROM t_server_subset`
 )
 
 // joinRows reads the rows of the full-load join within tx and hands each to
-// emit, which must not keep the *Row; servers, when known (else 0), is the
-// number of t_server_conf rows. When the scans cannot stand for the join
+// emit, which must not keep the *Row; servers, when known (else 0), is about
+// the number of t_server_conf rows. When the scans cannot stand for the join
 // (see folds) it runs MySQL's join instead, calling restart first if
-// some rows were emitted already.
-func joinRows(ctx context.Context, tx *sql.Tx, t tables, servers int, in interner, emit func(*Row), restart func()) error {
+// some rows were emitted already. It returns the fingerprints of bigTables
+// (printQuery's) when the scans, which read every row of both, took them, else
+// "" for each.
+func joinRows(ctx context.Context, tx *sql.Tx, t tables, servers int, in interner, emit func(*Row), restart func()) ([2]string, error) {
 	ok, err := keysFold(ctx, tx, t)
 	if err != nil {
-		return fmt.Errorf("read the join's key collations: %w", err)
+		return [2]string{}, fmt.Errorf("read the join's key collations: %w", err)
 	}
 	if ok {
 		j := newScanJoin(in, emit, servers)
 		err := j.run(ctx, tx, t)
+		if err == nil {
+			return j.prints(), nil
+		}
 		if !errors.Is(err, errScansCannotJoin) {
-			return err
+			return [2]string{}, err
 		}
 		if j.emitted {
 			restart()
 		}
 	}
 	if err := sqlJoin(ctx, tx, t, in, emit); err != nil {
-		return fmt.Errorf("mysql join: %w", err)
+		return [2]string{}, fmt.Errorf("mysql join: %w", err)
 	}
-	return nil
+	return [2]string{}, nil
 }
 
 // keysFold says whether every key column of the join has a collation that
@@ -162,36 +169,127 @@ type label struct {
 	app, name, node, subset string
 }
 
-// keyIndex finds rows by the hash of their folded key: first maps a hash to the
-// last row indexed with it, next chains the earlier ones (-1 ends a chain).
+// keyIndex finds rows by the hash of their folded key: slots, an open-addressing
+// table, holds for each hash the last row indexed with it, next chains the
+// earlier ones (-1 ends a chain). A slot holds the hash's upper 32 bits (which
+// also place it) above the row's index plus one; 0 is empty. Two hashes whose
+// upper halves are equal share a chain: every reader of a chain compares the
+// keys of its rows, so this costs a comparison, never a wrong join. At a
+// million rows one add or lookup costs one or two cache misses, where a Go map
+// of the same costs several.
 type keyIndex struct {
-	first map[uint64]int32
+	slots []uint64
 	next  []int32
 }
 
-// newKeyIndex returns an index with room for n rows.
+// newKeyIndex returns an index with room for about n rows.
 func newKeyIndex(n int) keyIndex {
-	return keyIndex{first: make(map[uint64]int32, n), next: make([]int32, 0, n)}
+	return keyIndex{slots: make([]uint64, slotsFor(n)), next: make([]int32, 0, n)}
+}
+
+// slotsFor is the table size for n rows: a power of two, at most three
+// quarters full.
+func slotsFor(n int) int {
+	size := 16
+	for 3*size < 4*n {
+		size <<= 1
+	}
+	return size
+}
+
+// slot returns the index of h's slot: the one holding its tag, or the empty
+// one where it goes.
+func (x *keyIndex) slot(h uint64) int {
+	tag, mask := h>>32, uint64(len(x.slots)-1)
+	for i := tag & mask; ; i = (i + 1) & mask {
+		if s := x.slots[i]; s == 0 || s>>32 == tag {
+			return int(i)
+		}
+	}
 }
 
 // add indexes row i (rows are added in order, i == len(next)) under hash h,
 // and returns the row indexed under h before it, or -1.
 func (x *keyIndex) add(h uint64) int32 {
-	prev, ok := x.first[h]
-	if !ok {
-		prev = -1
+	if 4*(len(x.next)+1) > 3*len(x.slots) {
+		x.grow()
 	}
-	x.first[h] = int32(len(x.next))
+	i := x.slot(h)
+	prev := int32(uint32(x.slots[i])) - 1
+	x.slots[i] = h>>32<<32 | uint64(len(x.next)+1)
 	x.next = append(x.next, prev)
 	return prev
 }
 
-// chain returns the first row indexed under h, or -1.
-func (x *keyIndex) chain(h uint64) int32 {
-	if i, ok := x.first[h]; ok {
-		return i
+// grow doubles the table, placing each slot again by its tag.
+func (x *keyIndex) grow() {
+	old := x.slots
+	x.slots = make([]uint64, 2*max(len(old), 8))
+	for _, s := range old {
+		if s != 0 {
+			x.slots[x.slot(s)] = s
+		}
 	}
-	return -1
+}
+
+// chain returns the last row indexed under h, or -1.
+func (x *keyIndex) chain(h uint64) int32 {
+	if len(x.slots) == 0 {
+		return -1
+	}
+	return int32(uint32(x.slots[x.slot(h)])) - 1
+}
+
+// tally counts the rows of a scan of one of bigTables and keeps their largest
+// id: the table's fingerprint (printQuery), taken by the scan that reads every
+// row anyway, in the same transaction, rather than by counting them again.
+type tally struct {
+	rows, maxID int64
+	// bad says an id did not read as a number: the fingerprint is read apart.
+	bad bool
+}
+
+// add counts one row whose id column is f.
+func (t *tally) add(f *field) {
+	id, ok := parseID(f)
+	if !ok {
+		t.bad = true
+		return
+	}
+	if t.rows == 0 || id > t.maxID {
+		t.maxID = id
+	}
+	t.rows++
+}
+
+// print is the fingerprint as printQuery reads it.
+func (t *tally) print() string {
+	return strconv.FormatInt(t.rows, 10) + ":" + strconv.FormatInt(t.maxID, 10)
+}
+
+// parseID reads a decimal id column without allocating.
+func parseID(f *field) (int64, bool) {
+	b, neg := f.b, false
+	if f.null || len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	if b[0] == '-' {
+		b, neg = b[1:], true
+	}
+	if len(b) == 0 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // scanJoin is one run of the three scans.
@@ -214,11 +312,13 @@ type scanJoin struct {
 	// hit is the server the last adapter joined: tables written server by
 	// server put the next adapter on it or on the next one (guess).
 	hit    int
-	fields [13]field
-	fold   []byte
-	key    []byte
-	last   [4]string // per column, the string interned last (str)
-	row    Row
+	fields [14]field
+	// tallies are the fingerprints of bigTables the scans take.
+	tallies [2]tally
+	fold    []byte
+	key     []byte
+	last    [4]string // per column, the string interned last (str)
+	row     Row
 }
 
 // newScanJoin returns a join that interns its strings with in and hands each
@@ -238,11 +338,11 @@ func (j *scanJoin) run(ctx context.Context, tx *sql.Tx, t tables) error {
 			return fmt.Errorf("scan %s: %w", TableServerSubset, err)
 		}
 	}
-	if err := j.scan(ctx, tx, queryScanServers, 13, j.addServer); err != nil {
+	if err := j.scan(ctx, tx, queryScanServers, 14, j.addServer); err != nil {
 		return fmt.Errorf("scan t_server_conf: %w", err)
 	}
 	j.labels, j.byLabel = nil, keyIndex{}
-	if err := j.scan(ctx, tx, queryScanAdapters, 6, j.joinAdapter); err != nil {
+	if err := j.scan(ctx, tx, queryScanAdapters, 7, j.joinAdapter); err != nil {
 		return fmt.Errorf("scan %s: %w", TableAdapter, err)
 	}
 	j.emitUnmatched()
@@ -297,8 +397,21 @@ func (j *scanJoin) addLabel() error {
 	return nil
 }
 
+// prints returns the fingerprints of bigTables the scans took, "" for one
+// with an id that did not read as a number.
+func (j *scanJoin) prints() [2]string {
+	var p [2]string
+	for i := range j.tallies {
+		if !j.tallies[i].bad {
+			p[i] = j.tallies[i].print()
+		}
+	}
+	return p
+}
+
 // addServer holds the current t_server_conf row with its label.
 func (j *scanJoin) addServer() error {
+	j.tallies[0].add(&j.fields[13])
 	h, ok, err := j.hashKey()
 	if err != nil {
 		return err
@@ -382,6 +495,7 @@ func (j *scanJoin) findLabel(app, name, node string, h uint64) (string, bool) {
 
 // joinAdapter emits the current t_adapter_conf row once per server it joins.
 func (j *scanJoin) joinAdapter() error {
+	j.tallies[1].add(&j.fields[6])
 	if j.matched == nil {
 		j.matched = make([]bool, len(j.servers))
 	}

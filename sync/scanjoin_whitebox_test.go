@@ -99,7 +99,8 @@ func TestScanJoin_sameRowsAsTheJoin(t *testing.T) {
 				}
 			}
 			got := collect(t, func(in interner, emit func(*Row)) error {
-				return joinRows(ctx, tx, tb, 0, in, emit, func() { t.Fatal("restarted without cause") })
+				_, err := joinRows(ctx, tx, tb, 0, in, emit, func() { t.Fatal("restarted without cause") })
+				return err
 			})
 			require.Equal(t, want, got)
 		})
@@ -167,4 +168,76 @@ func readTx(t *testing.T, db *testdb.DB) (*sql.Tx, tables) {
 	tb, err := readTables(ctx, tx)
 	require.NoError(t, err)
 	return tx, tb
+}
+
+// The scans take each table's fingerprint as printQuery counts it in the same
+// transaction: the row count and the largest id, whatever the ids' gaps and
+// sign, 0:0 for an empty table, rows that join nothing included.
+func TestScanJoin_printsAreTheCountedOnes(t *testing.T) {
+	cases := []struct{ name, sql string }{
+		{name: "empty tables"},
+		{name: "ids with gaps and deletions", sql: joinServers + `('App', 'S', 'n1', 'active', 'active', NULL, NULL), ('App', 'S', 'n2', 'active', 'active', NULL, NULL), ('App', 'T', 'n1', 'active', 'active', NULL, NULL)` +
+			`;UPDATE t_server_conf SET id = id + 1000 WHERE node_name = 'n2';DELETE FROM t_server_conf WHERE server_name = 'T';` +
+			joinAdapters + `('App', 'S', 'n1', 'A', 'App.S.A', 'tcp -h h -p 1'), ('App', 'Gone', 'n1', 'A', 'App.Gone.A', 'tcp -h h -p 2'), (NULL, 'S', 'n1', 'B', 'App.S.B', 'tcp -h h -p 3')` +
+			`;UPDATE t_adapter_conf SET id = 77 WHERE adapter_name = 'B'`},
+		{name: "negative ids", sql: `INSERT INTO t_server_conf (id, application, server_name, node_name) VALUES (-5, 'App', 'S', 'n1'), (-2, 'App', 'S', 'n2');` +
+			`INSERT INTO t_adapter_conf (id, application, server_name, node_name, adapter_name, servant, endpoint) VALUES (-9, 'App', 'S', 'n1', 'A', 'App.S.A', 'tcp -h h -p 1')`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			db := testdb.New(t)
+			if tc.sql != "" {
+				db.Exec(t, tc.sql)
+			}
+			ctx := context.Background()
+			tx, tb := readTx(t, db)
+			var counted probe
+			require.NoError(t, counted.readPrints(ctx, tx, [2]bool{true, true}))
+			prints, err := joinRows(ctx, tx, tb, 0, interner{}, func(*Row) {}, func() { t.Fatal("restarted without cause") })
+			require.NoError(t, err)
+			require.Equal(t, counted.prints, prints)
+		})
+	}
+}
+
+// The key index finds every row added under a hash, last first, from an index
+// sized for none (it grows) or for all; hashes that share their upper half
+// share a chain, which readers filter by key.
+func TestKeyIndex_chainsEveryRowOfAHash(t *testing.T) {
+	hashes := []uint64{0xAAAA_0001_0000_0001, 0xBBBB_0002_0000_0002, 0xAAAA_0001_0000_0001, 0xAAAA_0001_FFFF_FFFF, 7}
+	for i := range 5000 {
+		hashes = append(hashes, uint64(i)*0x9E37_79B9_7F4A_7C15)
+	}
+	for _, size := range []int{0, len(hashes)} {
+		x := newKeyIndex(size)
+		for i, h := range hashes {
+			prev := x.add(h)
+			require.Equal(t, lastBefore(hashes, i), prev, "row %d", i)
+		}
+		for _, h := range hashes[:5] {
+			var got []int32
+			for i := x.chain(h); i >= 0; i = x.next[i] {
+				got = append(got, i)
+			}
+			var want []int32
+			for i := len(hashes) - 1; i >= 0; i-- {
+				if hashes[i]>>32 == h>>32 {
+					want = append(want, int32(i))
+				}
+			}
+			require.Equal(t, want, got, "hash %x", h)
+		}
+		require.Equal(t, int32(-1), x.chain(0x1234_5678_0000_0000))
+	}
+	require.Equal(t, int32(-1), (&keyIndex{}).chain(1), "a zero index finds nothing")
+}
+
+// lastBefore is the last row before i whose hash shares hashes[i]'s upper half, or -1.
+func lastBefore(hashes []uint64, i int) int32 {
+	for j := i - 1; j >= 0; j-- {
+		if hashes[j]>>32 == hashes[i]>>32 {
+			return int32(j)
+		}
+	}
+	return -1
 }

@@ -107,9 +107,12 @@ type builder struct {
 	open    int
 	scratch []snapshot.Endpoint
 	shared  []bool
-	// servers, when known, is the number of t_server_conf rows, which sizes
-	// the full read's join at once.
+	// servers, when known, is about the number of t_server_conf rows, which
+	// sizes the full read's join at once.
 	servers int
+	// prints are the fingerprints of bigTables the full read's scans took
+	// ("" when they did not).
+	prints [2]string
 	// lastAt is the index in out of the servant of the last row built (-1 for
 	// none): the rows of a servant mostly come together, and a repeat costs no
 	// lookup.
@@ -141,7 +144,7 @@ func (b *builder) sizeFor(n int) {
 // interned strings stay.
 func (b *builder) reset() {
 	fresh := newBuilder(b.pairs != nil)
-	fresh.in, fresh.stored, fresh.servers = b.in, b.stored, b.servers
+	fresh.in, fresh.stored, fresh.servers, fresh.prints = b.in, b.stored, b.servers, b.prints
 	*b = *fresh
 }
 
@@ -315,7 +318,8 @@ func readBuilt(ctx context.Context, tx *sql.Tx, t tables, b *builder) (*Fetch, e
 // strings apart from b's.
 func streamJoin(ctx context.Context, tx *sql.Tx, t tables, b *builder) error {
 	a := startBuildAhead(b)
-	err := joinRows(ctx, tx, t, b.servers, interner{}, a.add, a.restart)
+	prints, err := joinRows(ctx, tx, t, b.servers, interner{}, a.add, a.restart)
 	a.wait()
+	b.prints = prints
 	return err
 }
