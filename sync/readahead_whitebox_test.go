@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"database/sql"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -11,11 +12,11 @@ import (
 func TestRowBatch_rows(t *testing.T) {
 	tests := []struct {
 		name string
-		rows [][]field
+		rows [][]sql.RawBytes // nil is NULL, as database/sql scans it
 	}{
-		{"text", [][]field{{{b: []byte("App")}, {b: []byte("S1")}}, {{b: []byte("App")}, {b: []byte("S2")}}}},
-		{"null and empty", [][]field{{{null: true}, {b: []byte{}}}, {{b: []byte("x")}, {null: true}}}},
-		{"one column", [][]field{{{b: []byte("a")}}, {{b: []byte("bc")}}, {{null: true}}}},
+		{"text", [][]sql.RawBytes{{[]byte("App"), []byte("S1")}, {[]byte("App"), []byte("S2")}}},
+		{"null and empty", [][]sql.RawBytes{{nil, []byte{}}, {[]byte("x"), nil}}},
+		{"one column", [][]sql.RawBytes{{[]byte("a")}, {[]byte("bc")}, {nil}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -28,8 +29,8 @@ func TestRowBatch_rows(t *testing.T) {
 			for i, want := range tt.rows {
 				b.row(i, got)
 				for c := range want {
-					require.Equal(t, want[c].null, got[c].null, "row %d column %d", i, c)
-					require.Equal(t, string(want[c].b), string(got[c].b), "row %d column %d", i, c)
+					require.Equal(t, want[c] == nil, got[c].null, "row %d column %d", i, c)
+					require.Equal(t, string(want[c]), string(got[c].b), "row %d column %d", i, c)
 					require.Equal(t, len(got[c].b), cap(got[c].b), "row %d column %d has room to grow", i, c)
 				}
 			}

@@ -571,24 +571,6 @@ type field struct {
 	null bool
 }
 
-// Scan implements sql.Scanner without copying text.
-func (f *field) Scan(v any) error {
-	f.null = false
-	switch x := v.(type) {
-	case nil:
-		f.b, f.null = nil, true
-	case []byte:
-		f.b = x
-	case string:
-		f.b = []byte(x)
-	case int64:
-		f.b = strconv.AppendInt(f.b[:0:0], x, 10)
-	default:
-		return fmt.Errorf("unexpected column type %T", v)
-	}
-	return nil
-}
-
 // equalKey reports whether two ASCII key columns are equal as the collations of folds
 // compare them.
 func equalKey(a, b string) bool {
