@@ -20,7 +20,7 @@ func scaleMarkdown(rows []scaleRow) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n## Scale: 10k to 1M endpoints (make bench-scale)\n\n", ScaleBegin)
 	fmt.Fprintf(&b, "Written by `make bench-scale` (`go run ./internal/tools/loadgen -scale %s`) on %s, %d CPUs, MariaDB on the same machine. "+
-		"Each size is a generated db_tars of N/5 servants × 5 nodes (the shape of testdata/bench100k.sql) plus the 10-endpoint benchmark servant. "+
+		"Each size is a generated db_tars of N/5 servants × 5 nodes (the shape of testdata/bench100k.sql) plus the 10-endpoint benchmark servant, its tables written to disk (FLUSH TABLES … FOR EXPORT) before any figure is taken, so that MariaDB is not still flushing the bulk load. "+
 		"Wall-clock figures on a shared machine are noisy: the load average when the full sync started is given with each row.\n\n",
 		sizesFlag(rows), time.Now().UTC().Format("2006-01-02 15:04 UTC"), numCPU())
 	fmt.Fprintf(&b, "| endpoints | full sync, exec to answer | unchanged sync, exec to exit | idle tick | MySQL rows read per idle tick | one change | rows read, one change | peak RSS | steady RSS | offline start | file | replies/s | load avg |\n")
