@@ -143,14 +143,19 @@ const queryRowEstimate = `SELECT COALESCE(TABLE_ROWS, 0) FROM information_schema
 // (growing a million-row join's tables through every smaller size costs more
 // than the read itself on a host where fresh memory is slow); 0 when unknown.
 // The estimate is InnoDB's plus an eighth: one a little short would double
-// the join's tables at their last row.
+// the join's tables at their last row. It is capped at maxRowEstimate, so
+// that stale statistics cannot reserve gigabytes: past it the tables grow.
 func estimateRows(ctx context.Context, tx *sql.Tx, table string) int {
 	var n int64
 	if err := tx.QueryRowContext(ctx, queryRowEstimate, table).Scan(&n); err != nil || n < 0 {
 		return 0
 	}
-	return int(min(n+n/8, 1<<26))
+	return int(min(n+n/8, maxRowEstimate))
 }
+
+// maxRowEstimate bounds estimateRows: 4,194,304 server rows size the join's
+// key index at 64 MiB.
+const maxRowEstimate = 1 << 22
 
 // readSince re-reads whole the servers written since the last applied fetch, and
 // every other server's rows for the servants those name.
