@@ -204,7 +204,7 @@ func BenchmarkHandler_subsetConf(b *testing.B) {
 
 // benchServer starts a Server over c on a free loopback port and closes it when
 // the benchmark ends.
-func benchServer(b *testing.B, c *cache.Cache) *Server {
+func benchServer(b testing.TB, c *cache.Cache) *Server {
 	b.Helper()
 	srv, err := Listen("127.0.0.1:0", NewHandler(c, HandlerOptions{}), Options{})
 	require.NoError(b, err)

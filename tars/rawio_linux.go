@@ -2,75 +2,92 @@ package tars
 
 import (
 	"io"
-	"net"
 	"os"
 	"syscall"
 	"unsafe"
 )
 
-// connIO returns the reader and writer a connection's goroutine uses. On Linux
-// they issue read(2) and write(2) on the non-blocking socket as raw system calls
-// through the connection's syscall.RawConn, which still waits for readiness in
-// Go's network poller and honours the connection's deadlines. Such a call never
-// blocks, so it needs none of the runtime's bookkeeping for blocking system
-// calls: that bookkeeping wakes the runtime's monitor thread whenever a call
-// starts while the process was idle, once per batch of requests. The function
-// each hands to the RawConn is bound once, with its arguments and results in the
-// reader's or writer's fields, so a call allocates nothing; each is used by its
-// connection's goroutine only.
-func connIO(c net.Conn) (io.Reader, io.Writer) {
-	sc, ok := c.(syscall.Conn)
+// run serves the connection with raw read(2) and write(2) system calls on its
+// non-blocking socket, through its syscall.RawConn: still waiting for readiness
+// in Go's network poller and bound by the connection's deadlines, but without
+// the runtime's bookkeeping for blocking calls (which wakes its monitor thread
+// whenever a call starts while the process was idle, once per batch).
+//
+// The whole life of the connection is one RawConn.Read: readable runs when the
+// socket may be readable, answers what arrived, and returns false to wait
+// again. RawConn.Read clears the poller's readiness once, when it starts, not
+// between waits, so a read that returned less than it had room for (the socket
+// was drained) can go straight back to waiting: data that arrived since has
+// marked the socket ready and the wait returns at once. A batch costs one read
+// and one write; a read per batch that only says EAGAIN, as a loop of Reads
+// would make, is saved.
+func (cn *conn) run() error {
+	sc, ok := cn.c.(syscall.Conn)
 	if !ok {
-		return c, c
+		return cn.runPortable()
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return c, c
+		return cn.runPortable()
 	}
-	r, w := &rawReader{rc: rc}, &rawWriter{rc: rc}
-	r.call, w.call = r.read, w.write
-	return r, w
+	w := &rawWriter{rc: rc}
+	w.call = w.write
+	cn.w.out = w
+	r := rawReader{cn: cn}
+	if r.err = cn.beforeWait(); r.err != nil {
+		return r.err
+	}
+	if err := rc.Read(r.readable); err != nil {
+		return cn.readEnd(err)
+	}
+	return r.err
 }
 
-// rawReader reads with read(2); b, n and errno are the arguments and results of
-// the call in progress.
+// rawReader reads a connection's socket for run; err is why it stopped.
 type rawReader struct {
-	rc    syscall.RawConn
-	call  func(fd uintptr) bool // r.read
-	b     []byte
-	n     int
-	errno syscall.Errno
+	cn  *conn
+	err error
 }
 
-// read is called by the RawConn when fd may be readable; false means "wait".
-func (r *rawReader) read(fd uintptr) bool {
-	r.n, r.errno = rawCall(syscall.SYS_READ, fd, r.b)
-	return r.errno != syscall.EAGAIN
-}
-
-func (r *rawReader) Read(b []byte) (int, error) {
-	if len(b) == 0 {
-		return 0, nil
+// readable reads what fd holds and answers it, until a read finds the socket
+// drained: then it sets the deadline of the wait and returns false (wait). It
+// returns true when the connection ends, with the reason in r.err.
+func (r *rawReader) readable(fd uintptr) bool {
+	cn := r.cn
+	for {
+		b, err := cn.room()
+		if err != nil {
+			r.err = err
+			return true
+		}
+		n, errno := rawCall(syscall.SYS_READ, fd, b)
+		switch {
+		case errno == syscall.EAGAIN:
+			n = 0
+		case errno != 0:
+			r.err = cn.readEnd(os.NewSyscallError("read", errno))
+			return true
+		case n == 0:
+			r.err = cn.readEnd(io.EOF)
+			return true
+		default:
+			if r.err = cn.received(n); r.err != nil {
+				return true
+			}
+		}
+		if n < len(b) {
+			r.err = cn.beforeWait()
+			return r.err != nil
+		}
 	}
-	r.b, r.n, r.errno = b, 0, 0
-	err := r.rc.Read(r.call)
-	r.b = nil
-	switch {
-	case err != nil:
-		return 0, err
-	case r.errno != 0:
-		return 0, os.NewSyscallError("read", r.errno)
-	case r.n == 0:
-		return 0, io.EOF
-	}
-	return r.n, nil
 }
 
 // rawWriter writes with write(2); b, written and errno are the arguments and
-// results of the call in progress.
+// results of the call in progress. call is w.write, bound once so that a
+// Write allocates nothing.
 type rawWriter struct {
 	rc      syscall.RawConn
-	call    func(fd uintptr) bool // w.write
+	call    func(fd uintptr) bool
 	b       []byte
 	written int
 	errno   syscall.Errno

@@ -2,11 +2,6 @@
 
 package tars
 
-import (
-	"io"
-	"net"
-)
-
-// connIO returns the connection itself as its reader and writer: raw system
-// calls are used on Linux only.
-func connIO(c net.Conn) (io.Reader, io.Writer) { return c, c }
+// run serves the connection with its own Read and Write: raw system calls are
+// used on Linux only.
+func (cn *conn) run() error { return cn.runPortable() }

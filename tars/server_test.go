@@ -2,6 +2,7 @@ package tars_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -207,4 +208,36 @@ func TestServer_Close_releasesPort(t *testing.T) {
 	again, err := tars.Listen(addr, tars.NewHandler(sampleCache(t), tars.HandlerOptions{}), tars.Options{})
 	require.NoError(t, err)
 	require.NoError(t, again.Close())
+}
+
+// However a client's bytes are cut on their way (a packet in pieces, several
+// packets in one piece, a packet larger than a connection's own 4 KiB buffer),
+// every request is answered, in order.
+func TestServer_answersPacketsHoweverTheyArrive(t *testing.T) {
+	large := request(tars.ServantName, "findObjectById", "Demo.HelloServer.HelloObj")
+	large.Context = map[string]string{"padding": string(make([]byte, 20<<10))}
+	var stream []byte
+	for i, req := range []*requestf.RequestPacket{
+		request(tars.ServantName, "findObjectById4Any", "Demo.HelloServer.HelloObj"),
+		large,
+		request(tars.ServantName, "tars_ping"),
+		request(tars.ServantName, "findObjectByIdInSameGroup", "Demo.HelloServer.HelloObj"),
+	} {
+		req.IRequestId = int32(i + 1)
+		stream = append(stream, tarstest.Request(req)...)
+	}
+	srv := serveOpts(t, sampleCache(t), tars.Options{MaxBufferedBytes: 64 << 10})
+	for _, piece := range []int{1, 3, 7, 1000, 4096, 5000, len(stream)} {
+		t.Run(fmt.Sprintf("pieces of %d bytes", piece), func(t *testing.T) {
+			conn := tarstest.Dial(t, srv.Addr())
+			for b := stream; len(b) > 0; b = b[min(piece, len(b)):] {
+				conn.Write(t, b[:min(piece, len(b))])
+			}
+			for id := int32(1); id <= 4; id++ {
+				rsp := conn.Read(t)
+				require.Equal(t, id, rsp.IRequestId)
+				require.Equal(t, basef.TARSSERVERSUCCESS, rsp.IRet, rsp.SResultDesc)
+			}
+		})
+	}
 }
