@@ -92,3 +92,27 @@ func TestServer_replyTooLargeForClients(t *testing.T) {
 		require.Equal(t, 1.0, promtest.Value(t, reg, "tarscache_queryf_requests_total", "method", method, "result", "reply_too_large"))
 	}
 }
+
+// A client that sends many requests and does not read the replies holds up no
+// one: once its socket takes no more, its further requests wait, other
+// connections are answered meanwhile, and when it reads again it gets every
+// reply, in order.
+func TestServer_aClientThatDoesNotReadHoldsUpNoOne(t *testing.T) {
+	srv := serveOpts(t, bigCache(t, 1000), tars.Options{})
+	slow := tarstest.Dial(t, srv.Addr())
+	const calls = 400 // about 60 KB each: more than both sockets' buffers hold
+	var batch []byte
+	for i := range calls {
+		req := request(tars.ServantName, "findObjectById4Any", "Big.S.Obj")
+		req.IRequestId = int32(i + 1)
+		batch = append(batch, tarstest.Request(req)...)
+	}
+	slow.Write(t, batch)
+
+	require.True(t, answersPing(srv.Addr()), "another connection is answered while the slow one waits")
+	for id := int32(1); id <= calls; id++ {
+		rsp := slow.Read(t)
+		require.Equal(t, id, rsp.IRequestId)
+		require.Equal(t, basef.TARSSERVERSUCCESS, rsp.IRet, rsp.SResultDesc)
+	}
+}

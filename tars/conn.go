@@ -42,15 +42,32 @@ type conn struct {
 	// partial is set while a packet's first bytes have arrived and its packet
 	// deadline is in force.
 	partial bool
+
+	// Served by the event loop lp (Linux), the connection is the socket fd;
+	// sent is how much of the replies went out, blocked is set while the
+	// rest waits for the socket to take it, watchingOut while epoll watches
+	// fd for that. lp is nil for a connection served by a goroutine of its own.
+	lp          *eventLoop
+	fd          int
+	sent        int
+	blocked     bool
+	watchingOut bool
 }
 
-// serveConn answers c's packets in order until c fails, is closed or idles out.
-func (s *Server) serveConn(c net.Conn) {
-	defer s.untrack(c)
+// newConn returns the state of a new connection c.
+func (s *Server) newConn(c net.Conn) *conn {
 	own := make([]byte, initialPacket)
-	cn := &conn{s: s, c: c, p: peerOf(c), in: own, own: own, d: deadlines{c: c}}
+	cn := &conn{s: s, c: c, p: peerOf(c), in: own, own: own, d: deadlines{c: c}, fd: -1}
 	cn.w = &replies{out: c, budget: s.buffered, spill: &s.spill, own: make([]byte, 0, initialPacket)}
 	cn.w.buf = cn.w.own
+	return cn
+}
+
+// serveConn answers c's packets in order on a goroutine of c's own until c
+// fails, is closed or idles out: where the event loop does not serve it.
+func (s *Server) serveConn(c net.Conn) {
+	defer s.untrack(c)
+	cn := s.newConn(c)
 	defer cn.discard()
 	s.logConnEnd(cn.p, cn.run())
 }
@@ -58,15 +75,18 @@ func (s *Server) serveConn(c net.Conn) {
 // received takes n more bytes at the end of the read buffer, answers every whole
 // packet it now holds and writes their replies. A length prefix out of bounds
 // ends the connection (notTarsError), once the replies before it are written.
+//
+// Served by the event loop, it stops answering while the socket does not take
+// the replies (cn.blocked): the requests left wait in the read buffer.
 func (cn *conn) received(n int) error {
 	cn.end += n
-	for {
+	for !cn.blocked {
 		pkt, err := cn.nextPacket()
 		if err != nil || pkt == nil {
 			if len(cn.w.buf) == 0 {
 				return err
 			}
-			if ferr := cn.w.flush(&cn.d); err == nil {
+			if ferr := cn.flush(); err == nil {
 				err = ferr
 			}
 			return err
@@ -76,11 +96,22 @@ func (cn *conn) received(n int) error {
 		}
 		cn.start += len(pkt)
 		if len(cn.w.buf) >= flushBytes {
-			if err := cn.w.flush(&cn.d); err != nil {
+			if err := cn.flush(); err != nil {
 				return err
 			}
 		}
 	}
+	return nil
+}
+
+// flush writes the replies held: all of them, waiting as long as the write
+// deadline allows, on a connection's own goroutine; as many as the socket takes
+// now, on the event loop.
+func (cn *conn) flush() error {
+	if cn.lp != nil {
+		return cn.writeOut()
+	}
+	return cn.w.flush(&cn.d)
 }
 
 // nextPacket returns the whole packet, prefix included, at the front of the read
@@ -343,16 +374,24 @@ func (s *Server) logNotTars(p peer, err error) {
 // a timer update in the runtime, so an idle or write deadline set less than a
 // sixteenth of its length ago is kept rather than moved: the connection then
 // times out up to that much early, never late.
+//
+// On the event loop (c nil) they are only recorded: the loop closes a
+// connection once readBy has passed, or writeBy while its replies wait.
 type deadlines struct {
 	c net.Conn
 	// idleAt and writeAt are when the idle read deadline and the write
 	// deadline in force were set (zero when none is).
 	idleAt, writeAt time.Time
+	readBy, writeBy time.Time
 }
 
 // idle gives the connection's reads timeout from now.
 func (d *deadlines) idle(timeout time.Duration) error {
 	now := time.Now()
+	if d.c == nil {
+		d.readBy = now.Add(timeout)
+		return nil
+	}
 	if !d.idleAt.IsZero() && now.Sub(d.idleAt) < timeout/16 {
 		return nil
 	}
@@ -363,7 +402,11 @@ func (d *deadlines) idle(timeout time.Duration) error {
 // packet gives the rest of a packet timeout from now to arrive.
 func (d *deadlines) packet(timeout time.Duration) error {
 	d.idleAt = time.Time{}
-	return d.c.SetReadDeadline(time.Now().Add(timeout))
+	d.readBy = time.Now().Add(timeout)
+	if d.c == nil {
+		return nil
+	}
+	return d.c.SetReadDeadline(d.readBy)
 }
 
 // write gives the connection's writes writeTimeout from now.

@@ -6,7 +6,6 @@
 package tars
 
 import (
-	"encoding/binary"
 	"net"
 	"testing"
 
@@ -42,28 +41,4 @@ func TestConn_batchesAllocateNothing(t *testing.T) {
 	require.NoError(t, failed)
 	require.Zero(t, testing.AllocsPerRun(50, roundTrip))
 	require.NoError(t, failed)
-}
-
-// readPackets reads from c into buf until it holds n whole length-prefixed
-// packets.
-func readPackets(c net.Conn, buf []byte, n int) error {
-	got, whole := 0, 0
-	for {
-		for whole < got && whole+4 <= got {
-			size := int(binary.BigEndian.Uint32(buf[whole:]))
-			if whole+size > got {
-				break
-			}
-			whole += size
-			n--
-		}
-		if n == 0 {
-			return nil
-		}
-		k, err := c.Read(buf[got:])
-		if err != nil {
-			return err
-		}
-		got += k
-	}
 }

@@ -7,22 +7,24 @@
 // Server runs its own accept loop instead of TarsGo's tars.Run (a process-wide
 // singleton that cannot be stopped) or transport.TarsServer (which never releases
 // its port): it frames packets, decodes each RequestPacket with TarsGo's codec,
-// calls the generated queryf dispatcher and writes the ResponsePacket. A
-// connection's goroutine reads, answers and writes itself, with no hand-off: the
-// requests that arrived together (a stock client multiplexes its callers on one
-// connection) are answered one after the other into the connection's write
-// buffer, and the replies go out in one write before the goroutine waits for the
-// network again (or once 64 KiB are waiting), so a batch costs one read and one
-// write, not one of each per call. Between batches a connection keeps a 4 KiB
+// calls the generated queryf dispatcher and writes the ResponsePacket. On Linux
+// one event loop (loop_linux.go) serves every connection: a goroutine waiting in
+// epoll_wait on an epoll instance of its own, which reads each connection that
+// has bytes, answers the packets in place in its read buffer and writes the
+// replies, all with non-blocking system calls, so that a batch of requests (a
+// stock client multiplexes its callers on one connection) costs one read and one
+// write and no goroutine wake-up: going through Go's network poller cost about
+// 40% of the server's CPU under a stock client's load. Replies to requests that
+// arrived together go out in one write (or once 64 KiB are waiting); a client
+// that does not take its replies is watched for writability only, its further
+// requests waiting in its socket. Elsewhere, or for a connection the loop cannot
+// take, a goroutine serves the connection with the same code (conn.go), waiting
+// in Go's poller. Between batches a connection keeps a 4 KiB
 // write buffer of its own; a batch that outgrows it borrows a larger one from
 // the server's pool until its write (a stock client's eight callers' replies
 // take about 4.5 KiB, and allocating a buffer per batch halved the calls per
-// CPU-second). A packet whole in the read buffer is answered
-// in place, without a copy. On Linux those reads and writes are raw system calls
-// on the non-blocking socket (rawio_linux.go), still waiting in Go's network
-// poller and bound by the connection's deadlines: the runtime's bookkeeping for
-// blocking calls would wake its monitor thread at every batch. Per request
-// it answers tars_ping, refuses other servant names (TARSSERVERNOSERVANTERR) and
+// CPU-second).
+// Per request it answers tars_ping, refuses other servant names (TARSSERVERNOSERVANTERR) and
 // unknown methods (TARSSERVERNOFUNCERR), replies to nothing sent one-way, and
 // recovers a panicking handler (TARSSERVERUNKNOWNERR, logged): a bad request can
 // end its connection, never the process. TarsGo's decoder trusts the lengths it
@@ -89,7 +91,9 @@
 //
 // # Concurrency
 //
-// A Handler is safe for concurrent use. A Server serves each
-// connection on its own goroutine, requests of a connection in order; Close stops
-// accepting, closes every connection and waits for their goroutines.
+// A Handler is safe for concurrent use. A Server answers the requests of a
+// connection in order: on Linux all connections on its event loop's goroutine,
+// one request at a time; elsewhere each connection on a goroutine of its own.
+// Close stops accepting, closes every connection and waits for the loop and the
+// connections' goroutines.
 package tars

@@ -68,7 +68,9 @@ type Options struct {
 	// counted. Zero means DefaultMaxConns.
 	MaxConns int
 	// MaxInFlight bounds the requests being decoded and answered at once, across
-	// connections; further ones wait. Zero means DefaultMaxInFlight.
+	// connections; further ones wait. Zero means DefaultMaxInFlight. (The event
+	// loop on Linux answers one at a time; the bound holds for the goroutines
+	// that serve connections elsewhere.)
 	MaxInFlight int
 	// IdleTimeout closes a connection that sends nothing for this long. Zero
 	// means DefaultIdleTimeout.
@@ -118,7 +120,12 @@ type Server struct {
 	conns  map[net.Conn]struct{}
 	closed bool
 
-	// wg counts the connection goroutines, so that Close can wait for them.
+	// loop serves the connections on Linux (loop_linux.go); nil where it
+	// could not be made, and elsewhere: each connection then has a goroutine.
+	loop *eventLoop
+
+	// wg counts the connection goroutines and the loop's, so that Close can
+	// wait for them.
 	wg sync.WaitGroup
 }
 
@@ -155,10 +162,30 @@ func Listen(addr string, h *Handler, opts Options) (*Server, error) {
 	}
 	d := &dispatcher{servant: opts.Servant, maxReply: opts.MaxReplyBytes, handler: h, queryf: new(queryf.QueryF), logger: opts.Logger,
 		metrics: newMetrics(opts.Registerer)}
-	return &Server{ln: ln, dispatch: d, logger: opts.Logger, conns: map[net.Conn]struct{}{},
+	s := &Server{ln: ln, dispatch: d, logger: opts.Logger, conns: map[net.Conn]struct{}{},
 		allow: opts.Allow, maxConns: opts.MaxConns, inFlight: make(chan struct{}, opts.MaxInFlight),
 		idle: opts.IdleTimeout, packet: opts.PacketTimeout,
-		buffered: &byteBudget{max: opts.MaxBufferedBytes, held: d.metrics.buffered}}, nil
+		buffered: &byteBudget{max: opts.MaxBufferedBytes, held: d.metrics.buffered}}
+	if s.loop, err = newEventLoop(s); err == nil {
+		s.wg.Add(1)
+		go s.loop.run()
+	} else {
+		s.logger.Debug("QueryF connections are served by a goroutine each", "reason", err)
+	}
+	return s, nil
+}
+
+// serve hands an accepted connection to the event loop, or to a goroutine of
+// its own where there is none or the loop cannot take it.
+func (s *Server) serve(c net.Conn) {
+	if s.loop != nil {
+		err := s.loop.add(c)
+		if err == nil {
+			return
+		}
+		s.logger.Debug("QueryF connection served by a goroutine of its own", "peer", c.RemoteAddr().String(), "reason", err)
+	}
+	go s.serveConn(c)
 }
 
 // Addr returns the bound address.
@@ -197,7 +224,7 @@ func (s *Server) Serve() error {
 			conn.Close()
 			return ErrServerClosed
 		}
-		go s.serveConn(conn)
+		s.serve(conn)
 	}
 }
 
@@ -215,6 +242,9 @@ func (s *Server) Close() error {
 		c.Close()
 	}
 	s.mu.Unlock()
+	if s.loop != nil {
+		s.loop.stop()
+	}
 	s.wg.Wait()
 	if err != nil {
 		return fmt.Errorf("tars: close listener: %w", err)
