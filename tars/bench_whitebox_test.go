@@ -208,6 +208,12 @@ func benchServer(b testing.TB, c *cache.Cache) *Server {
 	b.Helper()
 	srv, err := Listen("127.0.0.1:0", NewHandler(c, HandlerOptions{}), Options{})
 	require.NoError(b, err)
+	return serveUntilCleanup(b, srv)
+}
+
+// serveUntilCleanup runs srv.Serve until the test or benchmark ends, then
+// closes srv and checks that Serve returned ErrServerClosed.
+func serveUntilCleanup(b testing.TB, srv *Server) *Server {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve() }()
 	b.Cleanup(func() {

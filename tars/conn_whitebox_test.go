@@ -21,13 +21,7 @@ func serveWithoutLoop(t *testing.T, opts Options) *Server {
 		srv.loop.stop()
 		srv.loop = nil
 	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve() }()
-	t.Cleanup(func() {
-		require.NoError(t, srv.Close())
-		require.ErrorIs(t, <-done, ErrServerClosed)
-	})
-	return srv
+	return serveUntilCleanup(t, srv)
 }
 
 // Without the event loop too, requests are answered however their bytes are
