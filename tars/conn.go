@@ -16,12 +16,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// conn is one QueryF connection as its goroutine serves it: the bytes read and
-// not yet answered, the replies not yet written and the deadlines in force.
+// conn is one QueryF connection: the bytes read and not yet answered, the
+// replies not yet written and the deadlines in force.
 //
-// Its goroutine does not pull packets one by one: it hands received to what
-// reads the socket (rawio_linux.go on Linux, runPortable elsewhere), which
-// calls it with every batch of bytes that arrived. received answers each whole
+// Packets are not pulled one by one: whatever reads the socket (the event loop
+// on Linux, loop_linux.go; else the connection's goroutine, rawio_linux.go or
+// runPortable) calls received with every batch of bytes that arrived. received answers each whole
 // packet in place, in the read buffer, and writes the replies of the batch in
 // one write before the connection waits for the network again (or once
 // flushBytes are waiting), so a client that multiplexes its callers on one

@@ -3,7 +3,6 @@ package tars
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"sync"
@@ -205,7 +204,7 @@ func (l *eventLoop) serve(cn *conn, events uint32) {
 			err = cn.received(0) // requests that waited for the replies to go
 		}
 	} else {
-		err = cn.readOnce()
+		_, err = cn.readSocket(uintptr(cn.fd)) // level-triggered: bytes left over are reported again
 	}
 	if err == nil && !cn.blocked {
 		err = cn.beforeWait()
@@ -275,25 +274,6 @@ func (l *eventLoop) closeAll() {
 	for _, cn := range l.conns {
 		l.close(cn, net.ErrClosed)
 	}
-}
-
-// readOnce reads what cn's socket holds (once: readiness is level-triggered,
-// so bytes left over are reported again) and answers it.
-func (cn *conn) readOnce() error {
-	b, err := cn.room()
-	if err != nil {
-		return err
-	}
-	n, errno := rawCall(syscall.SYS_READ, uintptr(cn.fd), b)
-	switch {
-	case errno == syscall.EAGAIN:
-		return nil
-	case errno != 0:
-		return cn.readEnd(os.NewSyscallError("read", errno))
-	case n == 0:
-		return cn.readEnd(io.EOF)
-	}
-	return cn.received(n)
 }
 
 // writeOut writes the replies cn holds, as far as the socket takes them; when

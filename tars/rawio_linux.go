@@ -53,33 +53,36 @@ type rawReader struct {
 // drained: then it sets the deadline of the wait and returns false (wait). It
 // returns true when the connection ends, with the reason in r.err.
 func (r *rawReader) readable(fd uintptr) bool {
-	cn := r.cn
 	for {
-		b, err := cn.room()
-		if err != nil {
+		drained, err := r.cn.readSocket(fd)
+		if err == nil && drained {
+			err = r.cn.beforeWait()
+		}
+		if err != nil || drained {
 			r.err = err
-			return true
-		}
-		n, errno := rawCall(syscall.SYS_READ, fd, b)
-		switch {
-		case errno == syscall.EAGAIN:
-			n = 0
-		case errno != 0:
-			r.err = cn.readEnd(os.NewSyscallError("read", errno))
-			return true
-		case n == 0:
-			r.err = cn.readEnd(io.EOF)
-			return true
-		default:
-			if r.err = cn.received(n); r.err != nil {
-				return true
-			}
-		}
-		if n < len(b) {
-			r.err = cn.beforeWait()
-			return r.err != nil
+			return err != nil
 		}
 	}
+}
+
+// readSocket makes one read(2) of the socket fd into the read buffer and
+// answers what arrived. drained reports that the read took less than it had
+// room for (or nothing, EAGAIN): the socket holds no more for now.
+func (cn *conn) readSocket(fd uintptr) (drained bool, err error) {
+	b, err := cn.room()
+	if err != nil {
+		return false, err
+	}
+	n, errno := rawCall(syscall.SYS_READ, fd, b)
+	switch {
+	case errno == syscall.EAGAIN:
+		return true, nil
+	case errno != 0:
+		return false, cn.readEnd(os.NewSyscallError("read", errno))
+	case n == 0:
+		return false, cn.readEnd(io.EOF)
+	}
+	return n < len(b), cn.received(n)
 }
 
 // rawWriter writes with write(2); b, written and errno are the arguments and
