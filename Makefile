@@ -75,13 +75,14 @@ run: build
 	exec $(BIN) serve --dsn "$$dsn" --data $(DATA) --listen $(LISTEN) --admin $(ADMIN)
 
 ## bench: run the benchmarks and write docs/benchmarks.md (keeping its scale section), about 10 minutes;
-## the official registry's columns need TARSCACHE_OFFICIAL_REGISTRY and TARSCACHE_OFFICIAL_TOOLS (loadgen's doc.go)
-CLIENTS_FLAGS ?=
+## the official registry's columns need TARSCACHE_OFFICIAL_REGISTRY and TARSCACHE_OFFICIAL_TOOLS (loadgen's doc.go);
+## tarscache is loaded a second time without its batch window (--batch-window=0), to show what the window gives
+CLIENTS_FLAGS ?= -serve-flags-b=--batch-window=0
 bench:
 	$(GO) run ./internal/tools/benchreport -out docs/benchmarks.md -clients-flags "$(CLIENTS_FLAGS)"
 
 ## bench-clients: only the query path as clients call it, rewriting its section of docs/benchmarks.md
-## (before/after: CLIENTS_FLAGS="-tarscache-bin A -label a -tarscache-bin-b B -label-b b")
+## (before/after: CLIENTS_FLAGS="-tarscache-bin A -label a -tarscache-bin-b B -label-b b", which replaces the default)
 bench-clients:
 	$(GO) run ./internal/tools/loadgen -clients -out docs/benchmarks.md $(CLIENTS_FLAGS)
 

@@ -226,18 +226,27 @@ func TestServer_answersPacketsHoweverTheyArrive(t *testing.T) {
 		req.IRequestId = int32(i + 1)
 		stream = append(stream, tarstest.Request(req)...)
 	}
-	srv := serveOpts(t, sampleCache(t), tars.Options{MaxBufferedBytes: 64 << 10})
-	for _, piece := range []int{1, 3, 7, 1000, 4096, 5000, len(stream)} {
-		t.Run(fmt.Sprintf("pieces of %d bytes", piece), func(t *testing.T) {
-			conn := tarstest.Dial(t, srv.Addr())
-			for b := stream; len(b) > 0; b = b[min(piece, len(b)):] {
-				conn.Write(t, b[:min(piece, len(b))])
-			}
-			for id := int32(1); id <= 4; id++ {
-				rsp := conn.Read(t)
-				require.Equal(t, id, rsp.IRequestId)
-				require.Equal(t, basef.TARSSERVERSUCCESS, rsp.IRet, rsp.SResultDesc)
-			}
-		})
+	for _, window := range []time.Duration{-1, 0, tars.MaxBatchWindow} {
+		srv := serveOpts(t, sampleCache(t), tars.Options{MaxBufferedBytes: 64 << 10, BatchWindow: window})
+		for _, piece := range []int{1, 3, 7, 1000, 4096, 5000, len(stream)} {
+			t.Run(fmt.Sprintf("batch window %v, pieces of %d bytes", window, piece), func(t *testing.T) {
+				conn := tarstest.Dial(t, srv.Addr())
+				for b := stream; len(b) > 0; b = b[min(piece, len(b)):] {
+					conn.Write(t, b[:min(piece, len(b))])
+				}
+				for id := int32(1); id <= 4; id++ {
+					rsp := conn.Read(t)
+					require.Equal(t, id, rsp.IRequestId)
+					require.Equal(t, basef.TARSSERVERSUCCESS, rsp.IRet, rsp.SResultDesc)
+				}
+			})
+		}
 	}
+}
+
+// A batch window longer than tars.MaxBatchWindow is refused: every request of
+// a busy moment would wait that long.
+func TestListen_refusesALongBatchWindow(t *testing.T) {
+	_, err := tars.Listen("127.0.0.1:0", tars.NewHandler(sampleCache(t), tars.HandlerOptions{}), tars.Options{BatchWindow: 2 * time.Millisecond})
+	require.EqualError(t, err, "tars: batch window 2ms is longer than 1ms")
 }

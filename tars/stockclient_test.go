@@ -9,7 +9,10 @@
 package tars_test
 
 import (
+	"fmt"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -18,6 +21,7 @@ import (
 	"github.com/tarscache/tarscache/internal/testkit/cachetest"
 	"github.com/tarscache/tarscache/internal/testkit/tarstest"
 	"github.com/tarscache/tarscache/protocol/endpointf"
+	"github.com/tarscache/tarscache/tars"
 )
 
 // A stock TarsGo client gets every list the official registry would give it.
@@ -95,4 +99,50 @@ func TestServer_QueryF_subsets(t *testing.T) {
 		labels[ep.Host] = ep.Subset
 	}
 	require.Equal(t, map[string]string{"10.0.0.1": "v1", "10.0.0.2": "v2"}, labels)
+}
+
+// The stock client's callers share its connection and call at once, so the
+// server receives their requests together and, while busy, collects them after
+// its batch window: each caller still gets its own answer, whatever the window.
+func TestServer_QueryF_concurrentCallersGetTheirOwnAnswers(t *testing.T) {
+	for _, window := range []time.Duration{-1, 0, tars.MaxBatchWindow} {
+		t.Run(fmt.Sprintf("batch window %v", window), func(t *testing.T) {
+			q := tarstest.QueryClient(t, serveOpts(t, sampleCache(t), tars.Options{BatchWindow: window}).Addr())
+			var wg sync.WaitGroup
+			errs := make(chan error, 32)
+			for caller := range 32 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs <- callRepeatedly(q, caller%2 == 0, 200)
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				require.NoError(t, err)
+			}
+		})
+	}
+}
+
+// callRepeatedly asks calls times for the sample servant (known) or for one
+// that does not exist, and says where an answer was not the one due.
+func callRepeatedly(q interface {
+	FindObjectById4Any(string, *[]endpointf.EndpointF, *[]endpointf.EndpointF, ...map[string]string) (int32, error)
+}, known bool, calls int) error {
+	id, want := "No.Such.Obj", 0
+	if known {
+		id, want = "Demo.HelloServer.HelloObj", 2
+	}
+	for i := range calls {
+		var a, in []endpointf.EndpointF
+		if _, err := q.FindObjectById4Any(id, &a, &in); err != nil {
+			return fmt.Errorf("call %d for %s: %w", i, id, err)
+		}
+		if len(a) != want {
+			return fmt.Errorf("call %d for %s: %d active endpoints, want %d", i, id, len(a), want)
+		}
+	}
+	return nil
 }

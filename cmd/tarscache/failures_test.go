@@ -50,6 +50,8 @@ func TestCLI_failuresLeaveTheFileAsItWas(t *testing.T) {
 			exitUsage, "--admin 0.0.0.0:0 is not a loopback address"},
 		{"bad --allow", []string{"serve", "--data", path, "--listen", "127.0.0.1:0", "--allow", "10.0.0.0/33"}, exitUsage, `--allow "10.0.0.0/33"`},
 		{"zero --max-conns", []string{"serve", "--data", path, "--max-conns", "0"}, exitUsage, "--max-conns 0: want 1 or more"},
+		{"--batch-window above 1ms", []string{"serve", "--data", path, "--batch-window", "5ms"}, exitUsage, "--batch-window 5ms: want 0 (no pause) up to 1ms"},
+		{"negative --batch-window", []string{"serve", "--data", path, "--batch-window", "-30us"}, exitUsage, "--batch-window -30µs: want 0 (no pause) up to 1ms"},
 		{"missing --dsn-file", []string{"sync", "--data", path, "--dsn-file", filepath.Join(dir, "dsn")}, exitUsage, "--dsn-file: open " + filepath.Join(dir, "dsn")},
 		{"empty --admin-token-file", []string{"serve", "--data", path, "--admin-token-file", emptyFile}, exitUsage, "--admin-token-file " + emptyFile + ": the file is empty"},
 	}

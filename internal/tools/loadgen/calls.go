@@ -13,6 +13,7 @@ import (
 type clientsConfig struct {
 	tarscacheBin, label   string // tarscache build under test ("" builds ./cmd/tarscache)
 	tarscacheBinB, labelB string // a second build, side by side ("" for none)
+	flagsB                string // extra serve flags of tarscache-b, space-separated
 	servers               []string
 	official              officialSetup
 	duration              time.Duration // one closed-loop or open-loop run

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -14,8 +15,9 @@ func clientFlags(cfg *config) {
 	flag.StringVar(&c.tarscacheBin, "tarscache-bin", "", "with -clients: the tarscache binary to load (default: build ./cmd/tarscache)")
 	flag.StringVar(&c.label, "label", "tarscache", "with -clients: the name of -tarscache-bin in the tables")
 	flag.StringVar(&c.tarscacheBinB, "tarscache-bin-b", "", "with -clients: a second tarscache binary, loaded side by side (before/after)")
-	flag.StringVar(&c.labelB, "label-b", "tarscache (b)", "with -clients: the name of -tarscache-bin-b in the tables")
-	flag.StringVar(&cfg.servers, "servers", "tarscache,tarscache-b,official,stock", "with -clients: the servers to load, of tarscache, tarscache-b (needs -tarscache-bin-b), official (needs "+envOfficialBin+" and "+envOfficialTools+") and stock")
+	flag.StringVar(&c.labelB, "label-b", "", "with -clients: the name of tarscache-b in the tables (default: \"tarscache (b)\", or tarscache and its -serve-flags-b)")
+	flag.StringVar(&c.flagsB, "serve-flags-b", "", "with -clients: extra flags of tarscache-b's serve, space-separated; with them tarscache-b is -tarscache-bin (or the build) unless -tarscache-bin-b names another (e.g. \"--batch-window=0\")")
+	flag.StringVar(&cfg.servers, "servers", "tarscache,tarscache-b,official,stock", "with -clients: the servers to load, of tarscache, tarscache-b (needs -tarscache-bin-b or -serve-flags-b), official (needs "+envOfficialBin+" and "+envOfficialTools+") and stock")
 	flag.DurationVar(&c.duration, "duration", 5*time.Second, "with -clients: length of one run")
 	flag.IntVar(&c.runs, "runs", 3, "with -clients: closed-loop runs per method and server")
 	flag.IntVar(&c.conns, "client-conns", 4, "with -clients: connections of the closed and open loops")
@@ -38,8 +40,12 @@ func runClients(cfg config, dir string) error {
 		return fmt.Errorf("loadgen: -runs, -client-conns, -callers, -bursts and -duration must be positive")
 	}
 	var err error
-	if c.servers, err = pickServers(cfg.servers, c.tarscacheBinB, c.official); err != nil {
+	hasB := c.tarscacheBinB != "" || c.flagsB != ""
+	if c.servers, err = pickServers(cfg.servers, hasB, c.official); err != nil {
 		return err
+	}
+	if c.labelB == "" {
+		c.labelB = labelOfB(c.flagsB)
 	}
 	if !c.official.enabled() {
 		step("%s", officialNote)
@@ -59,4 +65,13 @@ func runClients(cfg config, dir string) error {
 		return nil
 	}
 	return writeClientsSection(c.out, section)
+}
+
+// labelOfB names tarscache-b in the tables when -label-b does not: tarscache
+// and its extra serve flags, or "tarscache (b)".
+func labelOfB(flags string) string {
+	if flags == "" {
+		return "tarscache (b)"
+	}
+	return "tarscache " + strings.Join(strings.Fields(flags), " ")
 }

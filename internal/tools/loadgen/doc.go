@@ -23,10 +23,13 @@
 // its section of -out (docs/benchmarks.md; -out "" only prints it):
 //
 //	go run ./internal/tools/loadgen -clients [-duration 5s] [-runs 3] [-servers tarscache,official,stock]
-//	    [-tarscache-bin A -label a -tarscache-bin-b B -label-b b] [-many-conns 1000] [-burst 10000]
+//	    [-tarscache-bin A -label a -tarscache-bin-b B -label-b b] [-serve-flags-b=--batch-window=0]
+//	    [-many-conns 1000] [-burst 10000]
 //
 // The servers are tarscache (built from ./cmd/tarscache unless -tarscache-bin names
-// a binary; -tarscache-bin-b adds a second build, for before/after), the official C++
+// a binary; -tarscache-bin-b adds a second build, for before/after, and
+// -serve-flags-b a second tarscache serving with those flags, which make bench
+// uses to load it once without its batch window), the official C++
 // registry and the constant stock TarsGo servant (internal/tools/stockserver). They
 // load the same rows, a servant of 10 active endpoints in one set, from a database
 // of their own (uniquely named, dropped at the end). The official registry runs

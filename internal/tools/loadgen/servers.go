@@ -71,14 +71,17 @@ func startServer(cfg clientsConfig, key string, bins binaries, dsn, dir string) 
 	var err error
 	switch key {
 	case serverTarscache, serverTarscacheB:
-		bin, label := cfg.tarscacheBin, cfg.label
+		bin, label, extra := cfg.tarscacheBin, cfg.label, []string(nil)
 		if key == serverTarscacheB {
-			bin, label = cfg.tarscacheBinB, cfg.labelB
+			label, extra = cfg.labelB, strings.Fields(cfg.flagsB)
+			if cfg.tarscacheBinB != "" {
+				bin = cfg.tarscacheBinB
+			}
 		}
 		if bin == "" {
 			bin = bins.tarscache
 		}
-		p, t, err = startTarscacheDB(bin, dsn, filepath.Join(dir, key+".db"))
+		p, t, err = startTarscacheDB(bin, dsn, filepath.Join(dir, key+".db"), extra...)
 		t.name = label
 	case serverOfficial:
 		var name string
@@ -105,13 +108,14 @@ func dbName(dsn string) (string, error) {
 	return c.DBName, nil
 }
 
-// startTarscacheDB serves the database of dsn, its file at data, on a free port.
-func startTarscacheDB(bin, dsn, data string) (*proc, target, error) {
+// startTarscacheDB serves the database of dsn, its file at data, on a free
+// port, with extra flags of serve.
+func startTarscacheDB(bin, dsn, data string, extra ...string) (*proc, target, error) {
 	addr, err := freePort()
 	if err != nil {
 		return nil, target{}, err
 	}
-	p, err := start(bin, "serve", "--dsn", dsn, "--data", data, "--listen", addr, "--admin", "off", "--log-level", "error")
+	p, err := start(bin, append([]string{"serve", "--dsn", dsn, "--data", data, "--listen", addr, "--admin", "off", "--log-level", "error"}, extra...)...)
 	return p, target{addr: addr, servant: "tars.tarsregistry.QueryObj"}, err
 }
 
@@ -137,9 +141,9 @@ func waitServant(s server) error {
 func askServant(t target) (int32, error) { return activeOf(t, bench.ServantID) }
 
 // pickServers returns the servers of list (comma-separated -servers names) that
-// can run: tarscache-b only with -tarscache-bin-b, official only with its
-// environment.
-func pickServers(list string, binB string, off officialSetup) ([]string, error) {
+// can run: tarscache-b only when hasB (-tarscache-bin-b or -serve-flags-b),
+// official only with its environment.
+func pickServers(list string, hasB bool, off officialSetup) ([]string, error) {
 	var out []string
 	for _, key := range strings.Split(list, ",") {
 		key = strings.TrimSpace(key)
@@ -147,7 +151,7 @@ func pickServers(list string, binB string, off officialSetup) ([]string, error) 
 		case key == "":
 		case !slices.Contains([]string{serverTarscache, serverTarscacheB, serverOfficial, serverStock}, key):
 			return nil, fmt.Errorf("loadgen: -servers: unknown server %q (want %s, %s, %s or %s)", key, serverTarscache, serverTarscacheB, serverOfficial, serverStock)
-		case key == serverTarscacheB && binB == "", key == serverOfficial && !off.enabled():
+		case key == serverTarscacheB && !hasB, key == serverOfficial && !off.enabled():
 		default:
 			out = append(out, key)
 		}
