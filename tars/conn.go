@@ -42,6 +42,9 @@ type conn struct {
 	// partial is set while a packet's first bytes have arrived and its packet
 	// deadline is in force.
 	partial bool
+	// answered counts the packets answered: the event loop's measure of what
+	// one collection gathered.
+	answered int
 
 	// Served by the event loop lp (Linux), the connection is the socket fd;
 	// sent is how much of the replies went out, blocked is set while the
@@ -95,6 +98,7 @@ func (cn *conn) received(n int) error {
 			return err
 		}
 		cn.start += len(pkt)
+		cn.answered++
 		if len(cn.w.buf) >= flushBytes {
 			if err := cn.flush(); err != nil {
 				return err

@@ -158,7 +158,7 @@ func (l *eventLoop) run() {
 	defer syscall.Close(l.wake)
 	waitFrom := time.Now()
 	l.nextSweep = waitFrom.Add(l.sweepEvery)
-	busy, more := false, false
+	busy, more := false, false // busy: pause before collecting; more: bytes wait already
 	for {
 		timeout := l.waitMillis(waitFrom)
 		if busy || more {
@@ -173,44 +173,47 @@ func (l *eventLoop) run() {
 			l.closeAll()
 			return
 		}
-		n = max(n, 0)
-		busy, more = l.stayBusy(busy, n, time.Since(waitFrom)), false
-		for _, ev := range l.events[:n] {
-			if ev.Fd == int32(l.wake) {
-				if !l.takeAdded() {
-					l.closeAll()
-					return
-				}
-				continue
-			}
-			if cn := l.conns[ev.Fd]; cn != nil && l.serve(cn, ev.Events) {
-				more = true
-			}
+		var answered int
+		answered, more = l.collect(l.events[:max(n, 0)])
+		if answered < 0 {
+			l.closeAll()
+			return
 		}
+		busy = l.window > 0 && answered >= busyCalls
 		waitFrom = l.sweep()
 	}
 }
 
-// busyWakes is how many batch windows apart wake-ups come, at most, for the
-// loop to start pausing before it collects: requests then arrive often enough
-// that a pause gathers several.
-const busyWakes = 8
-
-// stayBusy says whether the loop pauses for the batch window before its next
-// collection, after one that reported n descriptors ready, having waited for
-// them that long. An idle loop turns busy when what it waited for came within
-// busyWakes windows; a busy one stays busy while its collections find work,
-// and turns idle (waiting in epoll_wait again) on the first that finds none.
-func (l *eventLoop) stayBusy(busy bool, n int, waited time.Duration) bool {
-	if l.window <= 0 || n == 0 {
-		return false
+// collect serves what one epoll_wait reported. It returns the requests
+// answered (-1 once stop was called) and whether a connection has bytes to
+// read already.
+func (l *eventLoop) collect(events []syscall.EpollEvent) (answered int, more bool) {
+	for _, ev := range events {
+		if ev.Fd == int32(l.wake) {
+			if !l.takeAdded() {
+				return -1, false
+			}
+			continue
+		}
+		if cn := l.conns[ev.Fd]; cn != nil {
+			before := cn.answered
+			more = l.serve(cn, ev.Events) || more
+			answered += cn.answered - before
+		}
 	}
-	return busy || waited < busyWakes*l.window
+	return answered, more
 }
+
+// busyCalls is the fewest requests one collection must answer for the loop
+// to pause before the next: requests then arrive together, and a pause gathers
+// more of them. A caller that sends its next request only once it has its
+// reply (one request per collection) is never made to wait for the window.
+const busyCalls = 2
 
 // pause sleeps for the batch window, letting the requests of a busy moment
 // gather so that one collection reads and answers them together.
 func (l *eventLoop) pause() {
+	l.s.dispatch.metrics.pauses.Inc()
 	_ = syscall.Nanosleep(&l.windowSpec, nil) // interrupted: a shorter pause
 }
 

@@ -47,6 +47,8 @@ type metrics struct {
 	fastPanics prometheus.Counter
 	// notTars counts connections closed because they do not speak Tars.
 	notTars prometheus.Counter
+	// pauses counts the event loop's batch-window pauses.
+	pauses prometheus.Counter
 }
 
 // refusal is why a connection was closed at accept, the "reason" label of
@@ -92,6 +94,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Help: "Requests the list-method fast path gave up on with a panic (a bug, logged): the generic path answered them."})
 	m.notTars = f.NewCounter(prometheus.CounterOpts{Name: "tarscache_queryf_connections_not_tars_total",
 		Help: "QueryF connections closed because what they sent is not a Tars request (HTTP probes, port scans)."})
+	m.pauses = f.NewCounter(prometheus.CounterOpts{Name: "tarscache_queryf_batch_pauses_total",
+		Help: "Pauses of the QueryF event loop for its batch window (--batch-window) before collecting requests, made while they arrive several at a time."})
 	for _, name := range metricMethods() {
 		m.byMethod[name] = newMethodMetrics(name, requests, duration)
 	}

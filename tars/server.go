@@ -50,9 +50,9 @@ const (
 	// DefaultPacketTimeout bounds the time a packet takes to arrive once its
 	// length prefix has: a client that trickles one costs a connection that long.
 	DefaultPacketTimeout = 10 * time.Second
-	// DefaultBatchWindow is the pause of the event loop, while requests come
-	// in faster than one per 8 windows, before it collects them: about one
-	// wake-up per batch of 100-150 µs of requests instead of one per request.
+	// DefaultBatchWindow is the pause of the event loop, while requests arrive
+	// several at a time, before it collects them: one wake-up per 100-150 µs
+	// of requests instead of one per request or two.
 	DefaultBatchWindow = 100 * time.Microsecond
 	// MaxBatchWindow is the longest batch window accepted: every request of a
 	// busy moment may wait that long (plus the kernel's timer slack) more.
@@ -94,14 +94,16 @@ type Options struct {
 	// MaxReplyBytes is the largest reply sent; a larger answer is replaced by
 	// TARSSERVERUNKNOWNERR saying why. Zero means DefaultMaxReplyBytes.
 	MaxReplyBytes int
-	// BatchWindow is how long the event loop (Linux) pauses, while busy,
-	// before collecting the requests that arrived, so that one wake-up reads
-	// and answers several: busy means its last wait for requests ended within
-	// 8 windows, and lasts until a collection finds none. It trades that much
-	// latency (plus the kernel's timer slack, 50 µs by default) for fewer
-	// system calls and wake-ups per call, in the server and in its clients,
-	// which receive their replies together. Zero means DefaultBatchWindow;
-	// negative means no pause; more than MaxBatchWindow is refused.
+	// BatchWindow is how long the event loop (Linux) pauses before collecting
+	// requests after a collection that answered two or more, so that one
+	// wake-up reads and answers several; after one that answered fewer it
+	// waits for requests as usual. Requests that arrive one at a time (a
+	// quiet server, a caller waiting for each reply) never wait for it. It
+	// trades that much latency (plus the kernel's timer slack, 50 µs by
+	// default) for fewer system calls and wake-ups per call, in the server and
+	// in its clients, which receive their replies together. Zero means
+	// DefaultBatchWindow; negative means no pause; more than MaxBatchWindow is
+	// refused.
 	BatchWindow time.Duration
 }
 
