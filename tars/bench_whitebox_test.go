@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"testing"
+	"time"
 
 	tarsgo "github.com/TarsCloud/TarsGo/tars"
 	"github.com/TarsCloud/TarsGo/tars/protocol/codec"
@@ -250,16 +251,35 @@ func quietQueryClient(b *testing.B, addr net.Addr) *queryf.QueryF {
 // BenchmarkServer_loopback_sameGroup10 measures a whole findObjectByIdInSameGroup
 // call of a stock TarsGo client over loopback TCP, with GOMAXPROCS goroutines
 // calling at once (b.RunParallel, so b.Loop cannot be used); client and server
-// share the process, so time and allocations are both sides'.
-func BenchmarkServer_loopback_sameGroup10(b *testing.B) {
-	srv := benchServer(b, benchCache(b))
+// share the process, so time and allocations are both sides'. The callers'
+// requests arrive together, so each call waits for the batch window: the
+// latency a client with that few calls in flight sees.
+func BenchmarkServer_loopback_sameGroup10(b *testing.B) { benchLoopback(b, 1, 0) }
+
+// BenchmarkServer_loopback_sameGroup10_noWindow is the same without the batch
+// window: what the window costs a client with GOMAXPROCS calls in flight.
+func BenchmarkServer_loopback_sameGroup10_noWindow(b *testing.B) { benchLoopback(b, 1, -1) }
+
+// BenchmarkServer_loopback_sameGroup10_32callers is the same with 16 callers
+// per GOMAXPROCS (32 on 2 cores, as the closed loop of loadgen -clients) on the
+// stock client's one connection: wall time per call, whose inverse is the calls
+// per second client and server manage together.
+func BenchmarkServer_loopback_sameGroup10_32callers(b *testing.B) { benchLoopback(b, 16, 0) }
+
+// benchLoopback runs the stock client's calls against a server with the
+// batch window given (Options.BatchWindow), parallelism callers per GOMAXPROCS.
+func benchLoopback(b *testing.B, parallelism int, window time.Duration) {
+	srv, err := Listen("127.0.0.1:0", NewHandler(benchCache(b), HandlerOptions{}), Options{BatchWindow: window})
+	require.NoError(b, err)
+	serveUntilCleanup(b, srv)
 	q := quietQueryClient(b, srv.Addr())
 	var active, inactive []endpointf.EndpointF
-	_, err := q.FindObjectByIdInSameGroup(benchID, &active, &inactive) // connects
+	_, err = q.FindObjectByIdInSameGroup(benchID, &active, &inactive) // connects
 	require.NoError(b, err)
 	require.Len(b, active, benchActive)
 	require.Len(b, inactive, benchInactive)
 	b.ReportAllocs()
+	b.SetParallelism(parallelism)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		var active, inactive []endpointf.EndpointF
