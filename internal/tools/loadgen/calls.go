@@ -44,7 +44,7 @@ type clientsResult struct {
 	servers  []target
 	closed   [][][]closedStats // [method][server][run]
 	openRate float64           // calls per second of the open loop
-	open     []openStats
+	open     [][]openStats     // [server][run]
 	many     []tailStats
 	bursts   [][]tailStats // [server][burst]
 }
@@ -60,13 +60,8 @@ func clientsFigures(cfg clientsConfig, servers []server) (clientsResult, error) 
 		return r, err
 	}
 	r.openRate = openRate(cfg, r.closed[0], servers)
-	for _, s := range servers {
-		o, err := openLoop(cfg, s, r.openRate)
-		if err != nil {
-			return r, err
-		}
-		step("open loop %s at %.0f calls/s: p50 %s p99 %s p99.9 %s, %d errors", s.target.name, r.openRate, ms(o.p50), ms(o.p99), ms(o.p999), o.errors)
-		r.open = append(r.open, o)
+	if r.open, err = openFigures(cfg, servers, r.openRate); err != nil {
+		return r, err
 	}
 	// Bursts first: the many connections stay open, idle, until loadgen exits.
 	if r.bursts, err = burstFigures(cfg, servers); err != nil {
@@ -170,6 +165,25 @@ func openRate(cfg clientsConfig, first [][]closedStats, servers []server) float6
 		}
 	}
 	return rate / 2
+}
+
+// openFigures runs the open loop cfg.runs times on every server at rate,
+// alternating between the servers within each round: a tail quantile of one
+// run moves by tens of percent with what else the machine does meanwhile.
+func openFigures(cfg clientsConfig, servers []server, rate float64) ([][]openStats, error) {
+	out := make([][]openStats, len(servers))
+	for run := range cfg.runs {
+		for si, s := range servers {
+			o, err := openLoop(cfg, s, rate)
+			if err != nil {
+				return nil, err
+			}
+			step("open loop run %d: %s at %.0f calls/s: p50 %s p99 %s p99.9 %s, %d errors",
+				run+1, s.target.name, rate, ms(o.p50), ms(o.p99), ms(o.p999), o.errors)
+			out[si] = append(out[si], o)
+		}
+	}
+	return out, nil
 }
 
 // openLoop sends findObjectByIdInSameGroup calls at rate for cfg.duration on

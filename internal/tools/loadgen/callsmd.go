@@ -123,13 +123,26 @@ func tarscacheIndexes(r clientsResult) []int {
 
 func writeOpen(b *strings.Builder, cfg clientsConfig, r clientsResult) {
 	fmt.Fprintf(b, "### Open loop\n\n`%s` at %s calls/s (half the %s's median closed-loop rate) for %s on %d connections, "+
-		"each call sent at its scheduled time whatever the answers do and measured from that time.\n\n",
-		methods[0].name, thousands(r.openRate), openBasis(r), cfg.duration, cfg.conns)
-	fmt.Fprintf(b, "| server | calls/s | p50 | p99 | p99.9 | errors |\n|---|--:|--:|--:|--:|--:|\n")
+		"each call sent at its scheduled time whatever the answers do and measured from that time; %d runs per server alternating "+
+		"between the servers, medians, and the p99.9 of each run.\n\n",
+		methods[0].name, thousands(r.openRate), openBasis(r), cfg.duration, cfg.conns, cfg.runs)
+	fmt.Fprintf(b, "| server | calls/s | p50 | p99 | p99.9 | p99.9 of each run | errors |\n|---|--:|--:|--:|--:|--:|--:|\n")
 	for si, t := range r.servers {
-		o := r.open[si]
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %d |\n", t.name, thousands(o.rate), ms(o.p50), ms(o.p99), ms(o.p999), o.errors)
+		runs := r.open[si]
+		at := func(f func(openStats) time.Duration) string {
+			return ms(time.Duration(medianOf(runs, func(o openStats) float64 { return float64(f(o)) })))
+		}
+		var each []string
+		errors := 0
+		for _, o := range runs {
+			each = append(each, ms(o.p999))
+			errors += o.errors
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %d |\n", t.name, thousands(medianOf(runs, func(o openStats) float64 { return o.rate })),
+			at(func(o openStats) time.Duration { return o.p50 }), at(func(o openStats) time.Duration { return o.p99 }),
+			at(func(o openStats) time.Duration { return o.p999 }), strings.Join(each, ", "), errors)
 	}
+	writeOpenRatios(b, r)
 	b.WriteString("\n")
 }
 
@@ -218,4 +231,24 @@ func withClientsSection(doc, section string) string {
 		return doc[:k] + section + "\n\n" + doc[k:]
 	}
 	return strings.TrimSuffix(doc, "\n") + "\n\n" + section + "\n"
+}
+
+// writeOpenRatios compares each tarscache build's median open-loop p99 and
+// p99.9 with the official registry's (targets of issue 20: ≤ 1×).
+func writeOpenRatios(b *strings.Builder, r clientsResult) {
+	off := serverIndex(r, "official registry")
+	if off < 0 {
+		return
+	}
+	median := func(si int, f func(openStats) time.Duration) float64 {
+		return medianOf(r.open[si], func(o openStats) float64 { return float64(f(o)) })
+	}
+	p99 := func(o openStats) time.Duration { return o.p99 }
+	p999 := func(o openStats) time.Duration { return o.p999 }
+	var parts []string
+	for _, ti := range tarscacheIndexes(r) {
+		parts = append(parts, fmt.Sprintf("%s %.2f× / %.2f×", r.servers[ti].name,
+			median(ti, p99)/median(off, p99), median(ti, p999)/median(off, p999)))
+	}
+	fmt.Fprintf(b, "\nMedian p99 / p99.9 against the official registry's (target ≤ 1×): %s.\n", strings.Join(parts, "; "))
 }
