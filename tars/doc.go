@@ -18,7 +18,7 @@
 // fast, the loop sleeps for a batch window (Options.BatchWindow, 100 µs) before
 // collecting them, instead of waking for each: the sleep and wake per request
 // were then the largest part of a call's cost, in the server and in the client
-// woken with each reply (1.3-1.9× the calls per server CPU-second, and a
+// woken with each reply (1.3-2.2× the calls per server CPU-second, and a
 // shorter tail, under a stock client's load). Replies to requests that
 // arrived together go out in one write (or once 64 KiB are waiting); a client
 // that does not take its replies is watched for writability only, its further
