@@ -74,7 +74,7 @@ run: build
 	echo ""; \
 	exec $(BIN) serve --dsn "$$dsn" --data $(DATA) --listen $(LISTEN) --admin $(ADMIN)
 
-## bench: run the benchmarks and write docs/benchmarks.md (keeping its scale section), about 10 minutes;
+## bench: run the benchmarks and write docs/benchmarks.md (keeping its scale section), about 20 minutes;
 ## the official registry's columns need TARSCACHE_OFFICIAL_REGISTRY and TARSCACHE_OFFICIAL_TOOLS (loadgen's doc.go);
 ## tarscache is loaded a second time without its batch window (--batch-window=0), to show what the window gives
 CLIENTS_FLAGS ?= -serve-flags-b=--batch-window=0

@@ -19,7 +19,7 @@ func clientFlags(cfg *config) {
 	flag.StringVar(&c.flagsB, "serve-flags-b", "", "with -clients: extra flags of tarscache-b's serve, space-separated; with them tarscache-b is -tarscache-bin (or the build) unless -tarscache-bin-b names another (e.g. \"--batch-window=0\")")
 	flag.StringVar(&cfg.servers, "servers", "tarscache,tarscache-b,official,stock", "with -clients: the servers to load, of tarscache, tarscache-b (needs -tarscache-bin-b or -serve-flags-b), official (needs "+envOfficialBin+" and "+envOfficialTools+") and stock")
 	flag.DurationVar(&c.duration, "duration", 5*time.Second, "with -clients: length of one run")
-	flag.IntVar(&c.runs, "runs", 3, "with -clients: closed-loop runs per method and server")
+	flag.IntVar(&c.runs, "runs", 5, "with -clients: runs per method and server of the closed loop, and per server of the open loop (their tails move by tens of percent from run to run)")
 	flag.IntVar(&c.conns, "client-conns", 4, "with -clients: connections of the closed and open loops")
 	flag.IntVar(&c.callers, "callers", 8, "with -clients: callers per connection in the closed loop")
 	flag.IntVar(&c.manyConns, "many-conns", 1000, "with -clients: connections making one call per second each (0 skips)")

@@ -22,7 +22,7 @@
 // query path the way Tars clients call it, side by side, in one run, and rewrites
 // its section of -out (docs/benchmarks.md; -out "" only prints it):
 //
-//	go run ./internal/tools/loadgen -clients [-duration 5s] [-runs 3] [-servers tarscache,official,stock]
+//	go run ./internal/tools/loadgen -clients [-duration 5s] [-runs 5] [-servers tarscache,official,stock]
 //	    [-tarscache-bin A -label a -tarscache-bin-b B -label-b b] [-serve-flags-b=--batch-window=0]
 //	    [-many-conns 1000] [-burst 10000]
 //
@@ -47,15 +47,17 @@
 //     of each tarscache build to the official registry (and of build b to a).
 //   - Open loop: findObjectByIdInSameGroup at half the official registry's median
 //     closed-loop rate (without it, half the slowest server's), each call sent at
-//     its scheduled time and measured from it: p50, p99, p99.9.
+//     its scheduled time and measured from it, -runs runs per server alternating
+//     between the servers: medians of p50, p99 and p99.9, each run's p99.9, and
+//     the ratios of each tarscache build's to the official registry's.
 //   - Bursts (manyconns.go): -bursts bursts of -burst calls released at once on one
 //     connection, as a TarsGo process refreshing its servants, after one unmeasured
 //     burst per server: errors and each burst's p99.
 //   - Many connections: -many-conns connections each making one call per second
 //     for -duration, after one unmeasured second: errors and p99.
 //
-// -many-conns 0 and -burst 0 skip those parts. With the defaults it takes about 4
-// minutes (make bench: about 10).
+// -many-conns 0 and -burst 0 skip those parts. With the defaults and four
+// servers it takes about 10 minutes (make bench: about 20).
 //
 // With -scale (make bench-scale) it measures the scale curve instead, at the
 // given endpoint counts, and rewrites its section of docs/benchmarks.md (scale.go
