@@ -40,10 +40,11 @@ import (
 // call's cost, in the server and in the client it woke with a reply. Pausing
 // lets the requests of a window (100 µs by default, plus the timer slack)
 // gather, so that one collection reads and answers them together and each
-// client reads its replies in one go. The loop
-// is busy from a wait that ended within busyWakes windows until a collection
-// that finds nothing; an idle server's requests never wait for the window,
-// nor do bytes a read left in a socket because they filled its buffer.
+// client reads its replies in one go. The loop is busy after a collection
+// that answered busyCalls requests or more, and waits in epoll_wait after one
+// that answered fewer: requests that come one at a time (a quiet server, a
+// caller waiting for each reply) never wait for the window, nor do bytes a
+// read left in a socket because they filled its buffer.
 //
 // Concurrency: add and stop may be called from any goroutine; everything else
 // runs on the loop's goroutine, which owns the connections it serves.
@@ -56,9 +57,7 @@ type eventLoop struct {
 	conns      map[int32]*conn
 	sweepEvery time.Duration
 	nextSweep  time.Time
-	// window is the batch window (Options.BatchWindow; 0: none), windowSpec
-	// the same for nanosleep(2).
-	window     time.Duration
+	// windowSpec is the server's batch window for nanosleep(2).
 	windowSpec syscall.Timespec
 
 	// mu guards added and stopping.
@@ -90,7 +89,7 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 	sweep := min(s.idle, s.packet, writeTimeout) / 8
 	return &eventLoop{s: s, epfd: epfd, wake: int(wake), events: make([]syscall.EpollEvent, loopEvents),
 		conns: map[int32]*conn{}, sweepEvery: min(max(sweep, 5*time.Millisecond), time.Second),
-		window: s.window, windowSpec: syscall.NsecToTimespec(int64(s.window))}, nil
+		windowSpec: syscall.NsecToTimespec(int64(s.window))}, nil
 }
 
 // add hands the accepted connection c, already tracked by the server, to the
@@ -179,7 +178,7 @@ func (l *eventLoop) run() {
 			l.closeAll()
 			return
 		}
-		busy = l.window > 0 && answered >= busyCalls
+		busy = l.s.window > 0 && answered >= busyCalls
 		waitFrom = l.sweep()
 	}
 }

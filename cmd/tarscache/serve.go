@@ -106,7 +106,7 @@ Examples:
 				Action: positive("--idle-timeout"), Usage: "close a QueryF connection that sends nothing for this `DURATION` (clients reconnect on their next call)"},
 			&cli.DurationFlag{Name: "batch-window", Value: tars.DefaultBatchWindow, EnvVars: []string{"TARSCACHE_BATCH_WINDOW"}, Destination: &o.batchWindow,
 				Action: batchWindow, Usage: "while QueryF requests come in fast, pause this `DURATION` (at most 1ms) before reading them, so that one wake-up answers " +
-					"several: fewer system calls per call for a few tens of microseconds of latency (0: never pause)"},
+					"several: fewer system calls per call for up to the window (plus 50µs of timer slack) of latency (0: never pause)"},
 			adminTokenFlag(&o.adminToken),
 			&cli.BoolFlag{Name: "rebuild-on-corruption", EnvVars: []string{"TARSCACHE_REBUILD_ON_CORRUPTION"}, Destination: &o.rebuild,
 				Usage: "when the cache file is damaged, of another kind or of a newer format, move it aside (FILE.bad-TIME, never deleted) " +

@@ -129,9 +129,7 @@ func writeOpen(b *strings.Builder, cfg clientsConfig, r clientsResult) {
 	fmt.Fprintf(b, "| server | calls/s | p50 | p99 | p99.9 | p99.9 of each run | errors |\n|---|--:|--:|--:|--:|--:|--:|\n")
 	for si, t := range r.servers {
 		runs := r.open[si]
-		at := func(f func(openStats) time.Duration) string {
-			return ms(time.Duration(medianOf(runs, func(o openStats) float64 { return float64(f(o)) })))
-		}
+		at := func(f func(openStats) time.Duration) string { return ms(time.Duration(openMedian(runs, f))) }
 		var each []string
 		errors := 0
 		for _, o := range runs {
@@ -240,15 +238,17 @@ func writeOpenRatios(b *strings.Builder, r clientsResult) {
 	if off < 0 {
 		return
 	}
-	median := func(si int, f func(openStats) time.Duration) float64 {
-		return medianOf(r.open[si], func(o openStats) float64 { return float64(f(o)) })
-	}
 	p99 := func(o openStats) time.Duration { return o.p99 }
 	p999 := func(o openStats) time.Duration { return o.p999 }
 	var parts []string
 	for _, ti := range tarscacheIndexes(r) {
 		parts = append(parts, fmt.Sprintf("%s %.2f× / %.2f×", r.servers[ti].name,
-			median(ti, p99)/median(off, p99), median(ti, p999)/median(off, p999)))
+			openMedian(r.open[ti], p99)/openMedian(r.open[off], p99), openMedian(r.open[ti], p999)/openMedian(r.open[off], p999)))
 	}
 	fmt.Fprintf(b, "\nMedian p99 / p99.9 against the official registry's (target ≤ 1×): %s.\n", strings.Join(parts, "; "))
+}
+
+// openMedian is the median over open-loop runs of the duration f picks.
+func openMedian(runs []openStats, f func(openStats) time.Duration) float64 {
+	return medianOf(runs, func(o openStats) float64 { return float64(f(o)) })
 }
